@@ -1,0 +1,145 @@
+//! `orgsplit bench`: generate a large deployment and measure each stage as
+//! a user would run it (a separate process per stage), printing wall time
+//! and peak memory with the input size. The README's performance section
+//! holds the latest figures.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cli::BenchArgs;
+use crate::error::{Error, Result};
+
+struct Stage {
+    name: &'static str,
+    args: Vec<String>,
+    /// Exit codes that mean success for this stage (`diff` exits 2 on changes).
+    ok: &'static [i32],
+}
+
+pub fn run(args: BenchArgs) -> Result<u8> {
+    let tmp;
+    let work: PathBuf = match &args.work_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            tmp = tempfile::tempdir().map_err(|e| Error::write(std::env::temp_dir(), e))?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let exe = std::env::current_exe().map_err(|e| Error::read("the orgsplit executable", e))?;
+    println!("machine: {}", machine());
+    println!(
+        "orgsplit {} (built {})",
+        env!("CARGO_PKG_VERSION"),
+        if cfg!(debug_assertions) { "debug: figures are not representative" } else { "release" }
+    );
+
+    let fixture = work.join("fixture");
+    let start = Instant::now();
+    let deployment = crate::fixture::generate(args.users, 1);
+    let sizes = format!(
+        "{} users, {} workspaces, {} templates, {} groups",
+        deployment.snapshot.users.len(),
+        deployment.snapshot.workspaces.len(),
+        deployment.snapshot.templates.len(),
+        deployment.snapshot.groups.iter().filter(|g| !g.is_everyone()).count()
+    );
+    super::fixture::write(&deployment, &fixture)?;
+    drop(deployment);
+    let export_bytes = dir_size(&fixture.join("export"));
+    println!("input: {sizes}; export folder {:.0} MiB", export_bytes as f64 / 1048576.0);
+    println!("{:<28} {:>10} {:>12}", "stage", "wall", "peak memory");
+    println!("{:<28} {:>9.2}s {:>12}", "generate (in process)", start.elapsed().as_secs_f64(), "-");
+
+    let p = |x: &Path| x.display().to_string();
+    let snapshot = work.join("snapshot.json");
+    let stages = vec![
+        Stage {
+            name: "import",
+            args: vec![
+                "import".into(),
+                "--from-dir".into(),
+                p(&fixture.join("export")),
+                "--people".into(),
+                p(&fixture.join("people.csv")),
+                "--template-sources".into(),
+                p(&fixture.join("template-sources")),
+                "-o".into(),
+                p(&snapshot),
+            ],
+            ok: &[0],
+        },
+        Stage {
+            name: "inventory -o json",
+            args: vec!["inventory".into(), p(&snapshot), "-o".into(), "json".into()],
+            ok: &[0],
+        },
+        Stage { name: "inventory (table)", args: vec!["inventory".into(), p(&snapshot)], ok: &[0] },
+    ];
+    for stage in &stages {
+        let (wall, peak_kib) = measure(&exe, stage, &work)?;
+        println!("{:<28} {:>9.2}s {:>8.0} MiB", stage.name, wall.as_secs_f64(), peak_kib as f64 / 1024.0);
+    }
+    super::OK
+}
+
+/// Run one stage as a child process; its wall time and peak resident memory (KiB).
+fn measure(exe: &Path, stage: &Stage, work: &Path) -> Result<(Duration, u64)> {
+    let err_path = work.join(format!("{}.stderr", stage.name.split_whitespace().next().unwrap_or("stage")));
+    let stderr = File::create(&err_path).map_err(|e| Error::write(&err_path, e))?;
+    let start = Instant::now();
+    let child = Command::new(exe)
+        .args(&stage.args)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| Error::read(exe, e))?;
+    let (code, peak) = wait_with_rusage(child.id());
+    let wall = start.elapsed();
+    if !stage.ok.contains(&code) {
+        let message = std::fs::read_to_string(&err_path).unwrap_or_default();
+        return Err(Error::Bug(format!("bench stage `{}` exited {code}: {}", stage.name, message.trim())));
+    }
+    Ok((wall, peak))
+}
+
+/// Wait for a child and read its resource usage (peak RSS), which std does not expose.
+fn wait_with_rusage(pid: u32) -> (i32, u64) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills; zeroed is a valid value for it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet waited for; both pointers are valid for the call.
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if r < 0 {
+        return (-1, 0);
+    }
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    (code, usage.ru_maxrss.max(0) as u64)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .map_or("unknown memory".into(), |k| format!("{:.0} GiB", k as f64 / 1048576.0));
+    format!("{cpu}, {cores} cores, {mem}")
+}

@@ -1,0 +1,39 @@
+//! `orgsplit fixture`: write the MegaCo example or a generated deployment
+//! as an export folder.
+
+use std::path::Path;
+
+use crate::cli::FixtureCommand;
+use crate::error::Result;
+use crate::fixture::{self, Deployment};
+use crate::output::FolderWriter;
+
+pub fn run(command: FixtureCommand) -> Result<u8> {
+    let (deployment, dir) = match command {
+        FixtureCommand::Generate(args) => (fixture::generate(args.users, args.seed), args.output),
+        FixtureCommand::Megaco(args) => (fixture::megaco(), args.output),
+    };
+    let n = write(&deployment, &dir)?;
+    eprintln!(
+        "wrote {n} files to {}: {} users, {} groups, {} templates, {} workspaces",
+        dir.display(),
+        deployment.snapshot.users.len(),
+        deployment.snapshot.groups.iter().filter(|g| !g.is_everyone()).count(),
+        deployment.snapshot.templates.len(),
+        deployment.snapshot.workspaces.len()
+    );
+    eprintln!(
+        "import it with: orgsplit import --from-dir {0}/export --people {0}/people.csv --template-sources {0}/template-sources -o snapshot.json",
+        dir.display()
+    );
+    super::OK
+}
+
+/// Write every file of the deployment into `dir` (all or nothing).
+pub fn write(deployment: &Deployment, dir: &Path) -> Result<usize> {
+    let mut writer = FolderWriter::new(dir)?;
+    for (path, bytes) in fixture::export_files(deployment) {
+        writer.add(&path, &bytes, None)?;
+    }
+    writer.commit()
+}

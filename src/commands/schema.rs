@@ -1,0 +1,14 @@
+//! `orgsplit schema`: the JSON Schema of the documents orgsplit writes.
+
+use crate::cli::{SchemaArgs, SchemaDocument};
+use crate::error::Result;
+use crate::model::Snapshot;
+
+pub fn run(args: SchemaArgs) -> Result<u8> {
+    let schema = match args.document {
+        SchemaDocument::Snapshot => schemars::schema_for!(Snapshot),
+    };
+    let bytes = crate::output::to_json_pretty(&schema)?;
+    super::print(&String::from_utf8_lossy(&bytes))?;
+    super::OK
+}

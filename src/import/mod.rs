@@ -1,0 +1,137 @@
+//! From exports to a snapshot.
+//!
+//! The work is done on bytes ([`import_files`], [`attach_people`],
+//! [`attach_template_sources`]) so the built-in example, which lives inside
+//! the binary, goes through exactly the same code as a folder on disk. The
+//! `*_dir`/`*_path` functions only read the disk.
+
+mod assemble;
+mod collect;
+mod parse;
+mod people;
+mod probe;
+mod sources;
+pub mod terraform;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use sources::{SourceFolder, attach_template_sources};
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::model::{Index, Snapshot, Source};
+
+/// What to read besides the export folder.
+#[derive(Debug, Default, Clone)]
+pub struct ImportOptions {
+    pub people: Option<PathBuf>,
+    pub template_sources: Option<PathBuf>,
+    /// Overrides the snapshot's `source.taken_at`.
+    pub taken_at: Option<String>,
+}
+
+/// Import an export folder from disk, with the optional people CSV and template sources.
+pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
+    let files = list_files(dir)?;
+    let source =
+        Source { kind: "export-dir".into(), location: dir.display().to_string(), taken_at: options.taken_at.clone() };
+    let mut snapshot = import_files(files.iter().map(|(name, path)| (name.clone(), ReadLater(path))), source)?;
+    if let Some(path) = &options.people {
+        let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
+        attach_people(&mut snapshot, &path.display().to_string(), &bytes)?;
+    }
+    if let Some(dir) = &options.template_sources {
+        let folders = sources::read_dir(dir, &snapshot)?;
+        attach_template_sources(&mut snapshot, folders);
+    }
+    Ok(snapshot)
+}
+
+/// A file's bytes, read only when needed, so a large export never sits in
+/// memory whole.
+pub trait FileBytes {
+    fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>>;
+}
+
+struct ReadLater<'a>(&'a Path);
+
+impl FileBytes for ReadLater<'_> {
+    fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        fs::read(self.0).map(Into::into).map_err(|e| Error::read(self.0, e))
+    }
+}
+
+impl FileBytes for &[u8] {
+    fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        Ok(std::borrow::Cow::Borrowed(self))
+    }
+}
+
+/// Import export files given as (name relative to the folder, bytes), in the
+/// order given (callers sort by name, so later files win conflicts).
+pub fn import_files<B: FileBytes>(files: impl IntoIterator<Item = (String, B)>, source: Source) -> Result<Snapshot> {
+    let mut collected = collect::Collected::default();
+    for (name, file) in files {
+        let bytes = file.bytes()?;
+        if !looks_like_json(&name, &bytes) {
+            collected.warn("unknown-file", format!("`{name}` is not a JSON file; skipped"));
+            continue;
+        }
+        parse::read_file(&name, &bytes, &mut collected).map_err(|d| prefix(d, &source))?;
+    }
+    Ok(assemble::assemble(collected, source))
+}
+
+/// Read a people CSV into the snapshot, adding its warnings.
+pub fn attach_people(snapshot: &mut Snapshot, name: &str, bytes: &[u8]) -> Result<()> {
+    let (people, warnings) = {
+        let index = Index::new(snapshot);
+        people::read_people(name, bytes, &index)?
+    };
+    snapshot.people = Some(people);
+    snapshot.warnings.extend(warnings);
+    snapshot.canonicalize();
+    Ok(())
+}
+
+/// Messages name files relative to the export folder; put the folder in front.
+fn prefix(mut d: Diagnostic, source: &Source) -> Diagnostic {
+    if source.kind == "export-dir" {
+        d.path = Path::new(&source.location).join(&d.path).display().to_string();
+    }
+    d
+}
+
+/// `.json` files are JSON by name; others are tried only if they start like JSON.
+fn looks_like_json(name: &str, bytes: &[u8]) -> bool {
+    if name.to_ascii_lowercase().ends_with(".json") {
+        return true;
+    }
+    matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
+/// Every regular file under `dir`, sorted by path, hidden files skipped.
+fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    if !dir.is_dir() {
+        return Err(Error::input(
+            dir,
+            "not a folder: `--from-dir` takes the folder that holds the exported JSON files",
+        ));
+    }
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+            Error::read(path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("file system loop")))
+        })?;
+        if entry.file_type().is_file() {
+            let name = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
+            out.push((name, entry.into_path()));
+        }
+    }
+    Ok(out)
+}

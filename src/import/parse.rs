@@ -1,0 +1,502 @@
+//! One export file -> pieces in the collector.
+//!
+//! The kind comes from the content (see `probe.rs`); a saved-response
+//! envelope `{"endpoint": ..., "body": ...}` adds what a bare body cannot
+//! say, such as which template an ACL belongs to.
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use super::collect::{Collected, Owned, merge};
+use super::probe::{Kind, Shape, classify, probe};
+use crate::coder::types as wire;
+use crate::error::Diagnostic;
+
+/// What the envelope's endpoint says about its body's owner.
+#[derive(Debug, Default, Clone)]
+struct Context {
+    org: Option<String>,
+    template: Option<String>,
+}
+
+/// Where a body starts in its file, so errors inside it point at the file's lines.
+#[derive(Debug, Clone, Copy)]
+struct Base {
+    line: usize,
+    column: usize,
+}
+
+const TOP: Base = Base { line: 1, column: 1 };
+
+/// Read one file's bytes into the collector. `name` is the file's path
+/// relative to the export folder, used in messages and provenance.
+pub fn read_file(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diagnostic> {
+    let shape = probe(bytes).map_err(|e| Diagnostic::json(name, &e))?;
+    if is_empty(&shape) {
+        // `[]` or `{}`: nothing to import, whatever list it was.
+        c.note_file("empty list", name);
+        return Ok(());
+    }
+    let Some((kind, array)) = kind_of(name, &shape)? else {
+        c.warn(
+            "unknown-file",
+            format!("`{name}`: not a Coder API response or `coder ... -o json` output that orgsplit knows; skipped"),
+        );
+        return Ok(());
+    };
+    match kind {
+        Kind::Snapshot => {
+            c.warn("unknown-file", format!("`{name}` is an orgsplit snapshot, not an export file; skipped"));
+            Ok(())
+        }
+        Kind::Envelope => read_envelope(name, bytes, c),
+        _ => add(kind, array, bytes, &Context::default(), name, TOP, c),
+    }
+}
+
+fn is_empty(shape: &Shape) -> bool {
+    match shape {
+        Shape::Array(elements) => elements.is_empty(),
+        Shape::Object(mask) => *mask == Default::default(),
+        Shape::Other => false,
+    }
+}
+
+/// The kind of a document, and whether it is an array of that kind.
+fn kind_of(name: &str, shape: &Shape) -> Result<Option<(Kind, bool)>, Diagnostic> {
+    match shape {
+        Shape::Object(m) => Ok(classify(*m).map(|k| (k, false))),
+        Shape::Other => Ok(None),
+        Shape::Array(elements) => {
+            let mut found: Option<(usize, Kind)> = None;
+            for (i, e) in elements.iter().enumerate() {
+                let Some(mask) = e else {
+                    return Err(Diagnostic::new(name, format!("element {i} of the array is not an object"))
+                        .help("an export file is an API response body: an object, or an array of objects"));
+                };
+                let Some(k) = classify(*mask) else { continue };
+                match found {
+                    None => found = Some((i, k)),
+                    Some((first, k0)) if family(k0) != family(k) => {
+                        return Err(Diagnostic::new(
+                            name,
+                            format!("the array mixes kinds: element {first} is {k0}, element {i} is {k}"),
+                        )
+                        .help("keep one kind of object per file"));
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok(found.map(|(_, k)| (k, true)))
+        }
+    }
+}
+
+/// Page, row and single forms of one kind share a family.
+fn family(k: Kind) -> Kind {
+    match k {
+        Kind::UsersPage => Kind::User,
+        Kind::MembersPage => Kind::Member,
+        Kind::WorkspacesPage => Kind::Workspace,
+        Kind::GroupRow => Kind::Group,
+        Kind::TemplateRow => Kind::Template,
+        Kind::RegionsPage => Kind::WorkspaceProxy,
+        Kind::ProvisionerKeyDaemons => Kind::ProvisionerKey,
+        other => other,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    endpoint: String,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}
+
+fn read_envelope(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diagnostic> {
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(name, &e))?;
+    let body = env.body.get().as_bytes();
+    let base = base_of(bytes, body);
+    let (route, ctx) = route(&env.endpoint);
+    let shape = probe(body).map_err(|e| shift(Diagnostic::json(name, &e), base))?;
+    let found = kind_of(name, &shape)?;
+    let (kind, array) = match (route, found) {
+        (Some(r), Some((k, array)))
+            if family(k) == r || matches!((r, k), (Kind::ProvisionerKey, Kind::ProvisionerKeyDaemons)) =>
+        {
+            (k, array)
+        }
+        (Some(r), Some((k, _))) => {
+            c.warn(
+                "endpoint-shape-mismatch",
+                format!(
+                    "`{name}`: saved from `{}`, which answers {r}, but the body looks like {k}; skipped",
+                    env.endpoint
+                ),
+            );
+            return Ok(());
+        }
+        (Some(r), None) => match shape {
+            // An empty list (or an object with nothing telling) from a known
+            // endpoint: nothing to add, but the file is understood.
+            Shape::Array(_) => (r, true),
+            _ => {
+                c.note_file(&r.to_string(), name);
+                return Ok(());
+            }
+        },
+        (None, Some((k, array))) => (k, array),
+        (None, None) => {
+            c.warn(
+                "unknown-file",
+                format!("`{name}`: saved from `{}`, which orgsplit does not read; skipped", env.endpoint),
+            );
+            return Ok(());
+        }
+    };
+    add(kind, array, body, &ctx, name, base, c)
+}
+
+/// Line and column where `inner` (a slice of `outer`) starts.
+fn base_of(outer: &[u8], inner: &[u8]) -> Base {
+    let offset = (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize).min(outer.len());
+    let before = &outer[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+    Base { line, column }
+}
+
+/// Move a diagnostic computed on a body to its place in the whole file.
+fn shift(mut d: Diagnostic, base: Base) -> Diagnostic {
+    if let Some(line) = d.line {
+        if line == 1 {
+            d.column = d.column.map(|c| c + base.column - 1);
+        }
+        d.line = Some(line + base.line - 1);
+    }
+    d
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], name: &str, base: Base) -> Result<T, Diagnostic> {
+    serde_json::from_slice(bytes).map_err(|e| shift(Diagnostic::json(name, &e), base))
+}
+
+fn decode_many<T: DeserializeOwned>(array: bool, bytes: &[u8], name: &str, base: Base) -> Result<Vec<T>, Diagnostic> {
+    if array { decode(bytes, name, base) } else { decode::<T>(bytes, name, base).map(|t| vec![t]) }
+}
+
+#[derive(serde::Deserialize)]
+struct TemplateRow {
+    #[serde(rename = "Template")]
+    template: wire::Template,
+}
+
+#[derive(serde::Deserialize)]
+struct GroupRow {
+    #[serde(rename = "Group")]
+    group: wire::Group,
+}
+
+fn add(
+    kind: Kind,
+    array: bool,
+    bytes: &[u8],
+    ctx: &Context,
+    name: &str,
+    base: Base,
+    c: &mut Collected,
+) -> Result<(), Diagnostic> {
+    c.note_file(&family(kind).to_string(), name);
+    match kind {
+        Kind::BuildInfo => {
+            let b: wire::BuildInfo = decode(bytes, name, base)?;
+            c.build_info = Some(super::collect::Item { value: b, file: name.into() });
+        }
+        Kind::Entitlements => {
+            let e: wire::Entitlements = decode(bytes, name, base)?;
+            c.entitlements = Some(super::collect::Item { value: e, file: name.into() });
+        }
+        Kind::Organization => {
+            for o in decode_many::<wire::Organization>(array, bytes, name, base)? {
+                merge(&mut c.organizations, &mut c.warnings, "organization", o.id.clone(), o, name);
+            }
+        }
+        Kind::UsersPage => {
+            let page: wire::GetUsersResponse = decode(bytes, name, base)?;
+            c.note_count("users", page.count, name);
+            add_users(page.users, name, c);
+        }
+        Kind::User => add_users(decode_many(array, bytes, name, base)?, name, c),
+        Kind::MembersPage => {
+            let page: wire::PaginatedMembersResponse = decode(bytes, name, base)?;
+            add_members(page.members, ctx, name, c);
+        }
+        Kind::Member => add_members(decode_many(array, bytes, name, base)?, ctx, name, c),
+        Kind::Group => add_groups(decode_many(array, bytes, name, base)?, ctx, name, c),
+        Kind::GroupRow => {
+            let rows: Vec<GroupRow> = decode_many(array, bytes, name, base)?;
+            add_groups(rows.into_iter().map(|r| r.group).collect(), ctx, name, c);
+        }
+        Kind::Template => add_templates(decode_many(array, bytes, name, base)?, name, c),
+        Kind::TemplateRow => {
+            let rows: Vec<TemplateRow> = decode_many(array, bytes, name, base)?;
+            add_templates(rows.into_iter().map(|r| r.template).collect(), name, c);
+        }
+        Kind::TemplateVersion => {
+            for mut v in decode_many::<wire::TemplateVersion>(array, bytes, name, base)? {
+                if v.template_id.is_empty() {
+                    v.template_id = ctx.template.clone().unwrap_or_default();
+                }
+                merge(&mut c.versions, &mut c.warnings, "template version", v.id.clone(), v, name);
+            }
+        }
+        Kind::TemplateAcl => {
+            let acl: wire::TemplateAcl = decode(bytes, name, base)?;
+            c.acls.push(Owned { owner: ctx.template.clone(), value: acl, file: name.into() });
+        }
+        Kind::WorkspacesPage => {
+            let page: wire::WorkspacesResponse = decode(bytes, name, base)?;
+            c.note_count("workspaces", page.count, name);
+            add_workspaces(page.workspaces, name, c);
+        }
+        Kind::Workspace => add_workspaces(decode_many(array, bytes, name, base)?, name, c),
+        Kind::ProvisionerDaemon => add_daemons(decode_many(array, bytes, name, base)?, ctx, name, c),
+        Kind::ProvisionerKey => add_keys(decode_many(array, bytes, name, base)?, ctx, name, c),
+        Kind::ProvisionerKeyDaemons => {
+            for kd in decode_many::<wire::ProvisionerKeyDaemons>(array, bytes, name, base)? {
+                // The pseudo keys (built-in, user-auth, psk) have fixed ids and
+                // are not real keys; their daemons still count.
+                if !is_pseudo_key(&kd.key) {
+                    add_keys(vec![kd.key], ctx, name, c);
+                }
+                add_daemons(kd.daemons, ctx, name, c);
+            }
+        }
+        Kind::RegionsPage => {
+            let page: wire::RegionsResponse = decode(bytes, name, base)?;
+            add_proxies(page.regions, name, c);
+        }
+        Kind::WorkspaceProxy => add_proxies(decode_many(array, bytes, name, base)?, name, c),
+        Kind::Role => {
+            for mut r in decode_many::<wire::Role>(array, bytes, name, base)? {
+                if r.built_in {
+                    continue;
+                }
+                if r.organization_id.is_empty() {
+                    r.organization_id = ctx.org.clone().unwrap_or_default();
+                }
+                let key = (r.organization_id.clone(), r.name.clone());
+                merge(&mut c.roles, &mut c.warnings, "custom role", key, r, name);
+            }
+        }
+        Kind::OrganizationSync => {
+            let s: wire::OrganizationSyncSettings = decode(bytes, name, base)?;
+            c.org_sync = Some(super::collect::Item { value: s, file: name.into() });
+        }
+        Kind::GroupSync => {
+            let s: wire::GroupSyncSettings = decode(bytes, name, base)?;
+            c.group_sync.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
+        }
+        Kind::RoleSync => {
+            let s: wire::RoleSyncSettings = decode(bytes, name, base)?;
+            c.role_sync.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
+        }
+        Kind::Envelope | Kind::Snapshot => {
+            return Err(Diagnostic::new(name, "a saved response cannot hold another saved response or a snapshot"));
+        }
+    }
+    Ok(())
+}
+
+const PSEUDO_KEY_IDS: [&str; 3] = [
+    "00000000-0000-0000-0000-000000000001",
+    "00000000-0000-0000-0000-000000000002",
+    "00000000-0000-0000-0000-000000000003",
+];
+
+fn is_pseudo_key(k: &wire::ProvisionerKey) -> bool {
+    PSEUDO_KEY_IDS.contains(&k.id.as_str()) || matches!(k.name.as_str(), "built-in" | "user-auth" | "psk")
+}
+
+fn add_users(users: Vec<wire::User>, name: &str, c: &mut Collected) {
+    for u in users {
+        merge(&mut c.users, &mut c.warnings, "user", u.id.clone(), u, name);
+    }
+}
+
+fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &str, c: &mut Collected) {
+    if let Some(org) = &ctx.org {
+        c.member_lists.insert(org.clone());
+    }
+    for mut m in members {
+        if m.organization_id.is_empty() {
+            m.organization_id = ctx.org.clone().unwrap_or_default();
+        }
+        c.member_lists.insert(m.organization_id.clone());
+        let key = (m.organization_id.clone(), m.user_id.clone());
+        merge(&mut c.members, &mut c.warnings, "organization member", key, m, name);
+    }
+}
+
+fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &str, c: &mut Collected) {
+    for mut g in groups {
+        if g.organization_id.is_empty() {
+            g.organization_id = ctx.org.clone().unwrap_or_default();
+        }
+        merge(&mut c.groups, &mut c.warnings, "group", g.id.clone(), g, name);
+    }
+}
+
+fn add_templates(templates: Vec<wire::Template>, name: &str, c: &mut Collected) {
+    for t in templates {
+        merge(&mut c.templates, &mut c.warnings, "template", t.id.clone(), t, name);
+    }
+}
+
+fn add_workspaces(workspaces: Vec<wire::Workspace>, name: &str, c: &mut Collected) {
+    for w in workspaces {
+        merge(&mut c.workspaces, &mut c.warnings, "workspace", w.id.clone(), w, name);
+    }
+}
+
+fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &str, c: &mut Collected) {
+    for mut d in daemons {
+        if d.organization_id.is_empty() {
+            d.organization_id = ctx.org.clone().unwrap_or_default();
+        }
+        merge(&mut c.daemons, &mut c.warnings, "provisioner daemon", d.id.clone(), d, name);
+    }
+}
+
+fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &str, c: &mut Collected) {
+    for mut k in keys {
+        if k.organization.is_empty() {
+            k.organization = ctx.org.clone().unwrap_or_default();
+        }
+        merge(&mut c.keys, &mut c.warnings, "provisioner key", k.id.clone(), k, name);
+    }
+}
+
+fn add_proxies(proxies: Vec<wire::WorkspaceProxy>, name: &str, c: &mut Collected) {
+    for p in proxies {
+        merge(&mut c.proxies, &mut c.warnings, "workspace proxy", p.id.clone(), p, name);
+    }
+}
+
+/// Which kind an endpoint answers, and the org or template its path names.
+/// Accepts a path (`/api/v2/...`) or a whole URL; the query is ignored.
+fn route(endpoint: &str) -> (Option<Kind>, Context) {
+    let path = endpoint.split(['?', '#']).next().unwrap_or_default();
+    let path = match path.find("/api/v2/") {
+        Some(i) => &path[i + "/api/v2/".len()..],
+        None => path.trim_start_matches('/'),
+    };
+    let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let org = |i: usize| Context { org: s.get(i).map(|x| x.to_string()), template: None };
+    let none = Context::default;
+    let (kind, ctx) = match s.as_slice() {
+        ["buildinfo"] => (Kind::BuildInfo, none()),
+        ["entitlements"] => (Kind::Entitlements, none()),
+        ["users"] | ["users", _] => (Kind::User, none()),
+        ["workspaces"] | ["workspaces", _] | ["users", _, "workspace", _] => (Kind::Workspace, none()),
+        ["organizations"] | ["organizations", _] | ["users", _, "organizations"] => (Kind::Organization, none()),
+        ["organizations", _, "members" | "paginated-members"] => (Kind::Member, org(1)),
+        ["organizations", _, "members", "roles"] => (Kind::Role, org(1)),
+        ["organizations", _, "groups"] | ["organizations", _, "groups", _] => (Kind::Group, org(1)),
+        ["groups"] | ["groups", _] => (Kind::Group, none()),
+        ["templates", id, "acl"] => (Kind::TemplateAcl, Context { org: None, template: Some(id.to_string()) }),
+        ["templates", id, "versions"] | ["templates", id, "versions", _] => {
+            (Kind::TemplateVersion, Context { org: None, template: Some(id.to_string()) })
+        }
+        ["templates"] | ["templates", _] => (Kind::Template, none()),
+        ["organizations", _, "templates"] | ["organizations", _, "templates", _] => (Kind::Template, org(1)),
+        ["templateversions", _] => (Kind::TemplateVersion, none()),
+        ["organizations", _, "provisionerkeys"] | ["organizations", _, "provisionerkeys", "daemons"] => {
+            (Kind::ProvisionerKey, org(1))
+        }
+        ["organizations", _, "provisionerdaemons"] => (Kind::ProvisionerDaemon, org(1)),
+        ["workspaceproxies"] | ["regions"] => (Kind::WorkspaceProxy, none()),
+        ["settings", "idpsync", "organization"] => (Kind::OrganizationSync, none()),
+        ["organizations", _, "settings", "idpsync", "groups"] => (Kind::GroupSync, org(1)),
+        ["organizations", _, "settings", "idpsync", "roles"] => (Kind::RoleSync, org(1)),
+        _ => return (None, none()),
+    };
+    (Some(kind), ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(name: &str, json: &str) -> Result<Collected, Diagnostic> {
+        let mut c = Collected::default();
+        read_file(name, json.as_bytes(), &mut c)?;
+        Ok(c)
+    }
+
+    #[test]
+    fn envelope_names_the_template_of_an_acl() {
+        let c = read(
+            "acl.json",
+            r#"{"endpoint": "/api/v2/templates/t1/acl?x=1", "body": {"users": [], "group": [{"id": "g", "role": "use"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.acls.len(), 1);
+        assert_eq!(c.acls[0].owner.as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn envelope_with_full_url_and_empty_list_is_understood() {
+        let c = read(
+            "k.json",
+            r#"{"endpoint": "https://coder.example.com/api/v2/organizations/o1/provisionerkeys", "body": []}"#,
+        )
+        .unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.files_per_kind.get("provisioner keys").unwrap(), &["k.json"]);
+    }
+
+    #[test]
+    fn errors_inside_an_envelope_body_point_at_the_file_line() {
+        let json = "{\n  \"endpoint\": \"/api/v2/users\",\n  \"body\": {\"users\": [{\"id\": 5, \"username\": \"a\", \"email\": \"e\"}], \"count\": 1}\n}";
+        let err = read("u.json", json).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.column.unwrap() > 20, "{err}");
+    }
+
+    #[test]
+    fn cli_rows_are_unwrapped() {
+        let c = read("t.json", r#"[{"Template": {"id": "t1", "name": "docker", "active_version_id": "v"}}]"#).unwrap();
+        assert_eq!(c.templates["t1"].value.name, "docker");
+    }
+
+    #[test]
+    fn mixed_arrays_are_refused() {
+        let err =
+            read("m.json", r#"[{"id":"o","is_default":true},{"id":"u","username":"a","email":"b"}]"#).unwrap_err();
+        assert!(err.message.contains("mixes kinds"), "{err}");
+    }
+
+    #[test]
+    fn conflicting_duplicates_keep_the_later_file_and_warn() {
+        let mut c = Collected::default();
+        read_file("a.json", br#"[{"id":"u1","username":"a","email":"a@x"}]"#, &mut c).unwrap();
+        read_file("b.json", br#"[{"id":"u1","username":"a","email":"new@x"}]"#, &mut c).unwrap();
+        read_file("c.json", br#"[{"id":"u1","username":"a","email":"new@x"}]"#, &mut c).unwrap();
+        assert_eq!(c.users["u1"].value.email, "new@x");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(c.warnings[0].code, "conflicting-duplicate");
+    }
+
+    #[test]
+    fn pseudo_provisioner_keys_are_not_keys_but_their_daemons_count() {
+        let c = read(
+            "kd.json",
+            r#"[{"key": {"id": "00000000-0000-0000-0000-000000000001", "name": "built-in", "organization": "o", "tags": {}},
+                 "daemons": [{"id": "d1", "name": "coder-0", "key_name": "built-in", "organization_id": "o", "provisioners": ["terraform"], "tags": {}}]}]"#,
+        )
+        .unwrap();
+        assert!(c.keys.is_empty());
+        assert_eq!(c.daemons.len(), 1);
+    }
+}

@@ -1,0 +1,165 @@
+//! Template sources: one subfolder per template (what `coder templates pull`
+//! writes), matched to the snapshot's templates by name. Where two orgs have
+//! a template of the same name, `DIR/<org>/<template>/` says which.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use super::terraform;
+use crate::error::{Error, Result};
+use crate::model::{Snapshot, TemplateSource, Warning};
+
+/// One template's source files, read from disk or from the binary.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFolder {
+    /// Relative to the sources folder: `<template>` or `<org>/<template>`.
+    pub path: String,
+    /// The org named by the folder layout, if any.
+    pub org_name: Option<String>,
+    pub template_name: String,
+    /// (path relative to the template folder, text).
+    pub files: Vec<(String, String)>,
+    /// Problems reading it that are worth a warning, not an error.
+    pub warnings: Vec<Warning>,
+}
+
+/// Scan each folder and attach the result to its template.
+pub fn attach_template_sources(snapshot: &mut Snapshot, folders: Vec<SourceFolder>) {
+    let default_org = snapshot.default_organization().map(|o| o.id.clone());
+    let org_ids: BTreeMap<&str, &str> =
+        snapshot.organizations.iter().map(|o| (o.name.as_str(), o.id.as_str())).collect();
+    let mut by_name: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for t in &snapshot.templates {
+        by_name.entry(&t.name).or_default().push((t.id.as_str(), t.organization_id.as_str()));
+    }
+    let mut sources = Vec::new();
+    let mut warnings = Vec::new();
+    for folder in folders {
+        warnings.extend(folder.warnings.iter().cloned());
+        let candidates = by_name.get(folder.template_name.as_str()).cloned().unwrap_or_default();
+        let wanted_org = folder.org_name.as_deref().and_then(|n| org_ids.get(n).copied());
+        let matched: Vec<&(&str, &str)> = match wanted_org {
+            Some(org) => candidates.iter().filter(|(_, o)| *o == org).collect(),
+            None => candidates.iter().collect(),
+        };
+        let template_id = match matched.as_slice() {
+            [] => {
+                warnings.push(Warning::new(
+                    "unmatched-template-source",
+                    format!("template source folder `{}` matches no template in the snapshot", folder.path),
+                ));
+                None
+            }
+            [(id, _)] => Some(id.to_string()),
+            several => {
+                let pick = several.iter().find(|(_, o)| Some(*o) == default_org.as_deref()).unwrap_or(&several[0]);
+                warnings.push(Warning::new(
+                    "ambiguous-template-source",
+                    format!(
+                        "template source folder `{}` matches {} templates named `{}`; used the one in the default \
+                         organization (put it under `<org>/{}` to choose)",
+                        folder.path,
+                        several.len(),
+                        folder.template_name,
+                        folder.template_name
+                    ),
+                ));
+                Some(pick.0.to_string())
+            }
+        };
+        let mut signals = Vec::new();
+        for (file, text) in &folder.files {
+            signals.extend(terraform::scan(file, text));
+        }
+        sources.push(TemplateSource {
+            path: folder.path.clone(),
+            template_id,
+            template_name: folder.template_name.clone(),
+            files: folder.files.iter().map(|(f, _)| f.clone()).collect(),
+            signals,
+        });
+    }
+    snapshot.template_sources = sources;
+    snapshot.warnings.extend(warnings);
+    snapshot.canonicalize();
+}
+
+/// Read the sources folder from disk.
+pub fn read_dir(dir: &Path, snapshot: &Snapshot) -> Result<Vec<SourceFolder>> {
+    let org_names: Vec<&str> = snapshot.organizations.iter().map(|o| o.name.as_str()).collect();
+    let mut folders = Vec::new();
+    for (name, path) in subfolders(dir)? {
+        if org_names.contains(&name.as_str()) && !has_tf_directly(&path)? {
+            for (template, tpath) in subfolders(&path)? {
+                folders.push(read_template(&format!("{name}/{template}"), Some(name.clone()), &template, &tpath)?);
+            }
+        } else {
+            folders.push(read_template(&name, None, &name, &path)?);
+        }
+    }
+    Ok(folders)
+}
+
+fn subfolders(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::read(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|e| Error::read(entry.path(), e))?;
+        if kind.is_dir() {
+            out.push((name, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn has_tf_directly(dir: &Path) -> Result<bool> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::read(dir, e))?;
+        if entry.file_name().to_string_lossy().ends_with(".tf") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn read_template(rel: &str, org_name: Option<String>, template: &str, dir: &Path) -> Result<SourceFolder> {
+    let mut folder =
+        SourceFolder { path: rel.to_string(), org_name, template_name: template.to_string(), ..Default::default() };
+    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
+        // Terraform's own cache is not the template's source.
+        e.depth() == 0 || !(e.file_name() == ".terraform" || e.file_name() == ".git")
+    });
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+            Error::read(path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("file system loop")))
+        })?;
+        if !entry.file_type().is_file() || !entry.file_name().to_string_lossy().ends_with(".tf") {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
+        let bytes = fs::read(entry.path()).map_err(|e| Error::read(entry.path(), e))?;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                folder.warnings.push(Warning::new(
+                    "non-utf8-source",
+                    format!(
+                        "`{rel}/{relative}` is not UTF-8 (Terraform files must be); read with replacement characters"
+                    ),
+                ));
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
+        folder.files.push((relative, text));
+    }
+    Ok(folder)
+}

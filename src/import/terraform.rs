@@ -1,0 +1,446 @@
+//! Infrastructure signals in a template's Terraform source.
+//!
+//! This is not an HCL parser: it is a scanner that follows blocks (`resource
+//! "aws_instance" "dev" {`), skips comments, strings and heredocs (startup
+//! scripts are full of braces), and reads literal attribute values. That is
+//! enough to say which providers, accounts, clusters, namespaces, regions,
+//! GPUs, images and modules a template uses, with the file and line of each.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::Signal;
+
+/// Providers that say nothing about infrastructure.
+const UTILITY_PROVIDERS: &[&str] =
+    &["null", "random", "local", "time", "terraform", "template", "archive", "external", "http", "tls"];
+
+const VM_TYPES: &[&str] = &[
+    "aws_instance",
+    "aws_spot_instance_request",
+    "google_compute_instance",
+    "azurerm_linux_virtual_machine",
+    "azurerm_windows_virtual_machine",
+    "azurerm_virtual_machine",
+    "vsphere_virtual_machine",
+    "proxmox_vm_qemu",
+    "libvirt_domain",
+    "digitalocean_droplet",
+    "hcloud_server",
+];
+
+const CONTAINER_TYPES: &[&str] = &[
+    "docker_container",
+    "kubernetes_pod",
+    "kubernetes_pod_v1",
+    "kubernetes_deployment",
+    "kubernetes_deployment_v1",
+    "kubernetes_stateful_set",
+    "kubernetes_stateful_set_v1",
+];
+
+const CLUSTER_TYPES: &[&str] =
+    &["google_container_cluster", "aws_eks_cluster", "aws_eks_cluster_auth", "azurerm_kubernetes_cluster"];
+
+/// Instance types with GPUs (AWS p/g families, GCP a2/a3/g2, Azure N-series).
+static GPU_MACHINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(p2|p3|p3dn|p4d|p4de|p5|p5e|g3|g4dn|g4ad|g5|g5g|g6|g6e|gr6)\.|^(a2|a3|g2)-|^Standard_N[CDV]").unwrap()
+});
+static HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*([A-Za-z_][\w-]*)((?:\s+"[^"]*")*)\s*\{"#).unwrap());
+static OBJECT_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*([A-Za-z_][\w-]*)\s*=\s*\{").unwrap());
+static ATTR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[\s{,])([A-Za-z_][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^\s,}\]][^,}]*)"#).unwrap()
+});
+static STRING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap());
+static HEREDOC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$").unwrap());
+static AWS_ARN_ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^arn:aws[\w-]*:iam::(\d{12}):").unwrap());
+
+#[derive(Debug, Clone)]
+struct Block {
+    /// `resource`, `provider`, `variable`, ... or the key of an object attribute.
+    keyword: String,
+    labels: Vec<String>,
+    /// Brace depth inside this block.
+    depth: usize,
+}
+
+/// Scan one Terraform file. `file` is its path relative to the template folder.
+pub fn scan(file: &str, text: &str) -> Vec<Signal> {
+    let mut out = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut depth = 0usize;
+    let mut in_comment = false;
+    let mut heredoc: Option<String> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        if let Some(marker) = &heredoc {
+            if raw.trim() == marker {
+                heredoc = None;
+            }
+            continue;
+        }
+        let (code, delta_open, delta_close) = clean(raw, &mut in_comment);
+        let mut sig = |kind: &str, value: &str| {
+            if !value.is_empty() {
+                out.push(Signal { kind: kind.into(), value: value.into(), file: file.into(), line: line_no });
+            }
+        };
+        if let Some(c) = HEADER.captures(&code) {
+            let keyword = c[1].to_string();
+            let labels: Vec<String> = STRING.captures_iter(&c[2]).map(|l| l[1].to_string()).collect();
+            on_block(&keyword, &labels, &blocks, &mut sig);
+            blocks.push(Block { keyword, labels, depth: depth + 1 });
+        } else if let Some(c) = OBJECT_ATTR.captures(&code) {
+            let keyword = c[1].to_string();
+            on_block(&keyword, &[], &blocks, &mut sig);
+            blocks.push(Block { keyword, labels: Vec::new(), depth: depth + 1 });
+        }
+        for c in ATTR.captures_iter(&code) {
+            on_attribute(&c[1], &c[2], &blocks, &mut sig);
+        }
+        if code.contains("nvidia.com/gpu") || code.contains("amd.com/gpu") {
+            let which = if code.contains("nvidia.com/gpu") { "nvidia.com/gpu" } else { "amd.com/gpu" };
+            sig("gpu", which);
+        }
+        depth = (depth + delta_open).saturating_sub(delta_close);
+        while blocks.last().is_some_and(|b| b.depth > depth) {
+            blocks.pop();
+        }
+        if let Some(c) = HEREDOC.captures(&code) {
+            heredoc = Some(c[1].to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Strip comments and string contents from a line, and count the braces
+/// that open and close blocks. String contents are kept (they carry the
+/// values) but their braces do not count.
+fn clean(raw: &str, in_comment: &mut bool) -> (String, usize, usize) {
+    let mut code = String::with_capacity(raw.len());
+    let (mut open, mut close) = (0, 0);
+    let chars: Vec<char> = raw.chars().collect();
+    // Each entry: true = inside a string, false = inside `${ ... }`.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let ch = chars[i];
+        let next = chars.get(i + 1).copied();
+        if *in_comment {
+            if ch == '*' && next == Some('/') {
+                *in_comment = false;
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        let in_string = stack.last() == Some(&true);
+        if in_string {
+            code.push(ch);
+            match (ch, next) {
+                ('\\', Some(n)) => {
+                    code.push(n);
+                    i += 2;
+                    continue;
+                }
+                ('"', _) => {
+                    stack.pop();
+                }
+                ('$', Some('{')) => {
+                    code.push('{');
+                    stack.push(false);
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match (ch, next) {
+            ('#', _) | ('/', Some('/')) => break,
+            ('/', Some('*')) => {
+                *in_comment = true;
+                i += 2;
+                continue;
+            }
+            ('"', _) => stack.push(true),
+            ('{', _) => {
+                if stack.is_empty() {
+                    open += 1;
+                } else {
+                    stack.push(false);
+                }
+            }
+            ('}', _) => {
+                if stack.is_empty() {
+                    close += 1;
+                } else {
+                    stack.pop();
+                }
+            }
+            _ => {}
+        }
+        code.push(ch);
+        i += 1;
+    }
+    (code, open, close)
+}
+
+/// The innermost labelled block (resource, data, provider, module, variable).
+fn owner(blocks: &[Block]) -> Option<&Block> {
+    blocks.iter().rev().find(|b| !b.labels.is_empty())
+}
+
+fn provider_of_type(t: &str) -> &str {
+    t.split('_').next().unwrap_or(t)
+}
+
+fn on_block(keyword: &str, labels: &[String], blocks: &[Block], sig: &mut impl FnMut(&str, &str)) {
+    match (keyword, labels) {
+        ("resource" | "data", [t, ..]) => {
+            let p = provider_of_type(t);
+            if !UTILITY_PROVIDERS.contains(&p) {
+                sig("provider", p);
+            }
+            if VM_TYPES.contains(&t.as_str()) {
+                sig("vm", t);
+            }
+            if CONTAINER_TYPES.contains(&t.as_str()) {
+                sig("container", t);
+            }
+        }
+        ("provider", [p, ..]) if !UTILITY_PROVIDERS.contains(&p.as_str()) => sig("provider", p),
+        ("guest_accelerator", _) => sig("gpu", "guest_accelerator"),
+        (name, [])
+            if blocks.last().is_some_and(|b| b.keyword == "required_providers")
+                && !UTILITY_PROVIDERS.contains(&name) =>
+        {
+            sig("provider", name)
+        }
+        _ => {}
+    }
+}
+
+/// The literal strings of a value: `"x"` gives one, `["a", "b"]` gives two,
+/// an expression (`var.region`) gives none.
+fn literals(value: &str) -> Vec<String> {
+    let v = value.trim();
+    if v.starts_with('"') || v.starts_with('[') {
+        STRING.captures_iter(v).map(|c| c[1].to_string()).filter(|s| !s.contains("${")).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+fn on_attribute(key: &str, value: &str, blocks: &[Block], sig: &mut impl FnMut(&str, &str)) {
+    let owner = owner(blocks);
+    let kind = owner.map_or("", |b| b.keyword.as_str());
+    let label0 = owner.and_then(|b| b.labels.first()).map_or("", String::as_str);
+    let provider = match kind {
+        "provider" => label0,
+        "resource" | "data" => provider_of_type(label0),
+        _ => "",
+    };
+    let values = literals(value);
+    for v in &values {
+        let v = v.as_str();
+        match key {
+            "source" if kind == "module" => sig("module", v),
+            "region" | "availability_zone" | "zone" => sig("region", v),
+            "location" if matches!(provider, "google" | "azurerm") => sig("region", v),
+            "namespace" => sig("namespace", v),
+            "config_context" | "config_context_cluster" => sig("cluster", v),
+            "host" if matches!(provider, "kubernetes" | "helm") => sig("cluster", v),
+            "name" if CLUSTER_TYPES.contains(&label0) => sig("cluster", v),
+            "cluster_name" => sig("cluster", v),
+            "project" if provider == "google" || label0.starts_with("google") => {
+                sig("cloud_account", &format!("gcp:{v}"))
+            }
+            "allowed_account_ids" | "account_id" if provider == "aws" => sig("cloud_account", &format!("aws:{v}")),
+            "role_arn" => {
+                if let Some(c) = AWS_ARN_ACCOUNT.captures(v) {
+                    sig("cloud_account", &format!("aws:{}", &c[1]));
+                }
+            }
+            "subscription_id" => sig("cloud_account", &format!("azure:{v}")),
+            "image" | "ami" | "source_image" | "image_id" => sig("image", v),
+            "instance_type" | "machine_type" | "vm_size" | "size" if GPU_MACHINE.is_match(v) => sig("gpu", v),
+            "gpus" => sig("gpu", &format!("gpus={v}")),
+            "default" if kind == "variable" => on_variable_default(label0, v, sig),
+            _ => {}
+        }
+    }
+    if key == "gpus" && values.is_empty() && kind == "resource" {
+        sig("gpu", "gpus");
+    }
+}
+
+/// `variable "region" { default = "us-east-1" }`: the default is what the
+/// template uses unless told otherwise, so it is a signal too.
+fn on_variable_default(name: &str, v: &str, sig: &mut impl FnMut(&str, &str)) {
+    let n = name.to_lowercase();
+    if n.contains("region") || n == "zone" || n.ends_with("_zone") || n == "location" {
+        sig("region", v);
+    } else if n.contains("namespace") {
+        sig("namespace", v);
+    } else if n.contains("image") || n == "ami" {
+        sig("image", v);
+    } else if n.contains("project") {
+        sig("cloud_account", &format!("gcp:{v}"));
+    } else if n.contains("subscription") {
+        sig("cloud_account", &format!("azure:{v}"));
+    } else if n.contains("account") && v.chars().all(|c| c.is_ascii_digit()) && v.len() == 12 {
+        sig("cloud_account", &format!("aws:{v}"));
+    } else if n.contains("cluster") || n.contains("kube_context") || n == "context" {
+        sig("cluster", v);
+    } else if (n.contains("instance_type") || n.contains("machine_type")) && GPU_MACHINE.is_match(v) {
+        sig("gpu", v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(signals: &[Signal]) -> Vec<(String, String, u64)> {
+        signals.iter().map(|s| (s.kind.clone(), s.value.clone(), s.line)).collect()
+    }
+
+    fn has(signals: &[Signal], kind: &str, value: &str) -> bool {
+        signals.iter().any(|s| s.kind == kind && s.value == value)
+    }
+
+    #[test]
+    fn kubernetes_template_signals_with_lines() {
+        let tf = r#"terraform {
+  required_providers {
+    coder = {
+      source = "coder/coder"
+    }
+    kubernetes = {
+      source = "hashicorp/kubernetes"
+    }
+  }
+}
+
+provider "kubernetes" {
+  config_context = "payments-dev" # the team's own cluster
+}
+
+resource "kubernetes_deployment" "main" {
+  metadata {
+    name      = "coder-${data.coder_workspace.me.name}"
+    namespace = "payments"
+  }
+  spec {
+    template {
+      spec {
+        container {
+          image = "registry.payments.megaco.example/dev:2024"
+          resources {
+            limits = { "nvidia.com/gpu" = 1 }
+          }
+        }
+      }
+    }
+  }
+}
+"#;
+        let s = scan("main.tf", tf);
+        assert!(has(&s, "provider", "kubernetes"));
+        assert!(has(&s, "provider", "coder"));
+        assert!(has(&s, "cluster", "payments-dev"));
+        assert!(has(&s, "namespace", "payments"));
+        assert!(has(&s, "container", "kubernetes_deployment"));
+        assert!(has(&s, "image", "registry.payments.megaco.example/dev:2024"));
+        assert!(has(&s, "gpu", "nvidia.com/gpu"));
+        let cluster = s.iter().find(|x| x.kind == "cluster").unwrap();
+        assert_eq!((cluster.file.as_str(), cluster.line), ("main.tf", 13));
+        assert!(!s.iter().any(|x| x.value.contains("${")), "interpolated values are not literals: {:?}", kinds(&s));
+    }
+
+    #[test]
+    fn heredoc_braces_and_comments_do_not_confuse_blocks() {
+        let tf = r#"resource "coder_agent" "main" {
+  startup_script = <<-EOT
+    if [ -d ~/x ]; then { echo "}"; }; fi
+    region = "not-a-signal"
+  EOT
+}
+/* provider "google" { project = "commented-out" } */
+provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["111122223333"]
+  assume_role {
+    role_arn = "arn:aws:iam::444455556666:role/coder"
+  }
+}
+"#;
+        let s = scan("main.tf", tf);
+        assert!(!has(&s, "region", "not-a-signal"), "{:?}", kinds(&s));
+        assert!(!has(&s, "cloud_account", "gcp:commented-out"), "{:?}", kinds(&s));
+        assert!(has(&s, "region", "eu-west-1"));
+        assert!(has(&s, "cloud_account", "aws:111122223333"));
+        assert!(has(&s, "cloud_account", "aws:444455556666"));
+        assert!(has(&s, "provider", "aws"));
+    }
+
+    #[test]
+    fn vms_modules_gpu_machines_and_variable_defaults() {
+        let tf = r#"variable "region" {
+  default = "ap-southeast-2"
+}
+variable "gcp_project" {
+  default = "megaco-ml-prod"
+}
+module "workspace" {
+  source  = "git::https://git.raptix.example/platform/terraform-modules.git//coder-workspace?ref=v3.2.0"
+}
+resource "google_compute_instance" "dev" {
+  machine_type = "a2-highgpu-1g"
+  zone         = "us-central1-a"
+  guest_accelerator {
+    type  = "nvidia-tesla-a100"
+    count = 1
+  }
+  boot_disk {
+    initialize_params {
+      image = "projects/megaco-images/global/images/java-vm"
+    }
+  }
+}
+resource "random_string" "x" {
+  length = 4
+}
+"#;
+        let s = scan("vm.tf", tf);
+        assert!(has(&s, "region", "ap-southeast-2"));
+        assert!(has(&s, "cloud_account", "gcp:megaco-ml-prod"));
+        assert!(has(
+            &s,
+            "module",
+            "git::https://git.raptix.example/platform/terraform-modules.git//coder-workspace?ref=v3.2.0"
+        ));
+        assert!(has(&s, "vm", "google_compute_instance"));
+        assert!(has(&s, "gpu", "a2-highgpu-1g"));
+        assert!(has(&s, "gpu", "guest_accelerator"));
+        assert!(has(&s, "region", "us-central1-a"));
+        assert!(has(&s, "image", "projects/megaco-images/global/images/java-vm"));
+        assert!(!has(&s, "provider", "random"));
+    }
+
+    #[test]
+    fn unbalanced_or_garbage_input_does_not_panic() {
+        for text in
+            ["}}}}", "{{{{", "\"unterminated", "<<EOT\nnever ends", "resource \"x\" {\n  a = \"b\\", "\u{0}\u{ffff}"]
+        {
+            let _ = scan("x.tf", text);
+        }
+    }
+}

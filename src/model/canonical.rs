@@ -1,0 +1,87 @@
+//! Canonical order. Every list is sorted by a natural key with the id as the
+//! tie-break, and every inner list is sorted and de-duplicated, so the same
+//! state always serialises to the same bytes.
+
+use super::*;
+
+fn sort_dedup<T: Ord>(v: &mut Vec<T>) {
+    v.sort();
+    v.dedup();
+}
+
+impl Snapshot {
+    pub fn canonicalize(&mut self) {
+        self.organizations.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        for u in &mut self.users {
+            sort_dedup(&mut u.roles);
+        }
+        self.users.sort_by(|a, b| (&a.username, &a.id).cmp(&(&b.username, &b.id)));
+        for m in &mut self.organization_members {
+            if let Some(roles) = &mut m.roles {
+                roles.retain(|r| r != ORG_MEMBER_ROLE);
+                sort_dedup(roles);
+            }
+        }
+        self.organization_members
+            .sort_by(|a, b| (&a.organization_id, &a.user_id).cmp(&(&b.organization_id, &b.user_id)));
+        self.organization_members.dedup_by(|a, b| a.organization_id == b.organization_id && a.user_id == b.user_id);
+        for g in &mut self.groups {
+            sort_dedup(&mut g.members);
+        }
+        self.groups.sort_by(|a, b| (&a.organization_id, &a.name, &a.id).cmp(&(&b.organization_id, &b.name, &b.id)));
+        for t in &mut self.templates {
+            if let Some(acl) = &mut t.acl {
+                sort_dedup(&mut acl.users);
+                sort_dedup(&mut acl.group);
+            }
+        }
+        self.templates.sort_by(|a, b| (&a.organization_id, &a.name, &a.id).cmp(&(&b.organization_id, &b.name, &b.id)));
+        self.template_versions.sort_by(|a, b| (&a.template_id, &a.name, &a.id).cmp(&(&b.template_id, &b.name, &b.id)));
+        self.workspaces.sort_by(|a, b| (&a.owner_name, &a.name, &a.id).cmp(&(&b.owner_name, &b.name, &b.id)));
+        for d in &mut self.provisioner_daemons {
+            sort_dedup(&mut d.provisioners);
+        }
+        self.provisioner_daemons
+            .sort_by(|a, b| (&a.organization_id, &a.name, &a.id).cmp(&(&b.organization_id, &b.name, &b.id)));
+        self.provisioner_keys.sort_by(|a, b| (&a.organization, &a.name, &a.id).cmp(&(&b.organization, &b.name, &b.id)));
+        self.workspace_proxies.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        for r in &mut self.custom_roles {
+            sort_dedup(&mut r.organization_permissions);
+            sort_dedup(&mut r.organization_member_permissions);
+            sort_dedup(&mut r.site_permissions);
+            sort_dedup(&mut r.user_permissions);
+        }
+        self.custom_roles.sort_by(|a, b| (&a.organization_id, &a.name).cmp(&(&b.organization_id, &b.name)));
+        self.idp_sync.canonicalize();
+        if let Some(people) = &mut self.people {
+            people.records.sort_by(|a, b| (&a.username, &a.user_id).cmp(&(&b.username, &b.user_id)));
+        }
+        for s in &mut self.template_sources {
+            sort_dedup(&mut s.files);
+            s.signals.sort_by(|a, b| (&a.file, a.line, &a.kind, &a.value).cmp(&(&b.file, b.line, &b.kind, &b.value)));
+            s.signals.dedup();
+        }
+        self.template_sources.sort_by(|a, b| a.path.cmp(&b.path));
+        sort_dedup(&mut self.warnings);
+        if let Some(e) = &mut self.entitlements {
+            e.errors.sort();
+            e.warnings.sort();
+        }
+    }
+}
+
+impl IdpSync {
+    fn canonicalize(&mut self) {
+        if let Some(o) = &mut self.organization {
+            o.mapping.values_mut().for_each(sort_dedup);
+        }
+        for g in &mut self.groups {
+            g.mapping.values_mut().for_each(sort_dedup);
+        }
+        self.groups.sort_by(|a, b| a.organization_id.cmp(&b.organization_id));
+        for r in &mut self.roles {
+            r.mapping.values_mut().for_each(sort_dedup);
+        }
+        self.roles.sort_by(|a, b| a.organization_id.cmp(&b.organization_id));
+    }
+}

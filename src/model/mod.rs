@@ -1,0 +1,223 @@
+//! The snapshot types and the pure functions over them: canonical order,
+//! fingerprints, (de)serialisation with version checks, and lookups.
+
+mod canonical;
+mod index;
+mod snapshot;
+
+pub use index::Index;
+pub use snapshot::*;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Diagnostic, Result};
+
+/// The org role every member has implicitly; never listed in `roles`.
+pub const ORG_MEMBER_ROLE: &str = "organization-member";
+
+impl Snapshot {
+    /// Read a snapshot document. `path` is only used in error messages.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Snapshot> {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            format_version: Option<serde_json::Value>,
+        }
+        let probe: Probe = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
+        match probe.format_version {
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION as u64) => {}
+            Some(other) => {
+                return Err(Diagnostic::new(
+                    path,
+                    format!("unknown snapshot format_version {other}: this orgsplit reads version {FORMAT_VERSION}"),
+                )
+                .help("re-create the snapshot with `orgsplit import`, or use the orgsplit release that wrote it")
+                .into());
+            }
+            None => {
+                return Err(Diagnostic::new(path, "not an orgsplit snapshot: it has no `format_version`")
+                    .help("create one with `orgsplit import --from-dir DIR -o snapshot.json`")
+                    .into());
+            }
+        }
+        let mut snapshot: Snapshot = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
+        snapshot.canonicalize();
+        Ok(snapshot)
+    }
+
+    /// The canonical document: sorted, pretty, with a trailing newline.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut copy = self.clone();
+        copy.canonicalize();
+        crate::output::to_json_pretty(&copy)
+    }
+
+    /// A digest of the deployment's state: everything the API reports, but
+    /// not where or when it was read, the import's warnings, nor the people
+    /// and template-source inputs (which a live deployment does not hold).
+    /// Two imports of the same state have the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut digest = Sha256::new();
+        for (section, hash) in self.section_fingerprints() {
+            digest.update(section.as_bytes());
+            digest.update(b"=");
+            digest.update(hash.as_bytes());
+            digest.update(b"\n");
+        }
+        format!("sha256:{}", hex(&digest.finalize()))
+    }
+
+    /// One digest per section of the deployment's state, so a stale plan can
+    /// say what changed ("templates, workspaces") and not just that something did.
+    pub fn section_fingerprints(&self) -> BTreeMap<&'static str, String> {
+        let mut copy = self.clone();
+        copy.canonicalize();
+        let mut out = BTreeMap::new();
+        out.insert("organizations", digest_of(&copy.organizations));
+        out.insert("users", digest_of(&copy.users));
+        out.insert("organization_members", digest_of(&copy.organization_members));
+        out.insert("groups", digest_of(&copy.groups));
+        out.insert("templates", digest_of(&copy.templates));
+        out.insert("template_versions", digest_of(&copy.template_versions));
+        out.insert("workspaces", digest_of(&copy.workspaces));
+        out.insert("provisioner_keys", digest_of(&copy.provisioner_keys));
+        out.insert("custom_roles", digest_of(&copy.custom_roles));
+        out.insert("idp_sync", digest_of(&copy.idp_sync));
+        out
+    }
+
+    pub fn default_organization(&self) -> Option<&Organization> {
+        self.organizations.iter().find(|o| o.is_default)
+    }
+
+    /// Whether the deployment's license allows more than one organization.
+    /// `None` when the snapshot holds no entitlements.
+    pub fn multiple_organizations_entitled(&self) -> Option<bool> {
+        let entitlements = self.entitlements.as_ref()?;
+        Some(
+            entitlements
+                .features
+                .get("multiple_organizations")
+                .is_some_and(|f| f.enabled && (f.entitlement == "entitled" || f.entitlement == "grace_period")),
+        )
+    }
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+impl Group {
+    /// Every org has an `Everyone` group whose id is the org's id.
+    pub fn is_everyone(&self) -> bool {
+        self.id == self.organization_id
+    }
+}
+
+impl Workspace {
+    /// True when the latest build deleted the workspace or is deleting it.
+    pub fn is_deleted_or_deleting(&self) -> bool {
+        matches!(self.latest_build.status.as_str(), "deleted" | "deleting") || self.latest_build.transition == "delete"
+    }
+}
+
+fn digest_of<T: serde::Serialize>(value: &T) -> String {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    hex(&Sha256::digest(&bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Snapshot {
+        Snapshot {
+            format_version: FORMAT_VERSION,
+            users: vec![
+                User { id: "2".into(), username: "zed".into(), status: "active".into(), ..Default::default() },
+                User { id: "1".into(), username: "amy".into(), status: "suspended".into(), ..Default::default() },
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_is_canonical_and_stable() {
+        let a = tiny().to_json().unwrap();
+        let parsed = Snapshot::from_json(&a, Path::new("s.json")).unwrap();
+        assert_eq!(parsed.users[0].username, "amy", "users sorted by username");
+        assert_eq!(parsed.to_json().unwrap(), a);
+    }
+
+    #[test]
+    fn unknown_format_version_is_refused_with_advice() {
+        let err = Snapshot::from_json(br#"{"format_version": 99}"#, Path::new("s.json")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("s.json: unknown snapshot format_version 99"), "{text}");
+        assert!(text.contains("orgsplit import"), "{text}");
+    }
+
+    #[test]
+    fn missing_format_version_says_what_the_file_is_not() {
+        let err = Snapshot::from_json(br#"{"users": []}"#, Path::new("x.json")).unwrap_err();
+        assert!(err.to_string().contains("not an orgsplit snapshot"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_with_position() {
+        let mut doc: serde_json::Value = serde_json::from_slice(&tiny().to_json().unwrap()).unwrap();
+        doc["surprise"] = serde_json::json!(1);
+        let bytes = serde_json::to_vec_pretty(&doc).unwrap();
+        let err = Snapshot::from_json(&bytes, Path::new("s.json")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `surprise`"), "{err}");
+        assert!(err.to_string().starts_with("s.json:"), "{err}");
+    }
+
+    #[test]
+    fn fingerprint_ignores_source_and_warnings_but_not_state() {
+        let a = tiny();
+        let mut b = tiny();
+        b.source.location = "elsewhere".into();
+        b.warnings.push(Warning::new("x", "y"));
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        b.users[0].status = "suspended".into();
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let changed: Vec<_> = a
+            .section_fingerprints()
+            .into_iter()
+            .zip(b.section_fingerprints())
+            .filter(|(x, y)| x.1 != y.1)
+            .map(|(x, _)| x.0)
+            .collect();
+        assert_eq!(changed, ["users"]);
+    }
+
+    #[test]
+    fn entitlement_needs_enabled_and_entitled() {
+        let mut s = tiny();
+        assert_eq!(s.multiple_organizations_entitled(), None);
+        let mut e = Entitlements::default();
+        e.features.insert(
+            "multiple_organizations".into(),
+            Feature { enabled: true, entitlement: "not_entitled".into(), ..Default::default() },
+        );
+        s.entitlements = Some(e.clone());
+        assert_eq!(s.multiple_organizations_entitled(), Some(false));
+        e.features.get_mut("multiple_organizations").unwrap().entitlement = "grace_period".into();
+        s.entitlements = Some(e);
+        assert_eq!(s.multiple_organizations_entitled(), Some(true));
+    }
+}

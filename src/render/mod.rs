@@ -1,0 +1,68 @@
+//! Values to text. Renderers return strings; only commands print.
+
+pub mod inventory;
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+/// The closed set of output formats for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// A table in the style of the format (box drawing for terminals, pipes for Markdown).
+pub fn table(format: Format, header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut b = Builder::default();
+    b.push_record(header.iter().map(|h| h.to_string()));
+    for r in rows {
+        b.push_record(r.into_iter().map(|c| if format == Format::Markdown { escape_markdown_cell(&c) } else { c }));
+    }
+    let mut t = b.build();
+    match format {
+        Format::Markdown => t.with(Style::markdown()),
+        _ => t.with(Style::rounded()),
+    };
+    t.to_string()
+}
+
+/// A heading: `## Title` in Markdown, an underlined title otherwise.
+pub fn heading(format: Format, title: &str) -> String {
+    match format {
+        Format::Markdown => format!("## {title}\n"),
+        _ => format!("{title}\n{}\n", "=".repeat(title.chars().count())),
+    }
+}
+
+/// Names come from the deployment; in a Markdown table a `|` or a newline
+/// would break the row.
+pub fn escape_markdown_cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// "1 user" / "2 users".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Show at most `max` items of a list, saying how many were left out.
+pub fn truncated<T>(items: &[T], max: usize) -> (&[T], Option<String>) {
+    if items.len() > max {
+        (&items[..max], Some(format!("... and {} more (use `-o json` for all)", items.len() - max)))
+    } else {
+        (items, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_cannot_break_the_table() {
+        let t = table(Format::Markdown, &["a"], vec![vec!["x|y\nz".into()]]);
+        assert!(t.contains("x\\|y z"), "{t}");
+    }
+}

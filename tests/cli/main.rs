@@ -1,0 +1,8 @@
+//! One integration-test binary; its modules mirror the commands.
+
+mod bad_input;
+mod common;
+mod fixture;
+mod import;
+mod inventory;
+mod schema;
