@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Write `bytes` to `path` atomically. The parent folder must exist or is created.
+/// Write `bytes` to `path` atomically, readable by all (0644, like a file
+/// written the usual way; a temp file alone would be 0600).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_mode(path, bytes, None)
+    write_atomic_mode(path, bytes, Some(0o644))
 }
 
 /// Like [`write_atomic`], and set the Unix permission bits (for scripts).
@@ -81,8 +82,9 @@ impl FolderWriter {
         }
         fs::write(&staged, bytes).map_err(|e| Error::write(self.target.join(relative), e))?;
         #[cfg(unix)]
-        if let Some(mode) = mode {
+        {
             use std::os::unix::fs::PermissionsExt;
+            let mode = mode.unwrap_or(0o644);
             fs::set_permissions(&staged, fs::Permissions::from_mode(mode)).map_err(|e| Error::write(&staged, e))?;
         }
         #[cfg(not(unix))]
@@ -128,6 +130,11 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"second");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        }
     }
 
     #[test]

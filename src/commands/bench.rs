@@ -27,6 +27,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             tmp.path().to_path_buf()
         }
     };
+    std::fs::create_dir_all(&work).map_err(|e| Error::write(&work, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::read("the orgsplit executable", e))?;
     println!("machine: {}", machine());
     println!(
@@ -35,24 +36,30 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         if cfg!(debug_assertions) { "debug: figures are not representative" } else { "release" }
     );
 
+    // Everything runs in child processes: a child's peak memory would
+    // otherwise include whatever this process held when it forked.
     let fixture = work.join("fixture");
-    let start = Instant::now();
-    let deployment = crate::fixture::generate(args.users, 1);
-    let sizes = format!(
-        "{} users, {} workspaces, {} templates, {} groups",
-        deployment.snapshot.users.len(),
-        deployment.snapshot.workspaces.len(),
-        deployment.snapshot.templates.len(),
-        deployment.snapshot.groups.iter().filter(|g| !g.is_everyone()).count()
-    );
-    super::fixture::write(&deployment, &fixture)?;
-    drop(deployment);
+    let p = |x: &Path| x.display().to_string();
+    let generate = Stage {
+        name: "fixture generate",
+        args: vec![
+            "fixture".into(),
+            "generate".into(),
+            "--users".into(),
+            args.users.to_string(),
+            "-o".into(),
+            p(&fixture),
+        ],
+        ok: &[0],
+    };
+    let (wall, peak) = measure(&exe, &generate, &work)?;
+    let generated = std::fs::read_to_string(work.join("fixture.stderr")).unwrap_or_default();
+    let sizes = generated.lines().next().and_then(|l| l.split_once(": ")).map_or(String::new(), |(_, s)| s.to_string());
     let export_bytes = dir_size(&fixture.join("export"));
     println!("input: {sizes}; export folder {:.0} MiB", export_bytes as f64 / 1048576.0);
     println!("{:<28} {:>10} {:>12}", "stage", "wall", "peak memory");
-    println!("{:<28} {:>9.2}s {:>12}", "generate (in process)", start.elapsed().as_secs_f64(), "-");
+    println!("{:<28} {:>9.2}s {:>8.0} MiB", generate.name, wall.as_secs_f64(), peak as f64 / 1024.0);
 
-    let p = |x: &Path| x.display().to_string();
     let snapshot = work.join("snapshot.json");
     let stages = vec![
         Stage {
