@@ -21,3 +21,4 @@ pub mod inventory;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod split;

@@ -1,0 +1,248 @@
+//! The split file: the decision "these teams get these organizations", in
+//! TOML, as a person (or `orgsplit score --emit-split`) writes it.
+//!
+//! ```toml
+//! format_version = 1
+//!
+//! [migration]
+//! wiki = "https://wiki.example.com/coder/organizations"
+//! deadline = "2025-03-31"
+//! # {org} {org_display_name} {template} {new_template} {wiki} {deadline}
+//! deprecation_message = "Moved to the {org_display_name} organization as {new_template}: {wiki} (by {deadline})"
+//! shared_templates = "duplicate"          # or "keep-in-default"
+//!
+//! [org_sync]                              # optional: deployment-wide IdP organization sync
+//! field = "memberOf"
+//! assign_default = true
+//!
+//! [[organizations]]
+//! name = "raptix"
+//! display_name = "Raptix"
+//! groups = ["raptix"]                     # who goes in: members of these groups,
+//! users = ["someone"]                     # these users,
+//! claims = { memberOf = ["coder-raptix"] }  # users with these IdP claim values,
+//! people = { employer = ["Raptix"] }      # and people-CSV rows matching these values
+//! templates = ["raptix-*"]                # re-created there (names or globs)
+//! provisioner_tags = { cloud = "raptix-aws" }
+//! admins = ["bianca-das"]
+//! roles = { organization-template-admin = ["carlos-jones"] }
+//! custom_roles = ["provisioner-admin", "template-editor", "template-pusher"]
+//! org_sync_claims = ["coder-raptix"]
+//! group_sync = { field = "memberOf", mapping = { coder-raptix = ["raptix"] } }
+//! role_sync = { field = "memberOf", mapping = { raptix-admins = ["organization-admin"] } }
+//! ```
+//!
+//! This module holds the types and a first parse; validation against a
+//! snapshot (unknown groups, users, templates; every problem at once with
+//! its line and column) belongs to the planner.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Diagnostic, Result};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitFile {
+    pub format_version: u32,
+    #[serde(default)]
+    pub migration: Migration,
+    #[serde(default)]
+    pub org_sync: Option<OrgSync>,
+    #[serde(default)]
+    pub organizations: Vec<OrgSpec>,
+    /// Custom role definitions beyond the built-in catalogue
+    /// (`provisioner-admin`, `template-editor`, `template-pusher`).
+    #[serde(default)]
+    pub custom_roles: Vec<CustomRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Migration {
+    /// The migration wiki page linked from every deprecation message and notice.
+    pub wiki: String,
+    /// The date (YYYY-MM-DD) by which users must have moved.
+    pub deadline: String,
+    /// Deprecation message template. Placeholders: `{org}`, `{org_display_name}`,
+    /// `{template}` (old name), `{new_template}`, `{wiki}`, `{deadline}`.
+    pub deprecation_message: String,
+    /// What to do with a template used by teams going to different orgs.
+    pub shared_templates: SharedTemplates,
+}
+
+impl Default for Migration {
+    fn default() -> Migration {
+        Migration {
+            wiki: String::new(),
+            deadline: String::new(),
+            deprecation_message: DEFAULT_DEPRECATION_MESSAGE.to_string(),
+            shared_templates: SharedTemplates::Duplicate,
+        }
+    }
+}
+
+pub const DEFAULT_DEPRECATION_MESSAGE: &str = "This template has moved to the {org_display_name} organization as \
+     {new_template}. Create your new workspace there and copy your files before {deadline}: see {wiki}";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SharedTemplates {
+    /// Re-create the template in each org whose teams use it.
+    #[default]
+    Duplicate,
+    /// Leave it in the default org, where everyone keeps using it.
+    KeepInDefault,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSync {
+    /// The IdP claim that names a user's organizations (e.g. `memberOf`).
+    pub field: String,
+    /// Also keep every user in the default org.
+    #[serde(default)]
+    pub assign_default: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrgSpec {
+    /// A valid Coder name: lowercase letters, digits, single hyphens, at most 32 characters.
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub icon: String,
+    /// Members of these groups (in the default org) go in.
+    pub groups: Vec<String>,
+    /// These usernames go in.
+    pub users: Vec<String>,
+    /// Users whose IdP claim (a people attribute) has one of these values go in.
+    pub claims: BTreeMap<String, Vec<String>>,
+    /// Users whose people-CSV column has one of these values go in.
+    pub people: BTreeMap<String, Vec<String>>,
+    /// Templates re-created in this org: names or globs (`raptix-*`).
+    pub templates: Vec<String>,
+    /// Tags of the org's provisioner key, and of its re-created template versions.
+    pub provisioner_tags: BTreeMap<String, String>,
+    /// Name of the provisioner key to create (default `<org>-provisioner`).
+    pub provisioner_key: Option<String>,
+    /// Usernames given `organization-admin`.
+    pub admins: Vec<String>,
+    /// Other org roles: role name -> usernames.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// Custom roles to create in this org (catalogue names or `[[custom_roles]]`).
+    pub custom_roles: Vec<String>,
+    /// Claim values that organization sync maps to this org.
+    pub org_sync_claims: Vec<String>,
+    pub group_sync: Option<SyncMapping>,
+    pub role_sync: Option<SyncMapping>,
+    /// Workspace proxies (regions) the org's users need; proxies are
+    /// deployment-wide, so this is checked and reported, not created.
+    pub workspace_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncMapping {
+    pub field: String,
+    /// Claim value -> group names (group sync) or org role names (role sync).
+    pub mapping: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRole {
+    pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// Org-wide permissions (`organization_permissions` in the API).
+    pub permissions: Vec<PermissionSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionSpec {
+    pub resource_type: String,
+    pub action: String,
+    #[serde(default)]
+    pub negate: bool,
+}
+
+/// Parse a split file's text. `path` is used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<SplitFile> {
+    let split: SplitFile = toml::from_str(text).map_err(|e| toml_diagnostic(text, path, &e))?;
+    if split.format_version != FORMAT_VERSION {
+        return Err(Diagnostic::new(
+            path,
+            format!(
+                "unknown split format_version {}: this orgsplit reads version {FORMAT_VERSION}",
+                split.format_version
+            ),
+        )
+        .help("set `format_version = 1`")
+        .into());
+    }
+    Ok(split)
+}
+
+/// A TOML error as `file:line:column: message`.
+pub fn toml_diagnostic(text: &str, path: &Path, e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().to_string();
+    match e.span() {
+        Some(span) => {
+            let (line, column) = line_column(text, span.start);
+            Diagnostic::new(path, message).at(line, column)
+        }
+        None => Diagnostic::new(path, message),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = r#"format_version = 1
+[migration]
+wiki = "https://wiki.example.com"
+deadline = "2025-03-31"
+shared_templates = "keep-in-default"
+
+[[organizations]]
+name = "raptix"
+groups = ["raptix"]
+templates = ["raptix-*"]
+provisioner_tags = { cloud = "raptix-aws" }
+roles = { organization-template-admin = ["carol"] }
+group_sync = { field = "memberOf", mapping = { coder-raptix = ["raptix"] } }
+"#;
+        let s = parse(text, Path::new("split.toml")).unwrap();
+        assert_eq!(s.migration.shared_templates, SharedTemplates::KeepInDefault);
+        assert_eq!(s.organizations[0].provisioner_tags["cloud"], "raptix-aws");
+        assert!(s.migration.deprecation_message.contains("{new_template}"), "default message");
+    }
+
+    #[test]
+    fn unknown_field_has_line_and_column() {
+        let err = parse("format_version = 1\n[[organizations]]\nname = \"x\"\ngroop = []\n", Path::new("s.toml"))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("s.toml:4:1: unknown field `groop`"), "{text}");
+    }
+}
