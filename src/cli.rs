@@ -27,6 +27,11 @@ pub enum Command {
     Fixture(FixtureCommand),
     /// Measure the main stages on a generated deployment (see README).
     Bench(BenchArgs),
+    /// Score candidate teams against the best-practice cases, with reasons.
+    Score(ScoreArgs),
+    /// The rule catalogue: list the rules, or explain one.
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -110,4 +115,53 @@ pub struct BenchArgs {
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Snapshot file; without it, the built-in MegaCo example (and its candidates file).
+    pub snapshot: Option<PathBuf>,
+    /// Where candidates come from: `groups`, `claim:FIELD` (an IdP claim such as
+    /// `claim:memberOf`), `people:COLUMN` (a people-CSV column), or `none` (the candidates file only).
+    #[arg(long, value_name = "HOW", default_value = "groups")]
+    pub by: String,
+    /// Candidates file: more candidates, declared facts with justifications, suppressed rules with reasons.
+    #[arg(long, value_name = "FILE")]
+    pub candidates: Option<PathBuf>,
+    /// Folder of rule files (TOML) that add rules or override built-in ones by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Also write a draft split file (the input of `plan`) from the verdicts.
+    #[arg(long, value_name = "FILE")]
+    pub emit_split: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules: id, kind, verdict, title and where each is defined.
+    List(RulesListArgs),
+    /// Explain one rule: the page's case, its verdict and rationale, its conditions and facts.
+    Explain(RulesExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    /// Folder of rule files that add rules or override built-in ones by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesExplainArgs {
+    /// The rule's id (see `orgsplit rules list`).
+    pub id: String,
+    /// Folder of rule files that add rules or override built-in ones by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }

@@ -21,4 +21,5 @@ pub mod inventory;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod rules;
 pub mod split;

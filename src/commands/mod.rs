@@ -5,7 +5,9 @@ mod bench;
 mod fixture;
 mod import;
 mod inventory;
+mod rules;
 mod schema;
+mod score;
 
 use std::io::Write;
 use std::path::Path;
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Schema(args) => schema::run(args),
         Command::Fixture(command) => fixture::run(command),
         Command::Bench(args) => bench::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Rules(command) => rules::run(command),
     }
 }
 

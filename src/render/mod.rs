@@ -1,6 +1,8 @@
 //! Values to text. Renderers return strings; only commands print.
 
 pub mod inventory;
+pub mod rules;
+pub mod score;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;

@@ -1,0 +1,67 @@
+//! `orgsplit score`: which candidate teams should get an organization, by
+//! the best-practice page's cases, with the reasons; `--emit-split` also
+//! writes the recommended split as a draft split file.
+
+use std::path::Path;
+
+use crate::cli::ScoreArgs;
+use crate::error::{Error, Result};
+use crate::rules::{self, By, candfile, candidates, derive::Context};
+use crate::{output, render};
+
+pub fn run(args: ScoreArgs) -> Result<u8> {
+    let by = By::parse(&args.by).map_err(Error::Usage)?;
+    // Rules first: broken rule files are reported before anything is read or scored.
+    let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
+    let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
+    let ctx = Context::new(&snapshot);
+    let (derived, empty) =
+        candidates::derive(&ctx.index, &by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", args.by)))?;
+    let mut notes: Vec<String> = Vec::new();
+    if !empty.is_empty() {
+        notes.push(format!("left out {} with no members: {}", empty.len(), empty.join(", ")));
+    }
+    for (id, was) in &catalogue.overridden {
+        notes.push(format!("rule `{id}` is overridden by a file of `--rules` (the built-in one is at {was})"));
+    }
+    let file = candidates_file(&args)?;
+    if by == By::None && file.is_none() {
+        return Err(Error::Usage("`--by none` takes the candidates from `--candidates FILE`: give one".into()));
+    }
+    let candidates = match file {
+        Some((path, text)) => {
+            let (c, more) = candfile::apply(&path, &text, &ctx.index, &catalogue, derived)?;
+            notes.extend(more);
+            c
+        }
+        None => derived,
+    };
+    let report = rules::score(&ctx, candidates, &catalogue, &by.describe(), notes);
+    if let Some(path) = &args.emit_split {
+        let split = rules::recommend_split(&ctx, &report);
+        output::write_atomic(path, rules::render_split(&split, &report).as_bytes())?;
+        super::note(&format!(
+            "wrote a draft split file with {} organizations to {}",
+            split.organizations.len(),
+            path.display()
+        ));
+    }
+    super::print(&render::score::render(&report, args.output.into())?)?;
+    super::OK
+}
+
+/// The candidates file's path (for messages) and text: `--candidates FILE`,
+/// or for the built-in example its own `candidates.toml`.
+fn candidates_file(args: &ScoreArgs) -> Result<Option<(String, String)>> {
+    if let Some(path) = &args.candidates {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+        return Ok(Some((path.display().to_string(), text)));
+    }
+    if args.snapshot.is_some() {
+        return Ok(None);
+    }
+    let name = "fixtures/megaco/candidates.toml";
+    let Some(bytes) = crate::fixture::builtin_file("candidates.toml") else { return Ok(None) };
+    super::note(&format!("using the built-in example's candidates file `{name}` (declared facts no export shows)"));
+    Ok(Some((Path::new(name).display().to_string(), String::from_utf8_lossy(bytes).into_owned())))
+}

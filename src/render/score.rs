@@ -1,0 +1,194 @@
+//! The scoring report as a terminal table, Markdown or JSON: a summary row
+//! per candidate, then per candidate the recommendation, the case that fits
+//! and the page's words for it, each condition met or not with the fact's
+//! value and evidence, other cases that fit, warnings, suppressions and conflicts.
+
+use std::fmt::Write;
+
+use super::{Format, escape_markdown_cell, heading, plural, table};
+use crate::error::Result;
+use crate::rules::facts::{Facts, Origin};
+use crate::rules::score::{Match, Status};
+use crate::rules::{Report, Scored};
+
+pub fn render(report: &Report, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return crate::output::to_json_pretty(report).map(|b| String::from_utf8_lossy(&b).into_owned());
+    }
+    let mut out = String::new();
+    if format == Format::Markdown {
+        out.push_str("# Which teams should get an organization?\n\n");
+    }
+    let _ = writeln!(
+        out,
+        "{} from {}, scored against {} of Coder's \"Organizations - best practices\" page.",
+        plural(report.candidates.len(), "candidate", "candidates"),
+        report.candidates_from,
+        plural(report.rules.len(), "rule", "rules"),
+    );
+    for n in &report.notes {
+        let _ = writeln!(out, "Note: {n}.");
+    }
+    out.push('\n');
+    out.push_str(&heading(format, "Summary"));
+    let rows = report
+        .candidates
+        .iter()
+        .map(|s| {
+            let (case, score) = match (&s.decision.best, &s.decision.nearest) {
+                (Some(b), _) => (b.title.clone(), format!("{}/{}", b.met, b.total)),
+                (None, Some(n)) => (format!("none (closest: {})", n.title), format!("{}/{}", n.met, n.total)),
+                (None, None) => ("none".into(), String::new()),
+            };
+            let warnings = s.decision.warnings.iter().map(|w| w.rule.clone()).collect::<Vec<_>>().join(", ");
+            vec![
+                s.candidate.name.clone(),
+                s.members.to_string(),
+                s.decision.recommendation.title().to_string(),
+                case,
+                score,
+                warnings,
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        format,
+        &["candidate", "members", "recommendation", "best-matching case", "score", "warnings"],
+        rows,
+    ));
+    out.push('\n');
+    for s in &report.candidates {
+        out.push('\n');
+        candidate(&mut out, s, format);
+    }
+    Ok(out)
+}
+
+fn candidate(out: &mut String, s: &Scored, format: Format) {
+    let md = format == Format::Markdown;
+    let c = &s.candidate;
+    let title = format!("{} ({}, {} members, from {})", c.name, c.display_name, s.members, c.source);
+    if md {
+        let _ = writeln!(out, "### {}\n", escape_markdown_cell(&title));
+    } else {
+        let _ = writeln!(out, "{title}\n{}", "-".repeat(title.chars().count()));
+    }
+    let bullet = if md { "- " } else { "  " };
+    let _ = writeln!(out, "Recommendation: {}", s.decision.recommendation.title());
+    for n in &s.decision.notes {
+        let _ = writeln!(out, "{bullet}why review: {n}");
+    }
+    match (&s.decision.best, &s.decision.nearest) {
+        (Some(best), _) => {
+            let _ = writeln!(out, "Case: {} ({} of {} conditions met)", best.title, best.met, best.total);
+            explain(out, best, &s.facts, bullet);
+        }
+        (None, Some(nearest)) => {
+            let _ = writeln!(out, "No case of the page applies: no clear case, so no organization is recommended.");
+            let _ = writeln!(
+                out,
+                "Closest: {} ({} of {} conditions met; the missing ones are below)",
+                nearest.title, nearest.met, nearest.total
+            );
+            explain(out, nearest, &s.facts, bullet);
+        }
+        (None, None) => {
+            let _ = writeln!(out, "No case of the page applies: no clear case (every case rule is suppressed).");
+        }
+    }
+    for a in &s.decision.also {
+        let _ = writeln!(out, "Also fits: {} ({} of {})", a.title, a.met, a.total);
+    }
+    for w in &s.decision.warnings {
+        let _ = writeln!(out, "Warning: {}", w.title);
+        let _ = writeln!(out, "{bullet}the page: \"{}\"", w.rationale);
+        for cond in &w.conditions {
+            let _ = writeln!(out, "{bullet}{}: {}", cond.reason, tests(cond, &s.facts));
+        }
+    }
+    for sup in &c.suppressed {
+        let _ = writeln!(out, "Suppressed: rule `{}`, because \"{}\" ({})", sup.rule, sup.because, sup.at);
+    }
+    for w in &s.fact_warnings {
+        let _ = writeln!(out, "Warning: declared fact contradicts the snapshot: {w}");
+    }
+    conflicts(out, s, bullet);
+}
+
+fn explain(out: &mut String, m: &Match, facts: &Facts, bullet: &str) {
+    let _ = writeln!(out, "{bullet}the page: \"{}\"", m.case);
+    let _ = writeln!(out, "{bullet}why: \"{}\"", m.rationale);
+    let _ = writeln!(out, "{bullet}see {}", m.reference);
+    for cond in &m.conditions {
+        let mark = match cond.status {
+            Status::Met => "[met]    ",
+            Status::NotMet => "[not met]",
+            Status::Unknown => "[unknown]",
+        };
+        let kind = if cond.required { "" } else { " (supporting)" };
+        let _ = writeln!(out, "{bullet}{mark} {}{kind}: {}", cond.reason, tests(cond, facts));
+        for t in &cond.tests {
+            let Some(f) = facts.get(&t.fact) else { continue };
+            if let Some(why) = &f.unknown {
+                let _ = writeln!(out, "{bullet}            {}: {why}", t.fact);
+            }
+            for e in f.evidence.iter().take(4) {
+                let at = e.at.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
+                let _ = writeln!(out, "{bullet}            {}: {}{at}", t.fact, e.text);
+            }
+        }
+    }
+}
+
+/// `own_cloud_accounts >= 1 (is 1)`, `acquired == true (is true, declared)`, `... (unknown)`.
+fn tests(cond: &crate::rules::score::ConditionResult, facts: &Facts) -> String {
+    cond.tests
+        .iter()
+        .map(|t| {
+            let declared = facts.get(&t.fact).is_some_and(|f| f.origin == Origin::Declared);
+            let value = match &t.value {
+                Some(v) => format!("is {v}{}", if declared { ", declared" } else { "" }),
+                None => "unknown".into(),
+            };
+            format!("{} ({value})", t.test)
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn conflicts(out: &mut String, s: &Scored, bullet: &str) {
+    let c = &s.conflicts;
+    if c.shared_templates.is_empty() && c.overlapping_candidates.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Conflicts:");
+    let others = |o: &[crate::rules::Overlap]| {
+        let mut parts: Vec<String> = o.iter().take(5).map(|o| format!("{} {}", o.candidate, o.users)).collect();
+        if o.len() > 5 {
+            parts.push(format!("and {} more", o.len() - 5));
+        }
+        parts.join(", ")
+    };
+    for t in &c.shared_templates {
+        if t.dedicated_to.contains(&s.candidate.name) {
+            let _ = writeln!(
+                out,
+                "{bullet}its template `{}` is also used by (or granted to) {} people outside it ({})",
+                t.template,
+                t.outside_users,
+                others(&t.other_candidates)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{bullet}{} of its members use (or are granted) `{}`, the template of {}",
+                t.members,
+                t.template,
+                t.dedicated_to.join(", ")
+            );
+        }
+    }
+    if !c.overlapping_candidates.is_empty() {
+        let _ = writeln!(out, "{bullet}members also in other candidates: {}", others(&c.overlapping_candidates));
+    }
+}

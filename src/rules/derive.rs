@@ -1,0 +1,371 @@
+//! Facts about candidates, derived from the snapshot with their evidence:
+//! size, which templates they use and who wrote them, the infrastructure in
+//! those templates' sources compared with the rest of the deployment, and
+//! (in `people.rs`) what the people attributes say. Declared facts from a
+//! candidates file are applied last, with a warning where they contradict.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::candidates::Candidate;
+use super::facts::{Evidence, Fact, Facts, Value, sample};
+use super::people::People;
+use crate::model::{Index, Signal, Snapshot, Template, TemplateSource};
+
+/// How a candidate uses one template.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    pub template: String,
+    /// Members among the template's users.
+    pub members: usize,
+    /// All the template's users.
+    pub users: usize,
+    pub dedicated: bool,
+}
+
+/// Deployment-wide lookups, built once for all candidates.
+pub struct Context<'a> {
+    pub index: Index<'a>,
+    /// template id -> its users (live workspace owners and ACL grants, Everyone aside).
+    pub template_users: HashMap<&'a str, BTreeSet<&'a str>>,
+    /// user id -> templates they use.
+    user_templates: HashMap<&'a str, Vec<&'a str>>,
+    sources: HashMap<&'a str, &'a TemplateSource>,
+    /// (signal kind, value) -> templates whose sources have it.
+    signal_templates: HashMap<(&'a str, &'a str), BTreeSet<&'a str>>,
+    pub people: People<'a>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(snapshot: &'a Snapshot) -> Context<'a> {
+        let index = Index::new(snapshot);
+        let mut template_users = HashMap::new();
+        let mut user_templates: HashMap<&str, Vec<&str>> = HashMap::new();
+        for t in &snapshot.templates {
+            let users = index.template_users(t);
+            for u in &users {
+                user_templates.entry(u).or_default().push(&t.id);
+            }
+            template_users.insert(t.id.as_str(), users);
+        }
+        let mut sources = HashMap::new();
+        let mut signal_templates: HashMap<(&str, &str), BTreeSet<&str>> = HashMap::new();
+        for s in &snapshot.template_sources {
+            let Some(id) = s.template_id.as_deref() else { continue };
+            sources.insert(id, s);
+            for sig in &s.signals {
+                signal_templates.entry((sig.kind.as_str(), sig.value.as_str())).or_default().insert(id);
+            }
+        }
+        let people = People::new(snapshot);
+        Context { index, template_users, user_templates, sources, signal_templates, people }
+    }
+
+    fn template(&self, id: &str) -> Option<&'a Template> {
+        self.index.template_by_id.get(id).copied()
+    }
+
+    fn template_name(&self, id: &str) -> String {
+        self.template(id).map_or_else(|| id.to_string(), |t| t.name.clone())
+    }
+
+    /// The templates a candidate uses, by name, with how much.
+    pub fn usage(&self, members: &[String]) -> Vec<Usage> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for m in members {
+            for t in self.user_templates.get(m.as_str()).into_iter().flatten() {
+                *counts.entry(t).or_default() += 1;
+            }
+        }
+        let mut out: Vec<Usage> = counts
+            .into_iter()
+            .map(|(t, n)| {
+                let users = self.template_users.get(t).map_or(0, BTreeSet::len);
+                Usage { template: t.to_string(), members: n, users, dedicated: n * 2 > users }
+            })
+            .collect();
+        out.sort_by_cached_key(|u| self.template_name(&u.template));
+        out
+    }
+}
+
+/// Derive every fact for one candidate. `dedicated_anywhere` holds the
+/// templates dedicated to some candidate (for `shared_templates`).
+pub fn facts(ctx: &Context, c: &Candidate, usage: &[Usage], dedicated_anywhere: &BTreeSet<String>) -> Facts {
+    let mut f = Facts::new();
+    let members: BTreeSet<&str> = c.members.iter().map(String::as_str).collect();
+    size_facts(ctx, &members, &mut f);
+    template_facts(ctx, &members, usage, dedicated_anywhere, &mut f);
+    let dedicated: Vec<&str> = usage.iter().filter(|u| u.dedicated).map(|u| u.template.as_str()).collect();
+    source_facts(ctx, &dedicated, &mut f);
+    acl_facts(ctx, &members, &dedicated, &mut f);
+    idp_fact(ctx, c, &mut f);
+    ctx.people.facts(&c.members, &ctx.index.snapshot.workspace_proxies, &mut f);
+    for name in ["acquired", "data_sovereignty", "privacy_concerns"] {
+        f.insert(name.into(), Fact::unknown("no export shows it: declare it in a candidates file"));
+    }
+    f
+}
+
+fn number(f: &mut Facts, name: &str, n: usize, evidence: Vec<Evidence>) {
+    f.insert(name.into(), Fact::derived(Value::Number(n as i64), evidence));
+}
+
+fn size_facts(ctx: &Context, members: &BTreeSet<&str>, f: &mut Facts) {
+    let names: Vec<&str> = members.iter().map(|m| ctx.index.username(m)).collect();
+    let active: Vec<&str> = members
+        .iter()
+        .filter(|m| ctx.index.user_by_id.get(*m).is_some_and(|u| u.is_active()))
+        .map(|m| ctx.index.username(m))
+        .collect();
+    let inactive: Vec<&str> = names.iter().copied().filter(|n| !active.contains(n)).collect();
+    number(f, "members", names.len(), vec![Evidence::new(format!("users: {}", sample(&names, 5)))]);
+    number(f, "active_members", active.len(), vec![]);
+    let ev = if inactive.is_empty() {
+        vec![]
+    } else {
+        vec![Evidence::new(format!("suspended or dormant: {}", sample(&inactive, 5)))]
+    };
+    number(f, "inactive_members", inactive.len(), ev);
+}
+
+fn template_facts(
+    ctx: &Context,
+    members: &BTreeSet<&str>,
+    usage: &[Usage],
+    dedicated_anywhere: &BTreeSet<String>,
+    f: &mut Facts,
+) {
+    let line = |u: &Usage| {
+        let t = ctx.template(&u.template);
+        let author = t.map_or("?", |t| t.created_by_name.as_str());
+        Evidence::new(format!(
+            "`{}`: {} of its {} users are members; written by `{author}`",
+            ctx.template_name(&u.template),
+            u.members,
+            u.users
+        ))
+    };
+    let authored_by_member =
+        |u: &Usage| ctx.template(&u.template).is_some_and(|t| members.contains(t.created_by_id.as_str()));
+    let used_names: Vec<String> = usage.iter().map(|u| ctx.template_name(&u.template)).collect();
+    number(f, "templates_used", usage.len(), vec![Evidence::new(format!("templates: {}", sample(&used_names, 8)))]);
+    let dedicated: Vec<&Usage> = usage.iter().filter(|u| u.dedicated).collect();
+    number(f, "dedicated_templates", dedicated.len(), dedicated.iter().map(|u| line(u)).collect());
+    let own: Vec<&Usage> = dedicated.iter().copied().filter(|u| authored_by_member(u)).collect();
+    number(f, "own_templates", own.len(), own.iter().map(|u| line(u)).collect());
+    let central: Vec<&Usage> = dedicated.iter().copied().filter(|u| !authored_by_member(u)).collect();
+    number(f, "central_dedicated_templates", central.len(), central.iter().map(|u| line(u)).collect());
+    let shared: Vec<String> = usage
+        .iter()
+        .filter(|u| !dedicated_anywhere.contains(&u.template))
+        .map(|u| ctx.template_name(&u.template))
+        .collect();
+    number(
+        f,
+        "shared_templates",
+        shared.len(),
+        vec![Evidence::new(format!("deployment-wide templates: {}", sample(&shared, 8)))],
+    );
+    let authored: Vec<&Usage> = usage.iter().filter(|u| authored_by_member(u)).collect();
+    let ev = authored.iter().map(|u| line(u)).collect();
+    f.insert("own_platform_team".into(), Fact::derived(Value::Bool(!authored.is_empty()), ev));
+    // Workspaces on templates that people outside the candidate also use.
+    let outside: BTreeSet<&str> = usage.iter().filter(|u| u.users > u.members).map(|u| u.template.as_str()).collect();
+    let (mut total, mut on_shared) = (0usize, 0usize);
+    for m in members {
+        for w in ctx.index.workspaces_of_user.get(m).into_iter().flatten().filter(|w| !w.is_deleted_or_deleting()) {
+            total += 1;
+            on_shared += usize::from(outside.contains(w.template_id.as_str()));
+        }
+    }
+    let ev = Evidence::new(format!("{on_shared} of its members' {total} live workspaces"));
+    number(f, "shared_workspace_share", percent(on_shared, total), vec![ev]);
+}
+
+/// Signal kind -> the fact counting the candidate's own values of it.
+const OWN_SIGNALS: &[(&str, &str)] = &[
+    ("cloud_account", "own_cloud_accounts"),
+    ("cluster", "own_clusters"),
+    ("namespace", "own_namespaces"),
+    ("image", "own_images"),
+    ("module", "own_modules"),
+    ("region", "own_regions"),
+];
+
+fn source_facts(ctx: &Context, dedicated: &[&str], f: &mut Facts) {
+    if ctx.sources.is_empty() {
+        for name in OWN_SIGNALS.iter().map(|s| s.1).chain(["gpu_templates", "vm_templates"]) {
+            f.insert(
+                name.into(),
+                Fact::unknown("no template sources in the snapshot: import with `--template-sources DIR`"),
+            );
+        }
+        return;
+    }
+    let mine: BTreeSet<&str> = dedicated.iter().copied().collect();
+    let at = |t: &str, s: &Signal| {
+        let folder = ctx.sources.get(t).map_or("", |src| src.path.as_str());
+        format!("{folder}/{}:{}", s.file, s.line)
+    };
+    for (kind, fact) in OWN_SIGNALS {
+        let mut values: BTreeMap<&str, Vec<Evidence>> = BTreeMap::new();
+        for t in dedicated {
+            for s in ctx.sources.get(t).map(|s| s.signals.as_slice()).unwrap_or_default() {
+                if s.kind != *kind || (*kind == "module" && is_public_module(&s.value)) {
+                    continue;
+                }
+                let users = &ctx.signal_templates[&(s.kind.as_str(), s.value.as_str())];
+                if users.iter().all(|u| mine.contains(u)) {
+                    let text = format!(
+                        "{} `{}` in `{}`, in no other template",
+                        kind.replace('_', " "),
+                        s.value,
+                        ctx.template_name(t)
+                    );
+                    values.entry(&s.value).or_default().push(Evidence::at(text, at(t, s)));
+                }
+            }
+        }
+        let evidence = values.values().flat_map(|e| e.first().cloned()).take(8).collect();
+        number(f, fact, values.len(), evidence);
+    }
+    for (kind, fact) in [("gpu", "gpu_templates"), ("vm", "vm_templates")] {
+        let mut evidence = Vec::new();
+        for t in dedicated {
+            let sigs = ctx.sources.get(t).map(|s| s.signals.as_slice()).unwrap_or_default();
+            if let Some(s) = sigs.iter().find(|s| s.kind == kind) {
+                evidence.push(Evidence::at(format!("`{}`: {kind} `{}`", ctx.template_name(t), s.value), at(t, s)));
+            }
+        }
+        number(f, fact, evidence.len(), evidence);
+    }
+    let missing: Vec<String> =
+        dedicated.iter().filter(|t| !ctx.sources.contains_key(*t)).map(|t| ctx.template_name(t)).collect();
+    if !missing.is_empty() {
+        let note = Evidence::new(format!("no source for dedicated templates {}", sample(&missing, 5)));
+        for (_, fact) in OWN_SIGNALS {
+            if let Some(x) = f.get_mut(*fact) {
+                x.evidence.push(note.clone());
+            }
+        }
+    }
+}
+
+/// Modules from a public registry say nothing about a team's own Terraform.
+fn is_public_module(source: &str) -> bool {
+    let parts: Vec<&str> = source.split('/').collect();
+    source.starts_with("registry.")
+        || (parts.len() == 3
+            && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')))
+}
+
+fn acl_facts(ctx: &Context, members: &BTreeSet<&str>, dedicated: &[&str], f: &mut Facts) {
+    let mut restricted = Vec::new();
+    let mut unknown = 0;
+    for t in dedicated.iter().filter_map(|t| ctx.template(t)) {
+        let Some(acl) = &t.acl else {
+            unknown += 1;
+            continue;
+        };
+        let groups_inside = acl.group.iter().filter(|e| e.role == "use").all(|e| {
+            ctx.index
+                .group_by_id
+                .get(e.id.as_str())
+                .is_some_and(|g| !g.is_everyone() && g.members.iter().all(|m| members.contains(m.as_str())))
+        });
+        let everyone =
+            acl.group.iter().any(|e| ctx.index.group_by_id.get(e.id.as_str()).is_none_or(|g| g.is_everyone()));
+        let users_inside = acl.users.iter().filter(|e| e.role == "use").all(|e| members.contains(e.id.as_str()));
+        if groups_inside && users_inside && !everyone {
+            let granted: Vec<String> = acl
+                .group
+                .iter()
+                .filter_map(|e| ctx.index.group_by_id.get(e.id.as_str()).map(|g| format!("{} ({})", g.name, e.role)))
+                .collect();
+            restricted.push(Evidence::new(format!(
+                "`{}`: its ACL grants use only to its members (groups: {})",
+                t.name,
+                granted.join(", ")
+            )));
+        }
+    }
+    if unknown > 0 && unknown == dedicated.len() {
+        f.insert("restricted_templates".into(), Fact::unknown("the export holds no ACL for its dedicated templates"));
+    } else {
+        number(f, "restricted_templates", restricted.len(), restricted);
+    }
+    // Provisioner tags on its dedicated templates' active versions and on no other template.
+    let tags_of = |t: &Template| {
+        ctx.index.version_by_id.get(t.active_version_id.as_str()).map(|v| {
+            v.job
+                .tags
+                .iter()
+                .filter(|(k, _)| *k != "owner" && *k != "scope")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut mine: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for t in dedicated.iter().filter_map(|t| ctx.template(t)) {
+        for tag in tags_of(t).unwrap_or_default() {
+            mine.entry(tag).or_default().push(t.name.clone());
+        }
+    }
+    let others: BTreeSet<(String, String)> = ctx
+        .index
+        .snapshot
+        .templates
+        .iter()
+        .filter(|t| !dedicated.contains(&t.id.as_str()))
+        .flat_map(|t| tags_of(t).unwrap_or_default())
+        .collect();
+    mine.retain(|tag, _| !others.contains(tag));
+    let evidence = mine.iter().map(|((k, v), ts)| Evidence::new(format!("`{k}={v}` on {}", sample(ts, 5)))).collect();
+    number(f, "dedicated_provisioner_tags", mine.len(), evidence);
+}
+
+fn idp_fact(ctx: &Context, c: &Candidate, f: &mut Facts) {
+    let groups: Vec<(&str, &str)> = ctx
+        .index
+        .snapshot
+        .groups
+        .iter()
+        .filter(|g| c.selector.groups.iter().any(|n| *n == g.name || n.ends_with(&format!("/{}", g.name))))
+        .map(|g| (g.name.as_str(), g.source.as_str()))
+        .collect();
+    let claims = !c.selector.claims.is_empty();
+    let synced = claims || (!groups.is_empty() && groups.iter().all(|g| g.1 == "oidc"));
+    let mut ev: Vec<Evidence> =
+        groups.iter().map(|(n, s)| Evidence::new(format!("group `{n}` has source `{s}`"))).collect();
+    if claims {
+        ev.push(Evidence::new("its members are chosen by IdP claim values"));
+    }
+    f.insert("idp_synced".into(), Fact::derived(Value::Bool(synced), ev));
+}
+
+/// Whole percent, rounded; 0 of 0 is 0.
+pub fn percent(part: usize, whole: usize) -> usize {
+    (part * 100 + whole / 2).checked_div(whole).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_modules_are_told_apart_from_private_ones() {
+        assert!(is_public_module("registry.coder.com/modules/code-server/coder"));
+        assert!(is_public_module("terraform-aws-modules/vpc/aws"));
+        assert!(!is_public_module(
+            "git::https://git.raptix.example/platform/terraform-modules.git//coder-ec2?ref=v3.4.1"
+        ));
+        assert!(!is_public_module("./modules/workspace"));
+    }
+
+    #[test]
+    fn percent_rounds_and_survives_zero() {
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(2, 3), 67);
+        assert_eq!(percent(0, 0), 0);
+    }
+}

@@ -1,0 +1,393 @@
+//! The scoring's recommended split: one organization per candidate whose
+//! verdict is an organization, with its groups, dedicated templates,
+//! provisioner tags, workspace proxies and IdP sync, as a `SplitFile`; and
+//! that file as commented TOML (`score --emit-split`), each org saying why
+//! it is there. The dry-run report reuses both.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::candidates::attribute_values;
+use super::derive::Context;
+use super::facts::Value;
+use super::people::serves;
+use super::rule::Verdict;
+use super::score::Recommendation;
+use super::{Report, Scored};
+use crate::split::{FORMAT_VERSION, Migration, OrgSpec, OrgSync, SplitFile, SyncMapping};
+
+/// A claim value held by at least this share of a candidate's members (and
+/// by nobody else) identifies it for organization sync.
+const CLAIM_COVERAGE: usize = 90;
+
+/// The recommended split: organizations exactly for the candidates whose
+/// recommendation is an organization, in the report's (name) order.
+pub fn recommend_split(ctx: &Context, report: &Report) -> SplitFile {
+    let org_sync = ctx.index.snapshot.idp_sync.organization.as_ref().filter(|o| !o.field.is_empty());
+    let claims = org_sync.and_then(|o| attribute_values(ctx.index.snapshot, &o.field, true).ok()).unwrap_or_default();
+    let mut used = BTreeSet::new();
+    let organizations = report
+        .candidates
+        .iter()
+        .filter(|s| s.decision.recommendation.is_organization())
+        .map(|s| {
+            let name = unique(&mut used, &slug(&s.candidate.name));
+            org_for(ctx, s, name, org_sync.map(|o| o.field.as_str()), &claims)
+        })
+        .collect();
+    SplitFile {
+        format_version: FORMAT_VERSION,
+        migration: Migration::default(),
+        org_sync: org_sync.map(|o| OrgSync { field: o.field.clone(), assign_default: o.organization_assign_default }),
+        organizations,
+        custom_roles: Vec::new(),
+    }
+}
+
+fn org_for(
+    ctx: &Context,
+    s: &Scored,
+    name: String,
+    claim_field: Option<&str>,
+    claims: &BTreeMap<String, BTreeSet<String>>,
+) -> OrgSpec {
+    let sel = &s.candidate.selector;
+    let dedicated: Vec<&super::TemplateUse> = s.templates.iter().filter(|t| t.dedicated).collect();
+    let templates: Vec<String> = dedicated.iter().map(|t| t.name.clone()).collect();
+    let mut authors: Vec<String> = dedicated.iter().filter(|t| t.by_member).map(|t| t.author.clone()).collect();
+    authors.sort();
+    authors.dedup();
+    let mut roles = BTreeMap::new();
+    if !authors.is_empty() {
+        roles.insert("organization-template-admin".to_string(), authors);
+    }
+    let members: BTreeSet<&str> = s.candidate.members.iter().map(String::as_str).collect();
+    let org_sync_claims = claims
+        .iter()
+        .filter(|(_, holders)| {
+            let inside = holders.iter().filter(|h| members.contains(h.as_str())).count();
+            inside == holders.len() && inside * 100 >= CLAIM_COVERAGE * members.len().max(1)
+        })
+        .map(|(v, _)| v.clone())
+        .collect();
+    OrgSpec {
+        name,
+        display_name: s.candidate.display_name.clone(),
+        description: s.decision.best.as_ref().map_or(String::new(), |b| format!("{} (orgsplit score)", b.title)),
+        groups: sel.groups.clone(),
+        users: sel.users.clone(),
+        claims: sel.claims.clone(),
+        people: sel.people.clone(),
+        templates,
+        provisioner_tags: provisioner_tags(ctx, &dedicated),
+        org_sync_claims: if claim_field.is_some() { org_sync_claims } else { Vec::new() },
+        group_sync: group_sync(ctx, &sel.groups),
+        roles,
+        workspace_proxies: proxies(ctx, s),
+        ..Default::default()
+    }
+}
+
+/// Tags (other than owner and scope) that every dedicated template's active
+/// version carries with one value, and no other template does.
+fn provisioner_tags(ctx: &Context, dedicated: &[&super::TemplateUse]) -> BTreeMap<String, String> {
+    let tags_of = |t: &crate::model::Template| {
+        ctx.index.version_by_id.get(t.active_version_id.as_str()).map(|v| v.job.tags.clone()).unwrap_or_default()
+    };
+    let names: BTreeSet<&str> = dedicated.iter().map(|t| t.name.as_str()).collect();
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    let mut clash = BTreeSet::new();
+    for t in ctx.index.snapshot.templates.iter().filter(|t| names.contains(t.name.as_str())) {
+        for (k, v) in tags_of(t).into_iter().filter(|(k, _)| k != "owner" && k != "scope") {
+            if out.get(&k).is_some_and(|old| *old != v) {
+                clash.insert(k.clone());
+            }
+            out.insert(k, v);
+        }
+    }
+    let elsewhere: BTreeSet<(String, String)> = ctx
+        .index
+        .snapshot
+        .templates
+        .iter()
+        .filter(|t| !names.contains(t.name.as_str()))
+        .flat_map(|t| tags_of(t).into_iter())
+        .collect();
+    out.retain(|k, v| !clash.contains(k) && !elsewhere.contains(&(k.clone(), v.clone())));
+    out
+}
+
+/// The snapshot's group sync entries that map claims to these groups.
+fn group_sync(ctx: &Context, groups: &[String]) -> Option<SyncMapping> {
+    let ids: BTreeMap<&str, &str> = ctx
+        .index
+        .snapshot
+        .groups
+        .iter()
+        .filter(|g| groups.contains(&g.name))
+        .map(|g| (g.id.as_str(), g.name.as_str()))
+        .collect();
+    for sync in &ctx.index.snapshot.idp_sync.groups {
+        let mapping: BTreeMap<String, Vec<String>> = sync
+            .mapping
+            .iter()
+            .filter_map(|(claim, gids)| {
+                let names: Vec<String> =
+                    gids.iter().filter_map(|g| ids.get(g.as_str()).map(|n| n.to_string())).collect();
+                (!names.is_empty()).then(|| (claim.clone(), names))
+            })
+            .collect();
+        if !mapping.is_empty() {
+            return Some(SyncMapping { field: sync.field.clone(), mapping });
+        }
+    }
+    None
+}
+
+/// For "organization + workspace proxies": the proxies serving its region,
+/// or the region's name when none does yet (the planner reports it).
+fn proxies(ctx: &Context, s: &Scored) -> Vec<String> {
+    if s.decision.recommendation != Recommendation::Case(Verdict::OrganizationWithWorkspaceProxies) {
+        return Vec::new();
+    }
+    let Some(Value::Text(region)) = s.facts.get("dominant_region").and_then(|f| f.value.clone()) else {
+        return Vec::new();
+    };
+    let serving: Vec<String> = ctx
+        .index
+        .snapshot
+        .workspace_proxies
+        .iter()
+        .filter(|p| !p.deleted && serves(p, &region))
+        .map(|p| p.name.clone())
+        .collect();
+    if serving.is_empty() { vec![region] } else { serving }
+}
+
+/// A valid Coder name: lowercase letters, digits, single hyphens, at most 32 characters.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.trim_end_matches('-').chars().take(32).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "org".into() } else { out }
+}
+
+fn unique(used: &mut BTreeSet<String>, base: &str) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while !used.insert(name.clone()) {
+        let suffix = format!("-{n}");
+        name = format!("{}{suffix}", &base[..base.len().min(32 - suffix.len())]);
+        n += 1;
+    }
+    name
+}
+
+/// The split as commented TOML: why each organization is there, and what to
+/// check before planning. `orgsplit::split::parse` reads it back unchanged.
+pub fn render_split(split: &SplitFile, report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Draft split file written by `orgsplit score --emit-split`.");
+    let _ = writeln!(
+        out,
+        "# One organization per candidate that a case of Coder's \"Organizations - best practices\" page"
+    );
+    let _ = writeln!(out, "# calls a good fit. Review it, fill in [migration], then give it to `orgsplit plan`.");
+    let _ = writeln!(out, "format_version = {}\n", split.format_version);
+    let _ = writeln!(out, "[migration]");
+    let _ = writeln!(
+        out,
+        "wiki = {}  # the page that tells users how to move (linked from deprecation messages)",
+        q(&split.migration.wiki)
+    );
+    let _ = writeln!(out, "deadline = {}  # YYYY-MM-DD", q(&split.migration.deadline));
+    let _ = writeln!(out, "deprecation_message = {}", q(&split.migration.deprecation_message));
+    let _ = writeln!(out, "shared_templates = \"{}\"", shared(split));
+    if let Some(sync) = &split.org_sync {
+        let _ = writeln!(out, "\n# The deployment already syncs organizations from the IdP claim `{}`.", sync.field);
+        let _ = writeln!(out, "[org_sync]\nfield = {}\nassign_default = {}", q(&sync.field), sync.assign_default);
+    }
+    let recommended: Vec<&Scored> =
+        report.candidates.iter().filter(|s| s.decision.recommendation.is_organization()).collect();
+    for (i, org) in split.organizations.iter().enumerate() {
+        // `recommend_split` keeps the report's order, so the i-th org is the i-th recommended candidate.
+        let scored = recommended.get(i).copied().filter(|s| s.candidate.display_name == org.display_name);
+        out.push('\n');
+        if let Some(s) = scored {
+            why(&mut out, s, &recommended);
+        }
+        let _ = writeln!(out, "[[organizations]]");
+        let _ = writeln!(out, "name = {}", q(&org.name));
+        let _ = writeln!(out, "display_name = {}", q(&org.display_name));
+        let _ = writeln!(out, "description = {}", q(&org.description));
+        list(&mut out, "groups", &org.groups);
+        list(&mut out, "users", &org.users);
+        table_of_lists(&mut out, "claims", &org.claims);
+        table_of_lists(&mut out, "people", &org.people);
+        list(&mut out, "templates", &org.templates);
+        if org.provisioner_tags.is_empty() {
+            let _ = writeln!(
+                out,
+                "# no provisioner tags are dedicated to it today: its own provisioner key serves its jobs"
+            );
+        }
+        let tags: Vec<String> = org.provisioner_tags.iter().map(|(k, v)| format!("{} = {}", key(k), q(v))).collect();
+        if tags.is_empty() {
+            let _ = writeln!(out, "provisioner_tags = {{}}");
+        } else {
+            let _ = writeln!(out, "provisioner_tags = {{ {} }}", tags.join(", "));
+        }
+        let _ = writeln!(out, "admins = []  # choose who administers it");
+        table_of_lists(&mut out, "roles", &org.roles);
+        if let (Some(sync), true) = (&split.org_sync, org.org_sync_claims.is_empty()) {
+            let _ = writeln!(
+                out,
+                "# no `{}` value is held by {CLAIM_COVERAGE}% of its members and by nobody else: organization sync needs one",
+                sync.field
+            );
+        }
+        list(&mut out, "org_sync_claims", &org.org_sync_claims);
+        if let Some(g) = &org.group_sync {
+            let mapping: Vec<String> =
+                g.mapping.iter().map(|(k, v)| format!("{} = {}", key(k), inline_list(v))).collect();
+            let _ = writeln!(out, "group_sync = {{ field = {}, mapping = {{ {} }} }}", q(&g.field), mapping.join(", "));
+        }
+        if !org.workspace_proxies.is_empty() {
+            proxy_note(&mut out, org, scored);
+            list(&mut out, "workspace_proxies", &org.workspace_proxies);
+        }
+    }
+    out
+}
+
+fn why(out: &mut String, s: &Scored, orgs: &[&Scored]) {
+    let Some(best) = &s.decision.best else { return };
+    let becomes_org = |name: &String| orgs.iter().any(|o| o.candidate.name == *name);
+    let _ = writeln!(
+        out,
+        "# {}: {} ({} of {} conditions met).",
+        s.candidate.display_name, best.title, best.met, best.total
+    );
+    for c in best.conditions.iter().filter(|c| c.status == super::score::Status::Met) {
+        let _ = writeln!(out, "#   - {}", c.reason);
+    }
+    let shared = &s.conflicts.shared_templates;
+    for t in shared.iter().filter(|t| !t.dedicated_to.contains(&s.candidate.name)) {
+        let owners: Vec<String> = t.dedicated_to.iter().filter(|d| becomes_org(d)).map(|d| format!("`{d}`")).collect();
+        if !owners.is_empty() {
+            let _ = writeln!(
+                out,
+                "#   note: {} of its members use `{}`, which goes to {}; add it to `templates` to re-create it here too",
+                t.members,
+                t.template,
+                owners.join(", ")
+            );
+        }
+    }
+    for t in shared.iter().filter(|t| t.dedicated_to.contains(&s.candidate.name)) {
+        let who: Vec<String> =
+            t.other_candidates.iter().take(5).map(|o| format!("{} {}", o.candidate, o.users)).collect();
+        let _ = writeln!(
+            out,
+            "#   note: `{}` is also used by (or granted to) {} people outside it: {}",
+            t.template,
+            t.outside_users,
+            if who.is_empty() { "in no candidate".to_string() } else { who.join(", ") }
+        );
+    }
+}
+
+fn proxy_note(out: &mut String, org: &OrgSpec, scored: Option<&Scored>) {
+    let fact = scored.and_then(|s| s.facts.get("region_has_proxy"));
+    if fact.and_then(|f| f.value.clone()) == Some(Value::Bool(false)) {
+        let seen = fact.and_then(|f| f.evidence.first()).map_or(String::new(), |e| format!(" ({})", e.text));
+        let _ = writeln!(
+            out,
+            "# workspace proxies near its users answer the latency; none serves {} yet{seen}:\n\
+             # deploy one there and put its name here (until then this names the region)",
+            org.workspace_proxies.join(", ")
+        );
+    }
+}
+
+fn shared(split: &SplitFile) -> &'static str {
+    match split.migration.shared_templates {
+        crate::split::SharedTemplates::Duplicate => "duplicate",
+        crate::split::SharedTemplates::KeepInDefault => "keep-in-default",
+    }
+}
+
+fn q(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        k.to_string()
+    } else {
+        q(k)
+    }
+}
+
+fn inline_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", "))
+}
+
+fn list(out: &mut String, name: &str, items: &[String]) {
+    if !items.is_empty() {
+        let _ = writeln!(out, "{name} = {}", inline_list(items));
+    }
+}
+
+fn table_of_lists(out: &mut String, name: &str, map: &BTreeMap<String, Vec<String>>) {
+    if !map.is_empty() {
+        let entries: Vec<String> = map.iter().map(|(k, v)| format!("{} = {}", key(k), inline_list(v))).collect();
+        let _ = writeln!(out, "{name} = {{ {} }}", entries.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_valid_coder_names() {
+        assert_eq!(slug("Raptix Engineering"), "raptix-engineering");
+        assert_eq!(slug("--Off-shore / APAC--"), "off-shore-apac");
+        assert_eq!(slug("a".repeat(40).as_str()).len(), 32);
+        assert_eq!(slug("???"), "org");
+        let mut used = BTreeSet::new();
+        assert_eq!(unique(&mut used, "x"), "x");
+        assert_eq!(unique(&mut used, "x"), "x-2");
+    }
+
+    #[test]
+    fn quoting_survives_awkward_names() {
+        assert_eq!(q("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
+        assert_eq!(key("memberOf"), "memberOf");
+        assert_eq!(key("a b"), "\"a b\"");
+    }
+}
