@@ -83,6 +83,18 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ok: &[0],
         },
         Stage { name: "inventory (table)", args: vec!["inventory".into(), p(&snapshot)], ok: &[0] },
+        Stage {
+            name: "score -o json",
+            args: vec![
+                "score".into(),
+                p(&snapshot),
+                "-o".into(),
+                "json".into(),
+                "--emit-split".into(),
+                p(&work.join("split.toml")),
+            ],
+            ok: &[0],
+        },
     ];
     for stage in &stages {
         let (wall, peak_kib) = measure(&exe, stage, &work)?;

@@ -72,7 +72,9 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     pub fn get(&mut self, key: &'static str) -> Option<&'a Spanned<DeValue<'i>>> {
-        self.seen.push(key);
+        if !self.seen.contains(&key) {
+            self.seen.push(key);
+        }
         self.table.get(key)
     }
 
@@ -91,7 +93,7 @@ impl<'a, 'i> Table<'a, 'i> {
     /// A required string: missing is a problem at the table.
     pub fn required_string(&mut self, doc: &mut Doc, key: &'static str, what: &str) -> Option<At<String>> {
         if self.table.get(key).is_none() {
-            self.seen.push(key);
+            self.get(key);
             doc.problem(self.span.clone(), format!("missing field `{key}`"), format!("add `{key} = \"...\"`: {what}"));
             return None;
         }

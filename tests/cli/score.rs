@@ -1,0 +1,365 @@
+//! `orgsplit score` and `orgsplit rules`: the page's verdicts on MegaCo, the
+//! draft split file, candidates from claims and people columns, and the
+//! error messages for broken rule and candidates files.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::common::*;
+
+#[derive(Deserialize)]
+struct Report {
+    candidates_from: String,
+    candidates: Vec<Scored>,
+}
+
+#[derive(Deserialize)]
+struct Scored {
+    name: String,
+    members: usize,
+    recommendation: String,
+    best: Option<Match>,
+    nearest: Option<Match>,
+    warnings: Vec<Match>,
+    suppressed: Vec<serde_json::Value>,
+    facts: BTreeMap<String, Fact>,
+    fact_warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Match {
+    rule: String,
+    case: String,
+    met: usize,
+    total: usize,
+}
+
+#[derive(Deserialize)]
+struct Fact {
+    value: Option<serde_json::Value>,
+    origin: String,
+}
+
+fn score_json(args: &[&str]) -> Report {
+    let out = orgsplit().arg("score").args(args).args(["-o", "json"]).assert().success();
+    serde_json::from_slice(&out.get_output().stdout).expect("score -o json is JSON of the documented shape")
+}
+
+/// The command's stderr without its `note:` lines, asserting the exit code.
+fn stderr_of(args: &[&str], code: i32) -> String {
+    let out = orgsplit().args(args).assert().code(code);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr.lines().filter(|l| !l.starts_with("note: ")).map(|l| format!("{l}\n")).collect()
+}
+
+fn by_name(report: &Report) -> BTreeMap<&str, &Scored> {
+    report.candidates.iter().map(|c| (c.name.as_str(), c)).collect()
+}
+
+/// The page's seven situations, as MegaCo's groups, with the page's verdicts.
+const PAGE: &[(&str, &str, &str)] = &[
+    ("raptix", "mergers-and-acquisitions", "organization"),
+    ("payments", "cloud-native-teams", "organization"),
+    ("search", "cloud-native-teams", "organization"),
+    ("checkout", "cloud-native-teams", "organization"),
+    ("identity", "cloud-native-teams", "organization"),
+    ("logistics", "cloud-native-teams", "organization"),
+    ("streaming", "cloud-native-teams", "organization"),
+    ("java-monolith", "java-monolith", "separate-template-or-groups"),
+    ("contractors-apac", "offshore-contractors", "organization-with-workspace-proxies"),
+    ("frontend", "dev-teams", "parameters-dev-containers-groups"),
+    ("mobile", "dev-teams", "parameters-dev-containers-groups"),
+    ("backend-api", "dev-teams", "parameters-dev-containers-groups"),
+    ("qa", "dev-teams", "parameters-dev-containers-groups"),
+    ("ml", "ml-platform-team", "organization"),
+    ("devs-us-east", "multiple-regions", "provisioners-and-workspace-proxies"),
+    ("devs-us-west", "multiple-regions", "provisioners-and-workspace-proxies"),
+    ("devs-australia", "multiple-regions", "provisioners-and-workspace-proxies"),
+];
+
+#[test]
+fn megaco_each_situation_gets_the_pages_verdict_with_the_pages_reasons() {
+    let out = orgsplit().arg("score").assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("using the built-in MegaCo example"), "{stderr}");
+    assert!(stderr.contains("candidates file `fixtures/megaco/candidates.toml`"), "{stderr}");
+    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+
+    let report = score_json(&[]);
+    assert_eq!(report.candidates_from, "Coder groups");
+    let c = by_name(&report);
+    for (group, rule, verdict) in PAGE {
+        let s = c[group];
+        assert_eq!(
+            (s.recommendation.as_str(), s.best.as_ref().map(|b| b.rule.as_str())),
+            (*verdict, Some(*rule)),
+            "{group}"
+        );
+    }
+    // The page's words are in the report, with the facts behind them.
+    assert!(c["raptix"].best.as_ref().unwrap().case.starts_with("Raptix, a 180-person startup recently acquired"));
+    for phrase in [
+        "the page: \"Raptix, a 180-person startup recently acquired by MegaCo, has an independent cloud account",
+        "the page: \"MegaCo has identified that anyone developing the Java monolith is best served with a VM",
+        "the page: \"MegaCo employs off-shore contractors but has not onboarded them onto Coder due to privacy concerns",
+        "the page: \"Dev teams often need to bring their requirements for dev environments",
+        "the page: \"MegaCo's data platform team maintains a homegrown \"MLBox\" product",
+        "the page: \"MegaCo's central platform team supports developers connecting from the East Coast",
+        "[met]     an independent cloud account: own_cloud_accounts >= 1 (is 1)",
+        "cloud account `aws:987654321098` in `raptix-ec2`, in no other template (raptix-ec2/main.tf:14)",
+        "[met]     a company of its own, recently acquired: acquired == true (is true, declared)",
+        "[met]     data environments with a GPU: gpu_templates >= 1 (is 1)",
+        "[met]     supported by the central platform team, not a platform team of its own: own_platform_team == false",
+    ] {
+        assert!(table.contains(phrase), "missing {phrase:?} in the table output");
+    }
+    // Declared facts say so; contractors' page reasons are declared in the candidates file.
+    assert_eq!(c["contractors-apac"].facts["privacy_concerns"].origin, "declared");
+    assert_eq!(c["contractors-apac"].best.as_ref().map(|b| (b.met, b.total)), Some((5, 5)));
+    assert!(c.values().all(|s| s.fact_warnings.is_empty()), "the built-in candidates file agrees with the snapshot");
+}
+
+#[test]
+fn megaco_small_groups_and_the_central_team_get_no_organization() {
+    let report = score_json(&[]);
+    let c = by_name(&report);
+    for group in ["security", "design"] {
+        let warnings: Vec<&str> = c[group].warnings.iter().map(|w| w.rule.as_str()).collect();
+        assert_eq!(warnings, ["maintenance-overhead"], "{group}");
+        assert!(!c[group].recommendation.starts_with("organization"), "{group}");
+    }
+    let platform = c["platform"];
+    assert_eq!(platform.recommendation, "no-clear-case");
+    assert!(platform.best.is_none());
+    assert!(platform.nearest.is_some(), "the closest case is shown with what is missing");
+    assert_eq!(platform.facts["own_platform_team"].value, Some(serde_json::json!(true)));
+}
+
+#[test]
+fn emitted_split_parses_and_creates_orgs_exactly_for_the_pages_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("split.toml");
+    orgsplit().arg("score").arg("--emit-split").arg(&path).assert().success();
+    let text = fs::read_to_string(&path).unwrap();
+    let split = orgsplit::split::parse(&text, &path).expect("the emitted split parses");
+    let names: Vec<&str> = split.organizations.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["checkout", "contractors-apac", "identity", "logistics", "ml", "payments", "raptix", "search", "streaming"]
+    );
+    let org = |n: &str| split.organizations.iter().find(|o| o.name == n).unwrap();
+    assert_eq!(org("raptix").groups, ["raptix"]);
+    assert_eq!(org("raptix").templates, ["raptix-ec2", "raptix-eks"]);
+    assert_eq!(org("raptix").provisioner_tags, [("cloud".to_string(), "raptix-aws".to_string())].into());
+    assert_eq!(org("ml").templates, ["mlbox-gpu", "mlbox-notebook"]);
+    assert_eq!(org("ml").provisioner_tags, [("cluster".to_string(), "mlbox-gke".to_string())].into());
+    assert_eq!(org("payments").provisioner_tags, [("team".to_string(), "payments".to_string())].into());
+    assert_eq!(org("checkout").templates, ["checkout-k8s"]);
+    assert_eq!(org("contractors-apac").templates, ["contractor-pilot"]);
+    assert_eq!(org("contractors-apac").workspace_proxies, ["india"], "no proxy serves India: noted by region");
+    assert!(org("ml").workspace_proxies.is_empty());
+    assert!(text.contains("# Raptix (acquired): Mergers and acquisitions (5 of 5 conditions met)."), "{text}");
+    assert!(text.contains("none serves india yet (no workspace proxy serves `india`"), "{text}");
+    assert!(text.contains("`payments-k8s`, which goes to `payments`"), "checkout's note: {text}");
+    // The same input gives the same file.
+    let again = dir.path().join("again.toml");
+    orgsplit().arg("score").arg("--emit-split").arg(&again).assert().success();
+    assert_eq!(fs::read(&again).unwrap(), text.as_bytes());
+}
+
+#[test]
+fn an_imported_snapshot_scores_without_declared_facts_and_says_what_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = import_megaco(dir.path());
+    let out = orgsplit().arg("score").arg(&s).args(["-o", "json"]).assert().success();
+    assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("candidates file"));
+    let report: Report = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let c = by_name(&report);
+    for (group, rule, verdict) in PAGE {
+        assert_eq!(
+            (c[group].recommendation.as_str(), c[group].best.as_ref().unwrap().rule.as_str()),
+            (*verdict, *rule)
+        );
+    }
+    let contractors = c["contractors-apac"];
+    assert_eq!(contractors.facts["data_sovereignty"].value, None, "nobody declared it");
+    assert_eq!(contractors.best.as_ref().map(|b| (b.met, b.total)), Some((3, 5)));
+}
+
+#[test]
+fn candidates_from_claims_and_people_columns() {
+    let report = score_json(&["--by", "claim:memberOf"]);
+    assert_eq!(report.candidates_from, "values of the IdP claim `memberOf`");
+    let c = by_name(&report);
+    assert_eq!(c["coder-raptix"].members, 180);
+    assert_eq!(c["coder-raptix"].best.as_ref().unwrap().rule, "mergers-and-acquisitions");
+    assert_eq!(c["coder-ml"].recommendation, "organization");
+
+    let report = score_json(&["--by", "people:department"]);
+    let c = by_name(&report);
+    assert_eq!(c["Raptix Engineering"].best.as_ref().unwrap().rule, "mergers-and-acquisitions");
+    assert_eq!(c["Contract Engineering"].recommendation, "organization-with-workspace-proxies");
+
+    let err = stderr_of(&["score", "--by", "people:dept"], 64);
+    assert_eq!(
+        err.lines().last().unwrap(),
+        "error: `--by people:dept`: the people attributes have no column `dept` (columns: `department`, `employer`, \
+         `region`, `country`, `contractor`, `cost_center`, `memberOf`)"
+    );
+    let err = stderr_of(&["score", "--by", "team"], 64);
+    assert!(err.starts_with("error: `--by team`: expected `groups`, `claim:FIELD`"), "{err}");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_candidates_file_naming_unknown_groups_users_facts_and_rules_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "candidates.toml",
+        r#"[[candidates]]
+name = "apac"
+groups = ["contractors-apac", "contractor-apac"]
+users = ["nobody-at-all"]
+
+[[candidates.declare]]
+fact = "data_sovereignity"
+value = true
+because = "law"
+
+[[candidates.suppress]]
+rule = "maintenance-overhead"
+
+[[candidates]]
+name = "ghost"
+"#,
+    );
+    let err = stderr_of(&["score", "--candidates", &file], 1);
+    let want = format!(
+        "error: 5 problems in the candidates file:\n\
+         \x20 {file}:3:31: unknown group `contractor-apac` (did you mean `contractors-apac`?)\n\
+         \x20 {file}:4:10: unknown user `nobody-at-all` (`orgsplit inventory -o json` lists the snapshot's users)\n\
+         \x20 {file}:7:8: unknown fact `data_sovereignity` (did you mean `data_sovereignty`?)\n\
+         \x20 {file}:11:1: missing field `because` (add `because = \"...\"`: a rule can only be suppressed with a written reason)\n\
+         \x20 {file}:15:8: no candidate named `ghost` (name one that `--by` derives (by default a Coder group), or say who \
+         is in it with `groups`, `users`, `claims` or `people`)\n"
+    );
+    assert_eq!(err, want);
+}
+
+#[test]
+fn suppressions_and_contradicting_declarations_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "candidates.toml",
+        r#"[[candidates]]
+name = "ml"
+
+[[candidates.suppress]]
+rule = "ml-platform-team"
+because = "we score MLBox as a cloud-native team this quarter"
+
+[[candidates.declare]]
+fact = "own_platform_team"
+value = false
+because = "the MLBox authors left"
+"#,
+    );
+    let out = orgsplit().args(["score", "--candidates", &file]).assert().success();
+    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        table.contains(&format!(
+            "Suppressed: rule `ml-platform-team`, because \"we score MLBox as a cloud-native team this quarter\" ({file}:5:8)"
+        )),
+        "{table}"
+    );
+    assert!(table.contains(&format!("Warning: declared fact contradicts the snapshot: `own_platform_team`: declared `false` at {file}:9:8 (\"the MLBox authors left\"), but the snapshot shows `true`")), "{table}");
+    let report = score_json(&["--candidates", &file]);
+    let ml = by_name(&report)["ml"];
+    assert_eq!(ml.suppressed.len(), 1);
+    assert_eq!(ml.fact_warnings.len(), 1);
+    assert_eq!(ml.facts["own_platform_team"].origin, "declared");
+    assert_ne!(ml.best.as_ref().map(|b| b.rule.as_str()), Some("ml-platform-team"));
+}
+
+#[test]
+fn broken_rule_files_are_all_reported_before_anything_is_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(
+        dir.path(),
+        "a.toml",
+        "id = \"Big_Teams\"\ntitle = \"Big\"\nverdict = \"organization\"\ncase = \"c\"\nrationale = \"r\"\nreference = \"u\"\n\
+         [[conditions]]\nreason = \"big\"\nfact = \"members\"\nop = \">\"\nvalue = 100\nweight = 2\n",
+    );
+    let b = write(dir.path(), "b.toml", "id = \"dev-teams\"\ntitle = 3\n");
+    let err = stderr_of(&["score", "--rules", dir.path().to_str().unwrap(), "does-not-exist.json"], 1);
+    let want = format!(
+        "error: 8 problems in rule files:\n\
+         \x20 {a}:1:6: rule id `Big_Teams` is not kebab-case (use lowercase letters, digits and single hyphens)\n\
+         \x20 {a}:12:1: unknown field `weight` in a condition (expected one of `reason`, `required`, `any`, `fact`, `op`, `value`)\n\
+         \x20 {b}:1:1: missing field `verdict` (a case needs a verdict: one of `organization`, \
+         `organization-with-workspace-proxies`, `separate-template-or-groups`, `parameters-dev-containers-groups`, \
+         `provisioners-and-workspace-proxies`)\n\
+         \x20 {b}:1:1: missing field `case` (add `case = \"...\"`: the situation, in the page's words)\n\
+         \x20 {b}:1:1: missing field `rationale` (add `rationale = \"...\"`: why the verdict, in the page's words)\n\
+         \x20 {b}:1:1: missing field `reference` (add `reference = \"...\"`: the page (URL) the rule comes from)\n\
+         \x20 {b}:1:1: a rule needs at least one condition (add a `[[conditions]]` section)\n\
+         \x20 {b}:2:9: `title` must be a string, found an integer (write `title = \"...\"`)\n"
+    );
+    assert_eq!(err, want, "the rules are checked before the (missing) snapshot is read");
+}
+
+#[test]
+fn markdown_report_has_a_title_and_a_pipe_table() {
+    let out = orgsplit().args(["score", "-o", "markdown"]).assert().success();
+    let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(md.starts_with("# Which teams should get an organization?\n"), "{md}");
+    assert!(md.contains("| raptix "), "{md}");
+    assert!(md.contains("### raptix (Raptix (acquired), 180 members, from group `raptix`)"), "{md}");
+}
+
+#[test]
+fn rules_list_and_explain() {
+    let out = orgsplit().args(["rules", "list"]).assert().success();
+    let list = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for id in ["mergers-and-acquisitions", "ml-platform-team", "maintenance-overhead"] {
+        assert!(list.contains(id), "{list}");
+    }
+    let out = orgsplit().args(["rules", "explain", "offshore-contractors"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("Verdict: Organization + workspace proxies (`organization-with-workspace-proxies`)"),
+        "{text}"
+    );
+    assert!(text.contains("The page's case: \"MegaCo employs off-shore contractors"), "{text}");
+    assert!(text.contains("declared only"), "data_sovereignty is explained as declared only: {text}");
+    let err = stderr_of(&["rules", "explain", "dev-team"], 64);
+    assert!(err.starts_with("error: no rule `dev-team` (rules: `mergers-and-acquisitions`,"), "{err}");
+}
+
+#[test]
+fn a_rules_folder_overrides_by_id_and_the_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = fs::read_to_string(root().join("rules/8-maintenance-overhead.toml")).unwrap();
+    write(dir.path(), "overhead.toml", &builtin.replace("value = 20", "value = 40"));
+    let rules = dir.path().to_str().unwrap();
+    let out = orgsplit().args(["score", "--rules", rules]).assert().success();
+    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(table.contains("Note: rule `maintenance-overhead` is overridden by a file of `--rules`"), "{table}");
+    let report = score_json(&["--rules", rules]);
+    let c = by_name(&report);
+    // Under a threshold of 40, payments (37) is small too, but it has a platform team of its own.
+    assert!(c["payments"].warnings.is_empty());
+    let qa: Vec<&str> = c["qa"].warnings.iter().map(|w| w.rule.as_str()).collect();
+    assert_eq!(qa, ["maintenance-overhead"], "qa (30 members) is small under the overridden rule");
+}
