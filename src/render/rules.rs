@@ -40,7 +40,7 @@ pub fn explain(rule: &Rule, catalogue: &Catalogue, format: Format) -> Result<Str
         let _ = writeln!(out, "Verdict: {} (`{}`)", v.title(), v.id());
     }
     let _ = writeln!(out, "The page's case: \"{}\"", rule.case);
-    let _ = writeln!(out, "Rationale: \"{}\"", rule.rationale);
+    let _ = writeln!(out, "Rationale: {}", rule.rationale);
     let _ = writeln!(out, "Reference: {}", rule.reference);
     let _ = writeln!(out, "Defined at: {}", rule.defined_at);
     if let Some(was) = catalogue.overridden.get(&rule.id) {

@@ -101,7 +101,7 @@ fn candidate(out: &mut String, s: &Scored, format: Format) {
     }
     for w in &s.decision.warnings {
         let _ = writeln!(out, "Warning: {}", w.title);
-        let _ = writeln!(out, "{bullet}the page: \"{}\"", w.rationale);
+        let _ = writeln!(out, "{bullet}the page: {}", w.rationale);
         for cond in &w.conditions {
             let _ = writeln!(out, "{bullet}{}: {}", cond.reason, tests(cond, &s.facts));
         }
@@ -117,7 +117,7 @@ fn candidate(out: &mut String, s: &Scored, format: Format) {
 
 fn explain(out: &mut String, m: &Match, facts: &Facts, bullet: &str) {
     let _ = writeln!(out, "{bullet}the page: \"{}\"", m.case);
-    let _ = writeln!(out, "{bullet}why: \"{}\"", m.rationale);
+    let _ = writeln!(out, "{bullet}why: {}", m.rationale);
     let _ = writeln!(out, "{bullet}see {}", m.reference);
     for cond in &m.conditions {
         let mark = match cond.status {

@@ -109,6 +109,8 @@ fn megaco_each_situation_gets_the_pages_verdict_with_the_pages_reasons() {
         "the page: \"Dev teams often need to bring their requirements for dev environments",
         "the page: \"MegaCo's data platform team maintains a homegrown \"MLBox\" product",
         "the page: \"MegaCo's central platform team supports developers connecting from the East Coast",
+        "why: The page's verdict: ✅ Organizations + Workspace Proxies.",
+        "why: The page's verdict: ❌ Use instead: Provisioners and workspace proxies to support multiple regions on a single template.",
         "[met]     an independent cloud account: own_cloud_accounts >= 1 (is 1)",
         "cloud account `aws:987654321098` in `raptix-ec2`, in no other template (raptix-ec2/main.tf:14)",
         "[met]     a company of its own, recently acquired: acquired == true (is true, declared)",
@@ -254,6 +256,34 @@ name = "ghost"
          is in it with `groups`, `users`, `claims` or `people`)\n"
     );
     assert_eq!(err, want);
+}
+
+#[test]
+fn a_candidates_file_can_define_candidates_by_people_and_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "candidates.toml",
+        r#"[[candidates]]
+name = "partners"
+display_name = "Offshore partners"
+people = { employer = ["Offshore Partners Ltd"] }
+
+[[candidates]]
+name = "raptix-platform"
+claims = { memberOf = ["coder-raptix-platform"] }
+"#,
+    );
+    let report = score_json(&["--by", "none", "--candidates", &file]);
+    assert_eq!(report.candidates_from, "the candidates file only");
+    let c = by_name(&report);
+    assert_eq!(c.keys().copied().collect::<Vec<_>>(), ["partners", "raptix-platform"]);
+    assert_eq!(c["partners"].members, 60);
+    assert_eq!(c["partners"].recommendation, "organization-with-workspace-proxies");
+    assert_eq!(c["raptix-platform"].members, 8);
+    assert_eq!(c["raptix-platform"].facts["own_platform_team"].value, Some(serde_json::json!(true)));
+    let err = stderr_of(&["score", "--by", "none"], 64);
+    assert_eq!(err, "error: `--by none` takes the candidates from `--candidates FILE`: give one\n");
 }
 
 #[test]
