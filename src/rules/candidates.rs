@@ -1,7 +1,7 @@
 //! Candidates: sets of users that might become an organization. Derived from
 //! Coder groups (the default), an IdP claim (`--by claim:memberOf`), a people
 //! column (`--by people:department`), or nothing (`--by none`); a candidates
-//! file (`candidates.rs` reads it) adds candidates and declares facts.
+//! file (`candfile.rs` reads it) adds candidates and declares facts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

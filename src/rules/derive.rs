@@ -190,6 +190,7 @@ const OWN_SIGNALS: &[(&str, &str)] = &[
     ("image", "own_images"),
     ("module", "own_modules"),
     ("region", "own_regions"),
+    ("provider", "own_providers"),
 ];
 
 fn source_facts(ctx: &Context, dedicated: &[&str], f: &mut Facts) {

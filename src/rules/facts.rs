@@ -121,6 +121,11 @@ pub const CATALOGUE: &[Def] = &[
         "private Terraform modules (not from a public registry) in its dedicated templates' sources only",
     ),
     def("own_regions", Kind::Number, "cloud regions in its dedicated templates' sources only"),
+    def(
+        "own_providers",
+        Kind::Number,
+        "Terraform providers (google, helm, ...) in its dedicated templates' sources only",
+    ),
     def("gpu_templates", Kind::Number, "dedicated templates that request GPUs"),
     def("vm_templates", Kind::Number, "dedicated templates that run virtual machines"),
     def(

@@ -118,9 +118,12 @@ fn read_condition(doc: &mut Doc, mut t: Table) -> Option<Condition> {
     if has_fact {
         any.extend(read_test(doc, &mut t));
     } else {
-        // `fact`, `op` and `value` belong to the items of `any` here.
-        t.get("op");
-        t.get("value");
+        // `op` and `value` belong to the tests of `any` here.
+        for key in ["op", "value"] {
+            if let Some(v) = t.get(key) {
+                doc.problem(v.span(), format!("`{key}` without `fact`"), "put it in each test of `any`, or add `fact`");
+            }
+        }
     }
     for mut item in any_tables {
         any.extend(read_test(doc, &mut item));
@@ -200,4 +203,77 @@ pub fn is_kebab(s: &str) -> bool {
         && !s.ends_with('-')
         && !s.contains("--")
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str =
+        "id = \"x\"\ntitle = \"X\"\nkind = \"warning\"\ncase = \"c\"\nrationale = \"r\"\nreference = \"u\"\n";
+
+    fn problems(conditions: &str) -> Vec<String> {
+        let text = format!("{HEAD}{conditions}");
+        let mut doc = Doc::new("r.toml", &text);
+        let loaded = read(&mut doc);
+        assert_eq!(loaded.is_none(), !doc.problems.is_empty());
+        doc.problems.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn any_reads_several_tests_and_required_defaults_to_true() {
+        let text = format!(
+            "{HEAD}[[conditions]]\nreason = \"r\"\nany = [{{ fact = \"acquired\", op = \"==\", value = true }}, \
+             {{ fact = \"members\", op = \">=\", value = 1_000 }}]\n"
+        );
+        let mut doc = Doc::new("r.toml", &text);
+        let rule = read(&mut doc).unwrap().rule;
+        assert!(rule.conditions[0].required);
+        let tests: Vec<String> = rule.conditions[0].any.iter().map(|t| t.to_string()).collect();
+        assert_eq!(tests, ["acquired == true", "members >= 1000"]);
+        assert_eq!(rule.verdict, None, "warnings have no verdict");
+    }
+
+    #[test]
+    fn a_condition_needs_exactly_one_form_of_test() {
+        assert_eq!(
+            problems("[[conditions]]\nreason = \"r\"\nop = \"==\"\n"),
+            [
+                "r.toml:7:1: a condition has no test (add `fact`, `op` and `value`, or `any = [{ fact = ..., op = ..., value = ... }]`)",
+                "r.toml:9:6: `op` without `fact` (put it in each test of `any`, or add `fact`)",
+            ]
+        );
+        let both = "[[conditions]]\nreason = \"r\"\nfact = \"members\"\nop = \">\"\nvalue = 1\nany = [{ fact = \"members\", op = \">\", value = 2 }]\n";
+        assert_eq!(
+            problems(both),
+            [
+                "r.toml:7:1: a condition has both `fact` and `any` (write one test with `fact`, `op`, `value`, or several in `any`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_warning_with_a_verdict_and_a_float_value_are_refused() {
+        let text = "[[conditions]]\nreason = \"r\"\nfact = \"members\"\nop = \">\"\nvalue = 1.5\n";
+        assert_eq!(
+            problems(text),
+            [
+                "r.toml:11:9: `value` must be a whole number (the type of `members`), found a float (write a whole number, such as `value = 1`)"
+            ]
+        );
+        let with_verdict = format!("verdict = \"organization\"\n{text}").replace("1.5", "1");
+        assert_eq!(
+            problems(&with_verdict),
+            ["r.toml:7:11: a warning has no `verdict` (remove it, or make the rule `kind = \"case\"`)"]
+        );
+    }
+
+    #[test]
+    fn kebab_case_ids() {
+        for (id, ok) in
+            [("dev-teams", true), ("ml2", true), ("Dev", false), ("a--b", false), ("-a", false), ("", false)]
+        {
+            assert_eq!(is_kebab(id), ok, "{id}");
+        }
+    }
 }
