@@ -64,6 +64,17 @@ pub fn render(report: &Report, format: Format) -> Result<String> {
     Ok(out)
 }
 
+/// Line prefixes: terminal text indents; Markdown nests lists, so lines do not run together.
+#[derive(Clone, Copy)]
+struct Pen {
+    top: &'static str,
+    item: &'static str,
+    detail: &'static str,
+}
+
+const TERMINAL: Pen = Pen { top: "", item: "  ", detail: "              " };
+const MARKDOWN: Pen = Pen { top: "- ", item: "  - ", detail: "    - " };
+
 fn candidate(out: &mut String, s: &Scored, format: Format) {
     let md = format == Format::Markdown;
     let c = &s.candidate;
@@ -73,52 +84,55 @@ fn candidate(out: &mut String, s: &Scored, format: Format) {
     } else {
         let _ = writeln!(out, "{title}\n{}", "-".repeat(title.chars().count()));
     }
-    let bullet = if md { "- " } else { "  " };
-    let _ = writeln!(out, "Recommendation: {}", s.decision.recommendation.title());
+    let p = if md { MARKDOWN } else { TERMINAL };
+    let (top, item) = (p.top, p.item);
+    let _ = writeln!(out, "{top}Recommendation: {}", s.decision.recommendation.title());
     for n in &s.decision.notes {
-        let _ = writeln!(out, "{bullet}why review: {n}");
+        let _ = writeln!(out, "{item}why review: {n}");
     }
     match (&s.decision.best, &s.decision.nearest) {
         (Some(best), _) => {
-            let _ = writeln!(out, "Case: {} ({} of {} conditions met)", best.title, best.met, best.total);
-            explain(out, best, &s.facts, bullet);
+            let _ = writeln!(out, "{top}Case: {} ({} of {} conditions met)", best.title, best.met, best.total);
+            explain(out, best, &s.facts, p);
         }
         (None, Some(nearest)) => {
-            let _ = writeln!(out, "No case of the page applies: no clear case, so no organization is recommended.");
+            let _ =
+                writeln!(out, "{top}No case of the page applies: no clear case, so no organization is recommended.");
             let _ = writeln!(
                 out,
                 "Closest: {} ({} of {} conditions met; the missing ones are below)",
                 nearest.title, nearest.met, nearest.total
             );
-            explain(out, nearest, &s.facts, bullet);
+            explain(out, nearest, &s.facts, p);
         }
         (None, None) => {
-            let _ = writeln!(out, "No case of the page applies: no clear case (every case rule is suppressed).");
+            let _ = writeln!(out, "{top}No case of the page applies: no clear case (every case rule is suppressed).");
         }
     }
     for a in &s.decision.also {
-        let _ = writeln!(out, "Also fits: {} ({} of {})", a.title, a.met, a.total);
+        let _ = writeln!(out, "{top}Also fits: {} ({} of {})", a.title, a.met, a.total);
     }
     for w in &s.decision.warnings {
-        let _ = writeln!(out, "Warning: {}", w.title);
-        let _ = writeln!(out, "{bullet}the page: {}", w.rationale);
+        let _ = writeln!(out, "{top}Warning: {}", w.title);
+        let _ = writeln!(out, "{item}the page: {}", w.rationale);
         for cond in &w.conditions {
-            let _ = writeln!(out, "{bullet}{}: {}", cond.reason, tests(cond, &s.facts));
+            let _ = writeln!(out, "{item}{}: {}", cond.reason, tests(cond, &s.facts));
         }
     }
     for sup in &c.suppressed {
-        let _ = writeln!(out, "Suppressed: rule `{}`, because \"{}\" ({})", sup.rule, sup.because, sup.at);
+        let _ = writeln!(out, "{top}Suppressed: rule `{}`, because \"{}\" ({})", sup.rule, sup.because, sup.at);
     }
     for w in &s.fact_warnings {
-        let _ = writeln!(out, "Warning: declared fact contradicts the snapshot: {w}");
+        let _ = writeln!(out, "{top}Warning: declared fact contradicts the snapshot: {w}");
     }
-    conflicts(out, s, bullet);
+    conflicts(out, s, p);
 }
 
-fn explain(out: &mut String, m: &Match, facts: &Facts, bullet: &str) {
-    let _ = writeln!(out, "{bullet}the page: \"{}\"", m.case);
-    let _ = writeln!(out, "{bullet}why: {}", m.rationale);
-    let _ = writeln!(out, "{bullet}see {}", m.reference);
+fn explain(out: &mut String, m: &Match, facts: &Facts, p: Pen) {
+    let item = p.item;
+    let _ = writeln!(out, "{item}the page: \"{}\"", m.case);
+    let _ = writeln!(out, "{item}why: {}", m.rationale);
+    let _ = writeln!(out, "{item}see {}", m.reference);
     for cond in &m.conditions {
         let mark = match cond.status {
             Status::Met => "[met]    ",
@@ -126,15 +140,15 @@ fn explain(out: &mut String, m: &Match, facts: &Facts, bullet: &str) {
             Status::Unknown => "[unknown]",
         };
         let kind = if cond.required { "" } else { " (supporting)" };
-        let _ = writeln!(out, "{bullet}{mark} {}{kind}: {}", cond.reason, tests(cond, facts));
+        let _ = writeln!(out, "{item}{mark} {}{kind}: {}", cond.reason, tests(cond, facts));
         for t in &cond.tests {
             let Some(f) = facts.get(&t.fact) else { continue };
             if let Some(why) = &f.unknown {
-                let _ = writeln!(out, "{bullet}            {}: {why}", t.fact);
+                let _ = writeln!(out, "{}{}: {why}", p.detail, t.fact);
             }
             for e in f.evidence.iter().take(4) {
                 let at = e.at.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
-                let _ = writeln!(out, "{bullet}            {}: {}{at}", t.fact, e.text);
+                let _ = writeln!(out, "{}{}: {}{at}", p.detail, t.fact, e.text);
             }
         }
     }
@@ -156,12 +170,13 @@ fn tests(cond: &crate::rules::score::ConditionResult, facts: &Facts) -> String {
         .join(" or ")
 }
 
-fn conflicts(out: &mut String, s: &Scored, bullet: &str) {
+fn conflicts(out: &mut String, s: &Scored, p: Pen) {
+    let item = p.item;
     let c = &s.conflicts;
     if c.shared_templates.is_empty() && c.overlapping_candidates.is_empty() {
         return;
     }
-    let _ = writeln!(out, "Conflicts:");
+    let _ = writeln!(out, "{}Conflicts:", p.top);
     let others = |o: &[crate::rules::Overlap]| {
         let mut parts: Vec<String> = o.iter().take(5).map(|o| format!("{} {}", o.candidate, o.users)).collect();
         if o.len() > 5 {
@@ -173,7 +188,7 @@ fn conflicts(out: &mut String, s: &Scored, bullet: &str) {
         if t.dedicated_to.contains(&s.candidate.name) {
             let _ = writeln!(
                 out,
-                "{bullet}its template `{}` is also used by (or granted to) {} people outside it ({})",
+                "{item}its template `{}` is also used by (or granted to) {} people outside it ({})",
                 t.template,
                 t.outside_users,
                 others(&t.other_candidates)
@@ -181,7 +196,7 @@ fn conflicts(out: &mut String, s: &Scored, bullet: &str) {
         } else {
             let _ = writeln!(
                 out,
-                "{bullet}{} of its members use (or are granted) `{}`, the template of {}",
+                "{item}{} of its members use (or are granted) `{}`, the template of {}",
                 t.members,
                 t.template,
                 t.dedicated_to.join(", ")
@@ -189,6 +204,6 @@ fn conflicts(out: &mut String, s: &Scored, bullet: &str) {
         }
     }
     if !c.overlapping_candidates.is_empty() {
-        let _ = writeln!(out, "{bullet}members also in other candidates: {}", others(&c.overlapping_candidates));
+        let _ = writeln!(out, "{item}members also in other candidates: {}", others(&c.overlapping_candidates));
     }
 }
