@@ -7,6 +7,7 @@
 
 mod assemble;
 mod collect;
+pub mod live;
 mod parse;
 mod people;
 mod probe;
@@ -36,15 +37,22 @@ pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
     let source =
         Source { kind: "export-dir".into(), location: dir.display().to_string(), taken_at: options.taken_at.clone() };
     let mut snapshot = import_files(files.iter().map(|(name, path)| (name.clone(), ReadLater(path))), source)?;
+    attach_inputs(&mut snapshot, options)?;
+    Ok(snapshot)
+}
+
+/// Add what a deployment does not hold, from disk: the people CSV and the
+/// template sources of `options` (for offline and live imports alike).
+pub fn attach_inputs(snapshot: &mut Snapshot, options: &ImportOptions) -> Result<()> {
     if let Some(path) = &options.people {
         let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
-        attach_people(&mut snapshot, &path.display().to_string(), &bytes)?;
+        attach_people(snapshot, &path.display().to_string(), &bytes)?;
     }
     if let Some(dir) = &options.template_sources {
-        let folders = sources::read_dir(dir, &snapshot)?;
-        attach_template_sources(&mut snapshot, folders);
+        let folders = sources::read_dir(dir, snapshot)?;
+        attach_template_sources(snapshot, folders);
     }
-    Ok(snapshot)
+    Ok(())
 }
 
 /// A file's bytes, read only when needed, so a large export never sits in

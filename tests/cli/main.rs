@@ -2,7 +2,9 @@
 
 mod bad_input;
 mod common;
+mod fake_coder;
 mod fixture;
 mod import;
 mod inventory;
+mod live_import;
 mod schema;

@@ -1,0 +1,107 @@
+//! `orgsplit import --url`: a live deployment (the fake Coder) -> snapshot.
+
+use std::path::Path;
+
+use orgsplit::import::live::{LiveOptions, import_live};
+use orgsplit::import::{ImportOptions, import_dir};
+use orgsplit::model::Snapshot;
+
+use crate::common::*;
+use crate::fake_coder::{FakeCoder, Fault, Faults};
+
+/// The MegaCo state, as the fake serves it.
+fn megaco_fake() -> FakeCoder {
+    FakeCoder::start(orgsplit::fixture::megaco().snapshot)
+}
+
+fn live(fake: &FakeCoder, options: &LiveOptions) -> Snapshot {
+    let (client, _) = fake.client();
+    import_live(&client, options).unwrap()
+}
+
+/// Equal but for where the state was read from.
+fn same_state(mut a: Snapshot, mut b: Snapshot) {
+    a.source.kind.clear();
+    a.source.location.clear();
+    b.source.kind.clear();
+    b.source.location.clear();
+    if a != b {
+        let (a, b) =
+            (String::from_utf8(a.to_json().unwrap()).unwrap(), String::from_utf8(b.to_json().unwrap()).unwrap());
+        let diff = similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(2).to_string();
+        panic!("snapshots differ:\n{}", &diff[..diff.len().min(4000)]);
+    }
+}
+
+#[test]
+fn megaco_live_equals_megaco_offline() {
+    let fake = megaco_fake();
+    let live = live(&fake, &LiveOptions { page_size: 100, ..LiveOptions::default() });
+    let offline = import_dir(&megaco().join("export"), &ImportOptions::default()).unwrap();
+    assert_eq!(live.source.kind, "api");
+    assert_eq!(live.source.location, fake.url());
+    assert!(live.warnings.is_empty(), "{:?}", live.warnings);
+    same_state(live, offline);
+}
+
+#[test]
+fn lists_are_paged_against_their_count_and_never_past_the_end() {
+    let fake = megaco_fake();
+    let s = live(&fake, &LiveOptions { page_size: 100, ..LiveOptions::default() });
+    let log = fake.log();
+    let pages = |prefix: &str| log.iter().filter(|r| r.path.starts_with(prefix)).count();
+    let members = s.organization_members.len();
+    assert_eq!(pages("/api/v2/users?"), s.users.len().div_ceil(100));
+    assert_eq!(pages("/api/v2/workspaces?"), s.workspaces.len().div_ceil(100));
+    assert_eq!(
+        pages(&format!("/api/v2/organizations/{}/paginated-members", s.organizations[0].id)),
+        members.div_ceil(100)
+    );
+    assert!(log.iter().all(|r| r.status < 400), "{:?}", log.iter().filter(|r| r.status >= 400).collect::<Vec<_>>());
+    assert!(log.iter().all(|r| r.authenticated || r.path == "/api/v2/buildinfo"));
+}
+
+#[test]
+fn ten_percent_of_requests_failing_gives_the_same_snapshot() {
+    let options = LiveOptions { page_size: 100, concurrency: 4, ..LiveOptions::default() };
+    let calm = live(&megaco_fake(), &options);
+    let fake = FakeCoder::with_faults(orgsplit::fixture::megaco().snapshot, Faults::flaky(0.10, 7));
+    // Every kind at least once, whatever the draw: a body cut short on a
+    // users page and on a (large) ACL, a rate limit, each gateway error.
+    fake.script("GET", "/api/v2/users?limit=100&offset=200", Fault::CutBody, 1);
+    fake.script("GET", "/acl", Fault::CutBody, 2);
+    fake.script("GET", "/api/v2/workspaces?", Fault::TooManyRequests { retry_after: 3 }, 1);
+    for (path, status) in [("/api/v2/organizations", 503), ("/groups", 502), ("/templateversions/", 504)] {
+        fake.script("GET", path, Fault::Status(status), 1);
+    }
+    let (client, waits) = fake.client();
+    let stormy = import_live(&client, &options).unwrap();
+    let log = fake.log();
+    let faults: Vec<Fault> = log.iter().filter_map(|r| r.fault).collect();
+    assert!(faults.len() * 10 >= log.len(), "{} faults in {} requests", faults.len(), log.len());
+    for kind in [Fault::CutBody, Fault::Status(502), Fault::Status(503), Fault::Status(504)] {
+        assert!(faults.contains(&kind), "{kind:?} in {faults:?}");
+    }
+    let retries = client.stats().retries.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(retries as usize, faults.len(), "each fault was retried");
+    assert_eq!(waits.all().len(), faults.len());
+    assert!(waits.all().iter().any(|w| *w >= std::time::Duration::from_secs(3)), "Retry-After was honoured");
+    same_state(stormy, calm);
+}
+
+#[test]
+fn the_cli_imports_a_live_deployment() {
+    let fake = megaco_fake();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("live.json");
+    let assert = orgsplit()
+        .args(["import", "--url", &fake.url(), "-o"])
+        .arg(&out)
+        .env("CODER_SESSION_TOKEN", fake.token())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("wrote ") && stderr.contains(&format!("read {} in ", fake.url())), "{stderr}");
+    let s = Snapshot::from_json(&std::fs::read(&out).unwrap(), Path::new("live.json")).unwrap();
+    assert_eq!(s.users.len(), fake.snapshot().users.len());
+}
