@@ -235,7 +235,7 @@ impl Client {
                             Decoded::Invalid(why) => return Err(fail(ErrorKind::Decode(why), false)),
                             Decoded::CutShort(why) => {
                                 if last || idempotency == Idempotency::Once {
-                                    let kind = ErrorKind::Transport(format!("the answer was cut short: {why}"));
+                                    let kind = ErrorKind::Transport(why);
                                     return Err(fail(kind, idempotency == Idempotency::Once));
                                 }
                                 None
@@ -287,6 +287,16 @@ impl Client {
         }
     }
 
+    /// An error about `endpoint` that happened after its answer arrived.
+    pub(crate) fn api_error(&self, method: &Method, endpoint: &Endpoint, kind: ErrorKind) -> ApiError {
+        self.error(method, endpoint, kind, 1)
+    }
+
+    /// Wait, on the client's clock (tests replace it).
+    pub(crate) fn pause(&self, duration: Duration) {
+        self.inner.sleep.sleep(duration);
+    }
+
     fn error(&self, method: &Method, endpoint: &Endpoint, kind: ErrorKind, attempts: u32) -> ApiError {
         ApiError {
             method: method.to_string(),
@@ -304,7 +314,9 @@ pub fn decode_json<T: DeserializeOwned>(response: Response) -> Decoded<T> {
     let reader = BufReader::with_capacity(64 * 1024, response);
     match serde_json::from_reader::<_, T>(reader) {
         Ok(value) => Decoded::Done(value),
-        Err(e) if e.is_io() || e.is_eof() => Decoded::CutShort(e.to_string()),
+        Err(e) if e.is_io() || e.is_eof() => {
+            Decoded::CutShort("the connection closed before the whole answer arrived".into())
+        }
         Err(e) => Decoded::Invalid(e.to_string()),
     }
 }
@@ -320,7 +332,7 @@ pub fn decode_bytes(mut response: Response) -> Decoded<(Vec<u8>, String)> {
     let mut bytes = Vec::new();
     match response.read_to_end(&mut bytes) {
         Ok(_) => Decoded::Done((bytes, content_type)),
-        Err(e) => Decoded::CutShort(e.to_string()),
+        Err(_) => Decoded::CutShort("the connection closed before the whole answer arrived".into()),
     }
 }
 
@@ -328,11 +340,8 @@ pub fn decode_bytes(mut response: Response) -> Decoded<(Vec<u8>, String)> {
 /// start of whatever else a proxy in front of Coder sent).
 fn error_status(status: u16, response: Response) -> ErrorKind {
     if (300..400).contains(&status) {
-        let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("?");
-        let text = format!(
-            "the server redirects to {to}: give that URL with --url (orgsplit does not follow redirects, which would carry the token elsewhere)"
-        );
-        return ErrorKind::Status { status, body: None, text: Some(text) };
+        let location = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+        return ErrorKind::Redirect { status, location: location.unwrap_or("an unnamed place").to_string() };
     }
     let mut bytes = Vec::new();
     let _ = response.take(64 * 1024).read_to_end(&mut bytes);

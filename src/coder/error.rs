@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Decode(String),
     /// The server asked to wait longer than orgsplit is willing to (`Retry-After`).
     RetryAfterTooLong { seconds: u64 },
+    /// A redirect, not followed: it would carry the token header along.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +130,15 @@ impl fmt::Display for ApiError {
                 "the answer is not what this endpoint returns: {cause} (is the URL a Coder deployment, and of a \
                  release orgsplit knows?)"
             )?,
+            ErrorKind::Redirect { status, location } => {
+                let base = location.split("/api/v2").next().unwrap_or(location);
+                write!(
+                    f,
+                    "{status} {}: the server sends orgsplit to {location}; if that is the deployment, use --url {base} \
+                     (orgsplit does not follow redirects, which would carry the session token along)",
+                    reason(*status)
+                )?
+            }
             ErrorKind::RetryAfterTooLong { seconds } => write!(
                 f,
                 "the server is rate-limiting requests and asked to wait {seconds} seconds; try again later with a \

@@ -1,6 +1,7 @@
 //! One integration-test binary; its modules mirror the commands.
 
 mod bad_input;
+mod client;
 mod common;
 mod fake_coder;
 mod fixture;

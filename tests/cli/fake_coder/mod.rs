@@ -15,6 +15,7 @@ pub mod faults;
 pub mod http;
 pub mod reads;
 pub mod state;
+pub mod templates;
 pub mod writes;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,6 +55,8 @@ struct Inner {
     record_bodies: AtomicBool,
     /// (method, path prefix under /api/v2) answered 403.
     forbidden: Mutex<Vec<(String, String)>>,
+    /// Answer everything with a 307 to this base URL.
+    redirect: Mutex<Option<String>>,
     requests: AtomicU64,
 }
 
@@ -81,6 +84,7 @@ impl FakeCoder {
             log: Mutex::new(Vec::new()),
             record_bodies: AtomicBool::new(false),
             forbidden: Mutex::new(Vec::new()),
+            redirect: Mutex::new(None),
             requests: AtomicU64::new(0),
         });
         let server = Server::start(inner.clone());
@@ -119,6 +123,11 @@ impl FakeCoder {
     /// Answer `method` on paths under `/api/v2` starting with `path` with 403.
     pub fn forbid(&self, method: &str, path: &str) {
         self.inner.forbidden.lock().unwrap().push((method.into(), path.into()));
+    }
+
+    /// Answer every request with a 307 redirect to the same path under `base`.
+    pub fn redirect_to(&self, base: &str) {
+        *self.inner.redirect.lock().unwrap() = Some(base.to_string());
     }
 
     pub fn record_bodies(&self, on: bool) {
@@ -232,6 +241,10 @@ impl Handler for Inner {
 
 impl Inner {
     fn route(&self, req: &Request, me: Option<&str>) -> Reply {
+        if let Some(base) = self.redirect.lock().unwrap().as_ref() {
+            let location = format!("{base}{}", req.line().split_once(' ').map_or("", |(_, p)| p));
+            return Reply { status: 307, headers: vec![("Location".into(), location)], body: Vec::new() };
+        }
         let segments = req.segments();
         let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
         let Some(["api", "v2", rest @ ..]) = Some(seg.as_slice()) else { return reads::not_found() };
@@ -250,6 +263,12 @@ impl Inner {
             return reads::error(403, "Forbidden.", "You don't have permission to view this content.");
         }
         let me = me.unwrap_or_default();
+        if let ("GET", ["templateversions", id]) = (req.method.as_str(), rest) {
+            // A provisioner daemon works on the job between two polls.
+            let mut state = self.state.write().unwrap();
+            templates::advance_job(&mut state, id);
+            return reads::get(&state, me, req, rest);
+        }
         if req.method == "GET" {
             reads::get(&self.state.read().unwrap(), me, req, rest)
         } else {
