@@ -1,5 +1,6 @@
 //! One integration-test binary; its modules mirror the commands.
 
+mod api_traps;
 mod bad_input;
 mod client;
 mod common;
