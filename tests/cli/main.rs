@@ -5,6 +5,7 @@ mod bad_input;
 mod client;
 mod common;
 mod fake_coder;
+mod fake_contract;
 mod fixture;
 mod import;
 mod inventory;
