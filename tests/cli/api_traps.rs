@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::fake_coder::{FakeCoder, Waits};
 
 fn megaco() -> (FakeCoder, Client, std::sync::Arc<Waits>) {
-    let fake = FakeCoder::start(orgsplit::fixture::megaco().snapshot);
+    let fake = FakeCoder::start(crate::fake_coder::megaco());
     let (client, waits) = fake.client();
     (fake, client, waits)
 }

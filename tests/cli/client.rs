@@ -10,7 +10,7 @@ use orgsplit::coder::{ApiError, Client, ClientConfig, ErrorKind, RetryPolicy, Se
 use crate::fake_coder::{FakeCoder, Fault};
 
 fn fake() -> FakeCoder {
-    FakeCoder::start(orgsplit::fixture::megaco().snapshot)
+    FakeCoder::start(crate::fake_coder::megaco())
 }
 
 fn org(name: &str) -> CreateOrganizationRequest {

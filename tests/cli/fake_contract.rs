@@ -269,7 +269,7 @@ fn exercise(fake: &FakeCoder, client: &Client) {
 
 #[test]
 fn every_answer_of_the_fake_matches_swagger() {
-    let fake = FakeCoder::start(orgsplit::fixture::megaco().snapshot);
+    let fake = FakeCoder::start(crate::fake_coder::megaco());
     fake.record_bodies(true);
     let (client, _) = fake.client();
     exercise(&fake, &client);

@@ -11,7 +11,7 @@ use crate::fake_coder::{FakeCoder, Fault, Faults};
 
 /// The MegaCo state, as the fake serves it.
 fn megaco_fake() -> FakeCoder {
-    FakeCoder::start(orgsplit::fixture::megaco().snapshot)
+    FakeCoder::start(crate::fake_coder::megaco())
 }
 
 fn live(fake: &FakeCoder, options: &LiveOptions) -> Snapshot {
@@ -65,7 +65,7 @@ fn lists_are_paged_against_their_count_and_never_past_the_end() {
 fn ten_percent_of_requests_failing_gives_the_same_snapshot() {
     let options = LiveOptions { page_size: 100, concurrency: 4, ..LiveOptions::default() };
     let calm = live(&megaco_fake(), &options);
-    let fake = FakeCoder::with_faults(orgsplit::fixture::megaco().snapshot, Faults::flaky(0.10, 7));
+    let fake = FakeCoder::with_faults(crate::fake_coder::megaco(), Faults::flaky(0.10, 7));
     // Every kind at least once, whatever the draw: a body cut short on a
     // users page and on a (large) ACL, a rate limit, each gateway error.
     fake.script("GET", "/api/v2/users?limit=100&offset=200", Fault::CutBody, 1);
@@ -104,4 +104,62 @@ fn the_cli_imports_a_live_deployment() {
     assert!(stderr.contains("wrote ") && stderr.contains(&format!("read {} in ", fake.url())), "{stderr}");
     let s = Snapshot::from_json(&std::fs::read(&out).unwrap(), Path::new("live.json")).unwrap();
     assert_eq!(s.users.len(), fake.snapshot().users.len());
+}
+
+#[test]
+fn a_server_without_paginated_members_is_read_through_the_old_list() {
+    let fake = megaco_fake();
+    fake.script("GET", "/paginated-members", Fault::Status(404), 1);
+    let offline = import_dir(&megaco().join("export"), &ImportOptions::default()).unwrap();
+    let s = live(&fake, &LiveOptions::default());
+    assert!(fake.log().iter().any(|r| r.path.ends_with("/members") && r.status == 200));
+    same_state(s, offline);
+}
+
+#[test]
+fn endpoints_outside_the_license_are_warnings_and_a_refusal_inside_it_is_an_error() {
+    let mut snapshot = crate::fake_coder::megaco();
+    let features = &mut snapshot.entitlements.as_mut().unwrap().features;
+    features.get_mut("external_provisioner_daemons").unwrap().enabled = false;
+    let fake = FakeCoder::start(snapshot);
+    let s = live(&fake, &LiveOptions::default());
+    let warnings: Vec<&str> =
+        s.warnings.iter().filter(|w| w.code == "endpoint-unavailable").map(|w| w.message.as_str()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("provisioner keys of organization `")
+            && warnings[0].contains("does not include `external_provisioner_daemons`")
+    );
+    assert!(s.provisioner_keys.is_empty() && !s.provisioner_daemons.is_empty());
+    // Licensed, but the token may not read them: an error, not a silent gap.
+    let fake = megaco_fake();
+    fake.forbid("GET", "/organizations/");
+    let (client, _) = fake.client();
+    let e = import_live(&client, &LiveOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("403 Forbidden: the token's account lacks the permission to"), "{e}");
+}
+
+#[test]
+fn an_import_by_someone_not_owner_says_it_may_be_partial() {
+    let fake = megaco_fake();
+    let member =
+        fake.snapshot().users.iter().find(|u| u.roles == ["member"] && u.is_active()).unwrap().username.clone();
+    let (client, _) = fake.client_with(&fake.token_for(&member));
+    let s = import_live(&client, &LiveOptions::default()).unwrap();
+    let w = s.warnings.iter().find(|w| w.code == "not-owner").expect("a not-owner warning");
+    assert!(
+        w.message.starts_with(&format!("imported as `{member}`, who does not have the `owner` site role")),
+        "{}",
+        w.message
+    );
+}
+
+#[test]
+fn unset_idp_sync_settings_are_not_imported_as_empty_ones() {
+    let mut snapshot = crate::fake_coder::megaco();
+    snapshot.idp_sync = Default::default();
+    let fake = FakeCoder::start(snapshot);
+    let s = live(&fake, &LiveOptions::default());
+    assert_eq!(s.idp_sync, Default::default(), "the server answers defaults; nothing is configured");
+    assert!(fake.log().iter().any(|r| r.path.ends_with("/settings/idpsync/groups") && r.status == 200));
 }

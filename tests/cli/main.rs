@@ -9,5 +9,6 @@ mod fake_contract;
 mod fixture;
 mod import;
 mod inventory;
+mod live_cli;
 mod live_import;
 mod schema;

@@ -78,32 +78,61 @@ pub trait Handler: Send + Sync + 'static {
 
 pub struct Server {
     addr: SocketAddr,
+    tls: bool,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
 
+/// A connection, plain or TLS.
+trait Conn: Read + Write {
+    /// Close the connection at once, mid-answer if need be.
+    fn close(&mut self);
+}
+
+impl Conn for TcpStream {
+    fn close(&mut self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    fn close(&mut self) {
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+}
+
 impl Server {
-    /// Listen on a free port of 127.0.0.1 (never another interface).
-    pub fn start(handler: Arc<dyn Handler>) -> Server {
+    /// Listen on a free port of 127.0.0.1 (never another interface); with
+    /// `tls`, speak HTTPS with that server configuration.
+    pub fn start(handler: Arc<dyn Handler>, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("a bound address");
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
+        let https = tls.is_some();
         let accept = std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let handler = handler.clone();
-                std::thread::spawn(move || serve(stream, handler.as_ref()));
+                let _ = stream.set_nodelay(true);
+                let (handler, tls) = (handler.clone(), tls.clone());
+                std::thread::spawn(move || match tls {
+                    None => serve(stream, handler.as_ref()),
+                    Some(config) => {
+                        if let Ok(conn) = rustls::ServerConnection::new(config) {
+                            serve(rustls::StreamOwned::new(conn, stream), handler.as_ref());
+                        }
+                    }
+                });
             }
         });
-        Server { addr, stop, accept: Some(accept) }
+        Server { addr, tls: https, stop, accept: Some(accept) }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 }
 
@@ -119,21 +148,19 @@ impl Drop for Server {
 }
 
 /// One connection: requests until the client closes it or a fault cuts it.
-fn serve(stream: TcpStream, handler: &dyn Handler) {
-    let _ = stream.set_nodelay(true);
-    let Ok(mut writer) = stream.try_clone() else { return };
-    let mut reader = BufReader::new(stream);
-    while let Some(request) = read_request(&mut reader) {
+fn serve<C: Conn>(stream: C, handler: &dyn Handler) {
+    let mut conn = BufReader::new(stream);
+    while let Some(request) = read_request(&mut conn) {
         let close = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let (reply, delivery) = handler.handle(request);
-        if write_reply(&mut writer, &reply, delivery).is_err() || delivery != Delivery::Whole || close {
-            let _ = writer.shutdown(Shutdown::Both);
+        if write_reply(conn.get_mut(), &reply, delivery).is_err() || delivery != Delivery::Whole || close {
+            conn.get_mut().close();
             return;
         }
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn read_request<C: Read>(reader: &mut BufReader<C>) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
@@ -163,7 +190,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     Some(request)
 }
 
-fn write_reply(w: &mut TcpStream, reply: &Reply, delivery: Delivery) -> std::io::Result<()> {
+fn write_reply(w: &mut impl Write, reply: &Reply, delivery: Delivery) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));

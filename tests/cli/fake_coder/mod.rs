@@ -62,12 +62,38 @@ struct Inner {
 
 static TOKENS: AtomicU64 = AtomicU64::new(1);
 
+/// The MegaCo state (`orgsplit::fixture::megaco()`), built once per test binary.
+pub fn megaco() -> Snapshot {
+    static MEGACO: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+    MEGACO.get_or_init(|| orgsplit::fixture::megaco().snapshot).clone()
+}
+
 impl FakeCoder {
     pub fn start(snapshot: Snapshot) -> FakeCoder {
         FakeCoder::with_faults(snapshot, Faults::default())
     }
 
     pub fn with_faults(snapshot: Snapshot, faults: Faults) -> FakeCoder {
+        FakeCoder::serve(snapshot, faults, None)
+    }
+
+    /// Over HTTPS, with this certificate chain and key (PEM files).
+    pub fn with_tls(snapshot: Snapshot, cert: &std::path::Path, key: &std::path::Path) -> FakeCoder {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
+        let key = PrivateKeyDer::from_pem_file(key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        FakeCoder::serve(snapshot, Faults::default(), Some(Arc::new(config)))
+    }
+
+    fn serve(snapshot: Snapshot, faults: Faults, tls: Option<Arc<rustls::ServerConfig>>) -> FakeCoder {
         let mut state = State::new(snapshot);
         let owner = state
             .s
@@ -87,7 +113,7 @@ impl FakeCoder {
             redirect: Mutex::new(None),
             requests: AtomicU64::new(0),
         });
-        let server = Server::start(inner.clone());
+        let server = Server::start(inner.clone(), tls);
         FakeCoder { inner, server }
     }
 
@@ -295,10 +321,15 @@ fn rate_limited(retry_after: u64) -> Reply {
     reply
 }
 
-/// 502 and 504 as a proxy in front of Coder sends them (HTML); 503 from Coder itself.
+/// 502 and 504 as a proxy in front of Coder sends them (HTML); others from Coder itself.
 fn proxy_error(status: u16) -> Reply {
-    if status == 503 {
-        return reads::error(503, "The server is starting up.", "");
+    if !matches!(status, 502 | 504) {
+        let message = if status == 503 {
+            "The server is starting up."
+        } else {
+            "Resource not found or you do not have access to this resource"
+        };
+        return reads::error(status, message, "");
     }
     Reply {
         status,

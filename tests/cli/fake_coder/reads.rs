@@ -62,7 +62,25 @@ fn search(req: &Request) -> Vec<(String, String)> {
     q.split_whitespace().filter_map(|t| t.split_once(':')).map(|(k, v)| (k.to_lowercase(), v.to_string())).collect()
 }
 
+/// The licensed feature a read needs (the server answers 403 without it).
+fn feature(seg: &[&str]) -> Option<(&'static str, &'static str)> {
+    match seg {
+        ["organizations", _, "groups", ..] | ["groups", ..] | ["templates", _, "acl"] => {
+            Some(("template_rbac", "Template RBAC"))
+        }
+        ["organizations", _, "provisionerkeys", ..] => {
+            Some(("external_provisioner_daemons", "External Provisioner Daemons"))
+        }
+        ["workspaceproxies"] => Some(("workspace_proxy", "Workspace Proxies")),
+        _ => None,
+    }
+}
+
 pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
+    if let Some((key, name)) = feature(seg).filter(|(key, _)| !st.entitled(key)) {
+        let _ = key;
+        return super::writes::premium(name);
+    }
     let s = &st.s;
     let page = match page(req) {
         Ok(p) => p,
