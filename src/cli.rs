@@ -141,4 +141,14 @@ pub struct BenchArgs {
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+    /// The fake Coder program for the live-import stages (default: `examples/fake_coder` next to
+    /// this executable, as `cargo build --release --example fake_coder` leaves it).
+    #[arg(long, value_name = "PATH")]
+    pub fake_coder: Option<PathBuf>,
+    /// Latency the fake Coder adds to every answer in the second live-import stage.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub latency_ms: u64,
+    /// Requests in flight in the live-import stages.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: u16,
 }

@@ -1,9 +1,10 @@
 //! Live import: read a deployment's state through the API.
 //!
 //! Every answer is decoded into its wire type and handed to the offline
-//! importer as a saved response (`{"endpoint": ..., "body": ...}`), so a
-//! live import and an offline import of the same state go through one
-//! joiner and give the same snapshot. Lists the API pages (users,
+//! importer as a saved response (`{"endpoint": ..., "body": ...}`) as soon
+//! as it arrives, so a live import and an offline import of the same state
+//! go through one parser and one joiner and give the same snapshot, and no
+//! answer is held longer than it takes to read it. Lists the API pages (users,
 //! workspaces, organization members) are read page by page against their
 //! `count`, and the requests run on a bounded number of threads.
 
@@ -11,11 +12,13 @@ mod pool;
 mod tasks;
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use tasks::{Done, Task};
 
-use crate::coder::{ApiError, Client};
+use crate::coder::{ApiError, Client, ErrorKind};
 use crate::error::Result;
+use crate::import::Importer;
 use crate::model::{Snapshot, Source, Warning};
 
 #[derive(Debug, Clone)]
@@ -53,13 +56,27 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
         Task::Proxies,
         Task::OrgSync,
     ];
+    let source = Source { kind: "api".into(), location: client.base_url(), taken_at: options.taken_at.clone() };
+    let importer = Mutex::new(Importer::new(source));
     let run = |task: &Task| match task.run(client, options.page_size, options.skip_acls) {
         // Releases before paginated-members only have the whole list.
         Err(e) if e.is_not_found() && matches!(task, Task::Members { offset: 0, .. }) => {
             let Task::Members { org, .. } = task else { unreachable!() };
             Ok(Done { spawn: vec![Task::AllMembers { org: org.clone() }], ..Done::default() })
         }
-        other => other,
+        // Each answer goes to the importer as it arrives and is dropped.
+        Ok(mut done) => match done.envelope.take() {
+            None => Ok(done),
+            Some(envelope) => {
+                let e = task.endpoint(options.page_size);
+                let mut importer = importer.lock().unwrap_or_else(|p| p.into_inner());
+                match importer.add(&e.path(), &envelope) {
+                    Ok(()) => Ok(done),
+                    Err(bad) => Err(client.api_error(&reqwest::Method::GET, &e, ErrorKind::Decode(bad.to_string()))),
+                }
+            }
+        },
+        Err(e) => Err(e),
     };
     // Optional endpoints may answer 404 or 403; whether that is an error
     // depends on the license, judged once the entitlements are in.
@@ -109,15 +126,8 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
         ));
     }
 
-    let files: Vec<(String, Vec<u8>)> = outcomes
-        .done
-        .iter()
-        .filter_map(|(task, done)| done.envelope.clone().map(|e| (task.endpoint(options.page_size).path(), e)))
-        .collect();
     drop(outcomes);
-    let source = Source { kind: "api".into(), location: client.base_url(), taken_at: options.taken_at.clone() };
-    let mut snapshot =
-        crate::import::import_files(files.iter().map(|(name, bytes)| (name.clone(), bytes.as_slice())), source)?;
+    let mut snapshot = importer.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
     snapshot.warnings.extend(warnings);
     snapshot.canonicalize();
     Ok(snapshot)
