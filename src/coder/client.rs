@@ -6,8 +6,6 @@
 //! lists every member of every group it grants) is never held whole; a body
 //! cut short is noticed while decoding and the request is tried again.
 
-use std::io::{BufReader, Read};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -17,54 +15,16 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::answer::{decode_bytes, decode_json, error_status, transport_error};
+use super::config::{ClientConfig, parse_base, read_ca};
 use super::endpoint::Endpoint;
 use super::error::{ApiError, ErrorKind};
-use super::retry::{Jitter, RetryPolicy, Sleep, ThreadSleep, parse_retry_after, retryable_status};
+use super::retry::{Jitter, RetryPolicy, Sleep, parse_retry_after, retryable_status};
 use super::secret::SessionToken;
-use super::types::Response as ErrorBody;
 use crate::error::{Error, Result};
 
 /// The header the session token travels in.
 pub const TOKEN_HEADER: &str = "Coder-Session-Token";
-
-/// Everything needed to talk to one deployment.
-#[derive(Clone)]
-pub struct ClientConfig {
-    /// The deployment URL, e.g. `https://coder.example.com`.
-    pub url: String,
-    pub token: SessionToken,
-    /// A PEM file of extra CA certificates to trust (a private CA).
-    pub ca_cert: Option<PathBuf>,
-    /// Longest wait for a connection, for the answer to start, and between two reads of its body.
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-    pub sleep: Arc<dyn Sleep>,
-}
-
-impl ClientConfig {
-    pub fn new(url: impl Into<String>, token: SessionToken) -> ClientConfig {
-        ClientConfig {
-            url: url.into(),
-            token,
-            ca_cert: None,
-            timeout: Duration::from_secs(60),
-            retry: RetryPolicy::default(),
-            sleep: Arc::new(ThreadSleep),
-        }
-    }
-}
-
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("url", &self.url)
-            .field("token", &self.token)
-            .field("ca_cert", &self.ca_cert)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Whether sending a request twice is harmless. Requests that are not are
 /// retried only when the server cannot have acted on them (429, or no
@@ -306,183 +266,5 @@ impl Client {
             attempts,
             maybe_applied: false,
         }
-    }
-}
-
-/// Decode a JSON body as it streams in.
-pub fn decode_json<T: DeserializeOwned>(response: Response) -> Decoded<T> {
-    let reader = BufReader::with_capacity(64 * 1024, response);
-    match serde_json::from_reader::<_, T>(reader) {
-        Ok(value) => Decoded::Done(value),
-        Err(e) if e.is_io() || e.is_eof() => {
-            Decoded::CutShort("the connection closed before the whole answer arrived".into())
-        }
-        Err(e) => Decoded::Invalid(e.to_string()),
-    }
-}
-
-/// Read a whole body as bytes, with its content type.
-pub fn decode_bytes(mut response: Response) -> Decoded<(Vec<u8>, String)> {
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let mut bytes = Vec::new();
-    match response.read_to_end(&mut bytes) {
-        Ok(_) => Decoded::Done((bytes, content_type)),
-        Err(_) => Decoded::CutShort("the connection closed before the whole answer arrived".into()),
-    }
-}
-
-/// An error status and what its body says (a `codersdk.Response`, or the
-/// start of whatever else a proxy in front of Coder sent).
-fn error_status(status: u16, response: Response) -> ErrorKind {
-    if (300..400).contains(&status) {
-        let location = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
-        return ErrorKind::Redirect { status, location: location.unwrap_or("an unnamed place").to_string() };
-    }
-    let mut bytes = Vec::new();
-    let _ = response.take(64 * 1024).read_to_end(&mut bytes);
-    match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(body) => ErrorKind::Status { status, body: Some(body), text: None },
-        Err(_) => {
-            let text: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-            ErrorKind::Status { status, body: None, text: Some(text) }
-        }
-    }
-}
-
-/// Classify a failed send: the kind of error, and whether the request may
-/// have reached the server (a connect error means it did not).
-fn transport_error(e: &reqwest::Error) -> (ErrorKind, bool) {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    let text = strip_url(&text);
-    if text.contains("certificate") || text.contains("UnknownIssuer") || text.contains("InvalidCertificate") {
-        return (ErrorKind::Tls(text), false);
-    }
-    (ErrorKind::Transport(text), !e.is_connect())
-}
-
-/// reqwest repeats the URL, which the message already starts with.
-fn strip_url(text: &str) -> String {
-    match (text.find(" for url ("), text.find(')')) {
-        (Some(start), Some(_)) => {
-            let rest = &text[start..];
-            let end = rest.find(')').map_or(rest.len(), |i| i + 1);
-            format!("{}{}", &text[..start], &rest[end..])
-        }
-        _ => text.to_string(),
-    }
-}
-
-/// The deployment URL: http or https, no credentials, query or fragment.
-fn parse_base(text: &str) -> Result<Url> {
-    let text = text.trim();
-    let url = Url::parse(text).map_err(|e| {
-        Error::Usage(format!(
-            "`{}` is not a URL ({e}): give the deployment URL, e.g. https://coder.example.com",
-            redact(text)
-        ))
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::Usage(format!(
-            "`{}` is not an http(s) URL: give the deployment URL, e.g. https://coder.example.com",
-            redact(text)
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Usage(format!(
-            "the deployment URL `{}` must not hold credentials, a query or a fragment: give https://host[:port] and \
-             put the token in CODER_SESSION_TOKEN",
-            redact(text)
-        )));
-    }
-    Ok(url)
-}
-
-/// A URL for a message, without anything that could be a credential.
-fn redact(text: &str) -> String {
-    match Url::parse(text) {
-        Ok(mut url) => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.set_query(None);
-            url.set_fragment(None);
-            url.to_string()
-        }
-        Err(_) if text.contains('@') || text.contains('?') => "(the given URL)".to_string(),
-        Err(_) => text.to_string(),
-    }
-}
-
-/// The certificates of a PEM file (one or several).
-fn read_ca(path: &PathBuf) -> Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-        Error::input(path, format!("not a PEM certificate file ({e}): --ca-cert takes the CA certificate in PEM form"))
-    })?;
-    if certs.is_empty() {
-        return Err(Error::input(
-            path,
-            "holds no PEM certificate (no `-----BEGIN CERTIFICATE-----` block): --ca-cert takes the CA certificate \
-             in PEM form",
-        ));
-    }
-    Ok(certs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_urls_with_credentials_are_refused_without_echoing_them() {
-        for bad in ["https://admin:hunter2@coder.example.com", "https://coder.example.com/?coder_session_token=hunter2"]
-        {
-            let e = parse_base(bad).unwrap_err().to_string();
-            assert!(e.contains("must not hold credentials") && !e.contains("hunter2"), "{e}");
-        }
-        assert!(parse_base("coder.example.com").unwrap_err().to_string().contains("is not a URL"));
-        assert!(parse_base("ftp://coder.example.com").unwrap_err().to_string().contains("not an http(s) URL"));
-        assert_eq!(parse_base(" https://coder.example.com/ ").unwrap().as_str(), "https://coder.example.com/");
-    }
-
-    #[test]
-    fn reqwest_urls_are_not_repeated() {
-        assert_eq!(
-            strip_url("error sending request for url (http://127.0.0.1:9/api/v2/x): connection refused"),
-            "error sending request: connection refused"
-        );
-        assert_eq!(strip_url("timed out"), "timed out");
-    }
-
-    #[test]
-    fn ca_files_must_hold_certificates() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ca.pem");
-        std::fs::write(&path, "not a certificate\n").unwrap();
-        let e = read_ca(&path).unwrap_err().to_string();
-        assert!(e.contains("ca.pem") && e.contains("PEM"), "{e}");
-        let missing = read_ca(&dir.path().join("nope.pem")).unwrap_err().to_string();
-        assert!(missing.starts_with("cannot read"), "{missing}");
-    }
-
-    #[test]
-    fn debug_output_holds_no_token() {
-        let config = ClientConfig::new("https://coder.example.com", SessionToken::new("tok-s3cr3t").unwrap());
-        assert!(!format!("{config:?}").contains("s3cr3t"));
-        let client = Client::new(config).unwrap();
-        assert!(!format!("{client:?}").contains("s3cr3t"));
     }
 }

@@ -88,6 +88,11 @@ impl ApiError {
                  account may not see it (Coder answers 404 rather than 403 for things you cannot read)"
                     .to_string(),
             ),
+            412 if self.path.contains("/groups/") => Some(
+                "a user joins a group only once, and only after joining the group's organization (add them to \
+                 the organization first)"
+                    .to_string(),
+            ),
             412 | 409 | 400 => None,
             429 => {
                 Some("the server kept rate-limiting the requests; try again later with a lower --concurrency".into())

@@ -5,7 +5,9 @@
 //! `writes.rs` (with the traps of ENDPOINTS.md handled there), and
 //! idempotent steps that look before they act in `ensure.rs`.
 
+mod answer;
 mod client;
+mod config;
 mod endpoint;
 mod ensure;
 mod error;
@@ -17,9 +19,9 @@ mod secret;
 pub mod types;
 mod writes;
 
-pub use client::{
-    Body, Client, ClientConfig, Decoded, Idempotency, Reply, Stats, TOKEN_HEADER, decode_bytes, decode_json,
-};
+pub use answer::{decode_bytes, decode_json};
+pub use client::{Body, Client, Decoded, Idempotency, Reply, Stats, TOKEN_HEADER};
+pub use config::ClientConfig;
 pub use endpoint::Endpoint;
 pub use ensure::{Ensured, KeyOutcome, RemappedAcl, remap_acl};
 pub use error::{ApiError, ErrorKind};

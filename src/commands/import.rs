@@ -3,10 +3,10 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::time::Duration;
 
-use crate::cli::{ApiArgs, ImportArgs};
-use crate::coder::{Client, ClientConfig, RetryPolicy, SessionToken, URL_ENV};
+use super::api::{connect, deployment_url};
+use crate::cli::ImportArgs;
+use crate::coder::URL_ENV;
 use crate::error::{Error, Result};
 use crate::import::live::{self, LiveOptions};
 use crate::import::{self, ImportOptions};
@@ -39,11 +39,6 @@ pub fn run(args: ImportArgs) -> Result<u8> {
     super::OK
 }
 
-/// `--url`, else `CODER_URL` (as the coder CLI reads it).
-fn deployment_url(flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_string).or_else(|| std::env::var(URL_ENV).ok()).filter(|u| !u.trim().is_empty())
-}
-
 fn import_live(url: &str, args: &ImportArgs, options: &ImportOptions) -> Result<Snapshot> {
     let client = connect(url, &args.api)?;
     let live = LiveOptions {
@@ -65,25 +60,6 @@ fn import_live(url: &str, args: &ImportArgs, options: &ImportOptions) -> Result<
         super::note("template ACLs were not read (--skip-acls): templates have `acl: null`");
     }
     Ok(snapshot)
-}
-
-/// A client for the deployment at `url`, with the token from the environment.
-pub fn connect(url: &str, api: &ApiArgs) -> Result<Client> {
-    let token = SessionToken::from_env().map_err(Error::Usage)?;
-    let mut config = ClientConfig::new(url, token);
-    config.ca_cert = api.ca_cert.clone();
-    config.timeout = Duration::from_secs(api.timeout);
-    config.retry = RetryPolicy { retries: api.retries, ..RetryPolicy::default() };
-    let client = Client::new(config)?;
-    if client.base_url().starts_with("http://") && !is_loopback(&client.base_url()) {
-        super::note("the deployment URL is http://: the session token travels unencrypted");
-    }
-    Ok(client)
-}
-
-fn is_loopback(url: &str) -> bool {
-    let host = url.trim_start_matches("http://").split(['/', ':']).next().unwrap_or_default();
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn summary(path: &Path, snapshot: &Snapshot) {

@@ -103,6 +103,7 @@ fn the_cli_imports_a_live_deployment_byte_identical_twice() {
             .success();
         let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
         assert!(stderr.contains("wrote ") && stderr.contains(&format!("read {} in ", fake.url())), "{stderr}");
+        assert!(!stderr.contains('\r') && !stderr.contains('\x1b'), "no progress bar without a terminal: {stderr:?}");
         std::fs::read(&out).unwrap()
     };
     let (first, second) = (run("a.json"), run("b.json"));

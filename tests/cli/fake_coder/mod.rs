@@ -14,6 +14,7 @@
 pub mod faults;
 pub mod http;
 pub mod reads;
+pub mod settings;
 pub mod state;
 pub mod templates;
 pub mod writes;
@@ -50,6 +51,8 @@ pub struct FakeCoder {
 
 struct Inner {
     state: RwLock<State>,
+    /// The owner's token, made at start.
+    owner_token: String,
     injector: Mutex<faults::Injector>,
     log: Mutex<Vec<Logged>>,
     record_bodies: AtomicBool,
@@ -103,9 +106,11 @@ impl FakeCoder {
             .or_else(|| state.s.users.first())
             .map(|u| u.id.clone())
             .unwrap_or_default();
-        state.tokens.insert(new_token(), owner);
+        let owner_token = new_token();
+        state.tokens.insert(owner_token.clone(), owner);
         let inner = Arc::new(Inner {
             state: RwLock::new(state),
+            owner_token,
             injector: Mutex::new(faults::Injector::new(faults)),
             log: Mutex::new(Vec::new()),
             record_bodies: AtomicBool::new(false),
@@ -123,7 +128,7 @@ impl FakeCoder {
 
     /// The token of the deployment's owner (the first active user with the `owner` site role).
     pub fn token(&self) -> String {
-        self.state(|s| s.tokens.keys().next().cloned().unwrap_or_default())
+        self.inner.owner_token.clone()
     }
 
     /// A token acting as `user` (id or username).
