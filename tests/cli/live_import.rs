@@ -169,3 +169,33 @@ fn unset_idp_sync_settings_are_not_imported_as_empty_ones() {
     assert_eq!(s.idp_sync, Default::default(), "the server answers defaults; nothing is configured");
     assert!(fake.log().iter().any(|r| r.path.ends_with("/settings/idpsync/groups") && r.status == 200));
 }
+
+#[test]
+fn provisioner_daemons_beyond_the_servers_default_limit_are_read() {
+    let mut snapshot = crate::fake_coder::megaco();
+    let org = snapshot.default_organization().unwrap().id.clone();
+    for i in 0..70 {
+        snapshot.provisioner_daemons.push(orgsplit::model::ProvisionerDaemon {
+            id: orgsplit::fixture::id("daemon", &i.to_string()),
+            name: format!("extra-{i:02}"),
+            organization_id: org.clone(),
+            status: "idle".into(),
+            ..Default::default()
+        });
+    }
+    let fake = FakeCoder::start(snapshot.clone());
+    let s = live(&fake, &LiveOptions::default());
+    assert_eq!(s.provisioner_daemons.len(), snapshot.provisioner_daemons.len(), "not cut at the default 50");
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
+#[test]
+fn a_server_that_caps_its_pages_is_still_read_whole() {
+    let fake = megaco_fake();
+    fake.state_mut(|st| st.max_page = Some(64));
+    let offline = import_dir(&megaco().join("export"), &ImportOptions::default()).unwrap();
+    let s = live(&fake, &LiveOptions { page_size: 500, ..LiveOptions::default() });
+    let users = fake.log().iter().filter(|r| r.path.starts_with("/api/v2/users?")).count();
+    assert_eq!(users, s.users.len().div_ceil(64), "stepped by the 64 rows a page holds");
+    same_state(s, offline);
+}

@@ -111,6 +111,7 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
         }
     }
     warnings.extend(check_pages(&outcomes.done));
+    warnings.extend(outcomes.done.values().flat_map(|d| d.warnings.iter().cloned()));
     if let Some((username, _)) = outcomes
         .done
         .get(&Task::Me)

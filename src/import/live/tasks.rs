@@ -11,6 +11,11 @@ use serde::de::DeserializeOwned;
 use crate::coder::types as wire;
 use crate::coder::{ApiError, Client, Endpoint};
 use crate::endpoint;
+use crate::model::Warning;
+
+/// `provisionerdaemons` has no offset and no count, and answers 50 daemons
+/// unless asked for more (its `limit` defaults to 50 in coderd).
+pub const DAEMON_LIMIT: usize = 1000;
 
 /// One request. The order of the variants (then of their fields) is the
 /// order the answers are fed to the importer, so later pages come later.
@@ -77,6 +82,7 @@ pub struct Done {
     pub me: Option<(String, Vec<String>)>,
     /// The decoded entitlements (`Entitlements`).
     pub entitlements: Option<wire::Entitlements>,
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Serialize)]
@@ -104,7 +110,7 @@ impl Task {
             Task::Groups { org } => endpoint!["organizations", org, "groups"],
             Task::Roles { org } => endpoint!["organizations", org, "members", "roles"],
             Task::Keys { org } => endpoint!["organizations", org, "provisionerkeys"],
-            Task::Daemons { org } => endpoint!["organizations", org, "provisionerdaemons"],
+            Task::Daemons { org } => endpoint!["organizations", org, "provisionerdaemons"].query("limit", DAEMON_LIMIT),
             Task::GroupSync { org } => endpoint!["organizations", org, "settings", "idpsync", "groups"],
             Task::RoleSync { org } => endpoint!["organizations", org, "settings", "idpsync", "roles"],
             Task::Version { id } => endpoint!["templateversions", id],
@@ -139,13 +145,16 @@ impl Task {
     /// Fetch and decode; what the answer leads to.
     pub fn run(&self, client: &Client, page_size: usize, skip_acls: bool) -> Result<Done, ApiError> {
         let e = self.endpoint(page_size);
-        let pages = |offset: usize, count: i64, make: &dyn Fn(usize) -> Task| -> Vec<Task> {
-            if offset != 0 {
+        let pages = |offset: usize, rows: usize, count: i64, make: &dyn Fn(usize) -> Task| -> Vec<Task> {
+            // A server that answers fewer rows than asked (a cap on `limit`)
+            // sets the step; stepping by what was asked would skip rows.
+            let step = if rows < page_size && (rows as i64) < count { rows } else { page_size };
+            if offset != 0 || step == 0 {
                 return Vec::new();
             }
             // Only offsets below `count`: a page past the end of
             // paginated-members makes the server fail (ENDPOINTS.md section 0).
-            (1..).map(|i| i * page_size).take_while(|o| (*o as i64) < count).map(make).collect()
+            (1..).map(|i| i * step).take_while(|o| (*o as i64) < count).map(make).collect()
         };
         Ok(match self {
             Task::BuildInfo => fetch::<wire::BuildInfo>(client, &e)?.0,
@@ -176,13 +185,13 @@ impl Task {
             }
             Task::Users { offset } => {
                 let (mut done, page) = fetch::<wire::GetUsersResponse>(client, &e)?;
-                done.spawn = pages(*offset, page.count, &|offset| Task::Users { offset });
+                done.spawn = pages(*offset, page.users.len(), page.count, &|offset| Task::Users { offset });
                 done.page = Some((page.users.len(), page.count));
                 done
             }
             Task::Workspaces { offset } => {
                 let (mut done, page) = fetch::<wire::WorkspacesResponse>(client, &e)?;
-                done.spawn = pages(*offset, page.count, &|offset| Task::Workspaces { offset });
+                done.spawn = pages(*offset, page.workspaces.len(), page.count, &|offset| Task::Workspaces { offset });
                 done.page = Some((page.workspaces.len(), page.count));
                 done
             }
@@ -200,7 +209,10 @@ impl Task {
             }
             Task::Members { org, offset } => {
                 let (mut done, page) = fetch::<wire::PaginatedMembersResponse>(client, &e)?;
-                done.spawn = pages(*offset, page.count, &|offset| Task::Members { org: org.clone(), offset });
+                done.spawn = pages(*offset, page.members.len(), page.count, &|offset| Task::Members {
+                    org: org.clone(),
+                    offset,
+                });
                 done.page = Some((page.members.len(), page.count));
                 done
             }
@@ -209,7 +221,20 @@ impl Task {
             Task::Groups { .. } => fetch::<Vec<wire::Group>>(client, &e)?.0,
             Task::Roles { .. } => fetch::<Vec<wire::Role>>(client, &e)?.0,
             Task::Keys { .. } => fetch::<Vec<wire::ProvisionerKey>>(client, &e)?.0,
-            Task::Daemons { .. } => fetch::<Vec<wire::ProvisionerDaemon>>(client, &e)?.0,
+            Task::Daemons { org } => {
+                let (mut done, daemons) = fetch::<Vec<wire::ProvisionerDaemon>>(client, &e)?;
+                if daemons.len() >= DAEMON_LIMIT {
+                    done.warnings.push(Warning::new(
+                        "incomplete-pages",
+                        format!(
+                            "organization `{org}` answered the {DAEMON_LIMIT} provisioner daemons asked for, the most \
+                             `GET {}` gives: there may be more",
+                            e.path()
+                        ),
+                    ));
+                }
+                done
+            }
             Task::Version { .. } => fetch::<wire::TemplateVersion>(client, &e)?.0,
             Task::Acl { .. } => fetch::<wire::TemplateAcl>(client, &e)?.0,
             // Settings nobody configured come back as an empty claim field

@@ -83,7 +83,7 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
     }
     let s = &st.s;
     let page = match page(req) {
-        Ok(p) => p,
+        Ok((limit, offset)) => (limit.min(st.max_page.unwrap_or(usize::MAX)), offset),
         Err(reply) => return reply,
     };
     match seg {
@@ -178,7 +178,6 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
             if page.1 >= members.len() {
                 return error(500, "Internal error fetching organization members.", "runtime error: index out of range [0] with length 0");
             }
-            let _ = req;
             let rows: Vec<Value> = slice(&members, page).iter().filter_map(member_json).collect();
             json(200, &json!({"members": rows, "count": members.len()}))
         }
@@ -209,12 +208,12 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
             200,
             &Value::from(s.provisioner_keys.iter().filter(|k| k.organization == org).map(api::provisioner_key).collect::<Vec<_>>()),
         ),
-        ["provisionerdaemons"] => json(
-            200,
-            &Value::from(
-                s.provisioner_daemons.iter().filter(|d| d.organization_id == org).map(api::provisioner_daemon).collect::<Vec<_>>(),
-            ),
-        ),
+        ["provisionerdaemons"] => {
+            // No offset, no count, and `limit` defaults to 50 (coderd's provisionerDaemons).
+            let limit = req.query_value("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
+            let daemons = s.provisioner_daemons.iter().filter(|d| d.organization_id == org).take(limit);
+            json(200, &Value::from(daemons.map(api::provisioner_daemon).collect::<Vec<_>>()))
+        }
         ["settings", "idpsync", "groups"] => json(
             200,
             &s.idp_sync.groups.iter().find(|g| g.organization_id == org).map_or_else(

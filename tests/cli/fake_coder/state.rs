@@ -56,6 +56,8 @@ pub struct State {
     pub fail_builds: Option<String>,
     /// Counter for new ids.
     pub created: u64,
+    /// The most rows a page of users, workspaces or members holds, whatever `limit` asks.
+    pub max_page: Option<usize>,
     pub idx: Index,
 }
 
