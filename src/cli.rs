@@ -37,8 +37,24 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Folder of exported JSON files (API response bodies or `coder ... -o json` output).
-    #[arg(long, value_name = "DIR")]
-    pub from_dir: PathBuf,
+    #[arg(long, value_name = "DIR", conflicts_with = "url")]
+    pub from_dir: Option<PathBuf>,
+    /// Read a live deployment at this URL (default: $CODER_URL), with the session token in
+    /// $CODER_SESSION_TOKEN.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Requests in flight at once (live import).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "from_dir")]
+    pub concurrency: u16,
+    /// Rows per page of users, workspaces and members (live import).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000), conflicts_with = "from_dir")]
+    pub page_size: u32,
+    /// Do not read template ACLs (live import): each lists every member of every group it grants,
+    /// megabytes per template on a large deployment. Templates then have `acl: null`.
+    #[arg(long, conflicts_with = "from_dir")]
+    pub skip_acls: bool,
     /// Where to write the snapshot.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -51,6 +67,21 @@ pub struct ImportArgs {
     /// Record this time (RFC 3339) as when the state was taken.
     #[arg(long, value_name = "TIME")]
     pub taken_at: Option<String>,
+}
+
+/// How to reach a Coder deployment (shared by the commands that talk to one).
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// PEM file of the certificate authority that signed the deployment's TLS certificate, when it
+    /// is a private one.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Seconds to wait for a connection, an answer, or more of an answer's body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Times to retry a request after a rate limit (429), a 502, 503 or 504, or a dropped connection.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +146,16 @@ pub struct BenchArgs {
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+    /// The fake Coder program for the live-import stages (default: `examples/fake_coder` next to
+    /// this executable, as `cargo build --release --example fake_coder` leaves it).
+    #[arg(long, value_name = "PATH")]
+    pub fake_coder: Option<PathBuf>,
+    /// Latency the fake Coder adds to every answer in the second live-import stage.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub latency_ms: u64,
+    /// Requests in flight in the live-import stages.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Args)]

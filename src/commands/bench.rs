@@ -11,11 +11,15 @@ use std::time::{Duration, Instant};
 use crate::cli::BenchArgs;
 use crate::error::{Error, Result};
 
+mod live;
+
 struct Stage {
     name: &'static str,
     args: Vec<String>,
     /// Exit codes that mean success for this stage (`diff` exits 2 on changes).
     ok: &'static [i32],
+    /// Environment variables for the stage (the session token of a live import).
+    env: Vec<(String, String)>,
 }
 
 pub fn run(args: BenchArgs) -> Result<u8> {
@@ -51,6 +55,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             p(&fixture),
         ],
         ok: &[0],
+        env: Vec::new(),
     };
     let (wall, peak) = measure(&exe, &generate, &work)?;
     let generated = std::fs::read_to_string(work.join("fixture.stderr")).unwrap_or_default();
@@ -76,13 +81,15 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&snapshot),
             ],
             ok: &[0],
+            env: Vec::new(),
         },
         Stage {
             name: "inventory -o json",
             args: vec!["inventory".into(), p(&snapshot), "-o".into(), "json".into()],
             ok: &[0],
+            env: Vec::new(),
         },
-        Stage { name: "inventory (table)", args: vec!["inventory".into(), p(&snapshot)], ok: &[0] },
+        Stage { name: "inventory (table)", args: vec!["inventory".into(), p(&snapshot)], ok: &[0], env: Vec::new() },
         Stage {
             name: "score -o json",
             args: vec![
@@ -94,12 +101,14 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&work.join("split.toml")),
             ],
             ok: &[0],
+            env: Vec::new(),
         },
     ];
     for stage in &stages {
         let (wall, peak_kib) = measure(&exe, stage, &work)?;
         println!("{:<28} {:>9.2}s {:>8.0} MiB", stage.name, wall.as_secs_f64(), peak_kib as f64 / 1024.0);
     }
+    live::run(&exe, &snapshot, &work, &args)?;
     super::OK
 }
 
@@ -110,6 +119,7 @@ fn measure(exe: &Path, stage: &Stage, work: &Path) -> Result<(Duration, u64)> {
     let start = Instant::now();
     let child = Command::new(exe)
         .args(&stage.args)
+        .envs(stage.env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()

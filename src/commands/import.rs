@@ -1,8 +1,16 @@
-//! `orgsplit import`: an export folder (and people, template sources) -> snapshot file.
+//! `orgsplit import`: an export folder, or a live deployment through the API
+//! (and people, template sources) -> snapshot file.
 
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::api::{connect, deployment_url};
 use crate::cli::ImportArgs;
-use crate::error::Result;
+use crate::coder::URL_ENV;
+use crate::error::{Error, Result};
+use crate::import::live::{self, LiveOptions};
 use crate::import::{self, ImportOptions};
+use crate::model::Snapshot;
 use crate::output;
 
 pub fn run(args: ImportArgs) -> Result<u8> {
@@ -11,11 +19,53 @@ pub fn run(args: ImportArgs) -> Result<u8> {
         template_sources: args.template_sources.clone(),
         taken_at: args.taken_at.clone(),
     };
-    let snapshot = import::import_dir(&args.from_dir, &options)?;
+    let snapshot = match (&args.from_dir, deployment_url(args.url.as_deref())) {
+        (Some(dir), _) => {
+            if args.api.ca_cert.is_some() {
+                return Err(Error::Usage("--ca-cert is for reading a live deployment (--url), not --from-dir".into()));
+            }
+            import::import_dir(dir, &options)?
+        }
+        (None, Some(url)) => import_live(&url, &args, &options)?,
+        (None, None) => {
+            return Err(Error::Usage(format!(
+                "say what to import: --from-dir DIR (an export folder) or --url URL (a live deployment; or set \
+                 {URL_ENV})"
+            )));
+        }
+    };
     output::write_atomic(&args.output, &snapshot.to_json()?)?;
+    summary(&args.output, &snapshot);
+    super::OK
+}
+
+fn import_live(url: &str, args: &ImportArgs, options: &ImportOptions) -> Result<Snapshot> {
+    let client = connect(url, &args.api)?;
+    let live = LiveOptions {
+        concurrency: usize::from(args.concurrency),
+        page_size: args.page_size as usize,
+        skip_acls: args.skip_acls,
+        taken_at: args.taken_at.clone(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let mut snapshot = live::import_live(&client, &live)?;
+    import::attach_inputs(&mut snapshot, options)?;
+    let stats = client.stats();
+    let (requests, retries) = (
+        stats.requests.load(std::sync::atomic::Ordering::Relaxed),
+        stats.retries.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    eprintln!("read {} in {requests} requests ({retries} retried)", client.base_url());
+    if args.skip_acls {
+        super::note("template ACLs were not read (--skip-acls): templates have `acl: null`");
+    }
+    Ok(snapshot)
+}
+
+fn summary(path: &Path, snapshot: &Snapshot) {
     eprintln!(
         "wrote {}: {} organizations, {} users, {} groups, {} templates, {} workspaces, {} warnings",
-        args.output.display(),
+        path.display(),
         snapshot.organizations.len(),
         snapshot.users.len(),
         snapshot.groups.iter().filter(|g| !g.is_everyone()).count(),
@@ -23,8 +73,18 @@ pub fn run(args: ImportArgs) -> Result<u8> {
         snapshot.workspaces.len(),
         snapshot.warnings.len()
     );
-    if !snapshot.warnings.is_empty() {
-        eprintln!("see the warnings with `orgsplit inventory {}`", args.output.display());
+    match snapshot.multiple_organizations_entitled() {
+        Some(true) => {}
+        Some(false) => eprintln!(
+            "warning: this deployment cannot have more than one organization: its license does not include \
+             `multiple_organizations` (a Premium feature); `orgsplit apply` will refuse to create organizations"
+        ),
+        None => eprintln!(
+            "warning: the import holds no license entitlements, so whether this deployment may have several \
+             organizations is unknown (multi-org needs the `multiple_organizations` entitlement)"
+        ),
     }
-    super::OK
+    if !snapshot.warnings.is_empty() {
+        eprintln!("see the warnings with `orgsplit inventory {}`", path.display());
+    }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand: read the inputs, call the stages, write the
 //! outputs. Only this layer (and `import`) touches the disk.
 
+mod api;
 mod bench;
 mod fixture;
 mod import;

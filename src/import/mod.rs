@@ -7,6 +7,7 @@
 
 mod assemble;
 mod collect;
+pub mod live;
 mod parse;
 mod people;
 mod probe;
@@ -36,15 +37,22 @@ pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
     let source =
         Source { kind: "export-dir".into(), location: dir.display().to_string(), taken_at: options.taken_at.clone() };
     let mut snapshot = import_files(files.iter().map(|(name, path)| (name.clone(), ReadLater(path))), source)?;
+    attach_inputs(&mut snapshot, options)?;
+    Ok(snapshot)
+}
+
+/// Add what a deployment does not hold, from disk: the people CSV and the
+/// template sources of `options` (for offline and live imports alike).
+pub fn attach_inputs(snapshot: &mut Snapshot, options: &ImportOptions) -> Result<()> {
     if let Some(path) = &options.people {
         let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
-        attach_people(&mut snapshot, &path.display().to_string(), &bytes)?;
+        attach_people(snapshot, &path.display().to_string(), &bytes)?;
     }
     if let Some(dir) = &options.template_sources {
-        let folders = sources::read_dir(dir, &snapshot)?;
-        attach_template_sources(&mut snapshot, folders);
+        let folders = sources::read_dir(dir, snapshot)?;
+        attach_template_sources(snapshot, folders);
     }
-    Ok(snapshot)
+    Ok(())
 }
 
 /// A file's bytes, read only when needed, so a large export never sits in
@@ -70,16 +78,39 @@ impl FileBytes for &[u8] {
 /// Import export files given as (name relative to the folder, bytes), in the
 /// order given (callers sort by name, so later files win conflicts).
 pub fn import_files<B: FileBytes>(files: impl IntoIterator<Item = (String, B)>, source: Source) -> Result<Snapshot> {
-    let mut collected = collect::Collected::default();
+    let mut importer = Importer::new(source);
     for (name, file) in files {
-        let bytes = file.bytes()?;
-        if !looks_like_json(&name, &bytes) {
-            collected.warn("unknown-file", format!("`{name}` is not a JSON file; skipped"));
-            continue;
-        }
-        parse::read_file(&name, &bytes, &mut collected).map_err(|d| prefix(d, &source))?;
+        importer.add(&name, &file.bytes()?)?;
     }
-    Ok(assemble::assemble(collected, source))
+    Ok(importer.finish())
+}
+
+/// An import fed one file at a time: what [`import_files`] does, for callers
+/// whose files arrive one by one (a live import adds each answer as it comes,
+/// so none is held longer than it takes to read). A later file wins a conflict.
+pub struct Importer {
+    collected: collect::Collected,
+    source: Source,
+}
+
+impl Importer {
+    pub fn new(source: Source) -> Importer {
+        Importer { collected: collect::Collected::default(), source }
+    }
+
+    pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        if !looks_like_json(name, bytes) {
+            self.collected.warn("unknown-file", format!("`{name}` is not a JSON file; skipped"));
+            return Ok(());
+        }
+        parse::read_file(name, bytes, &mut self.collected).map_err(|d| prefix(d, &self.source))?;
+        Ok(())
+    }
+
+    /// Join what was added into a snapshot.
+    pub fn finish(self) -> Snapshot {
+        assemble::assemble(self.collected, self.source)
+    }
 }
 
 /// Read a people CSV into the snapshot, adding its warnings.

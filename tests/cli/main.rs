@@ -1,9 +1,15 @@
 //! One integration-test binary; its modules mirror the commands.
 
+mod api_traps;
 mod bad_input;
+mod client;
 mod common;
+mod fake_coder;
+mod fake_contract;
 mod fixture;
 mod import;
 mod inventory;
+mod live_cli;
+mod live_import;
 mod schema;
 mod score;

@@ -1,0 +1,234 @@
+//! Request bodies of the write endpoints (`codersdk.*Request` in
+//! `swagger.json`), and the few answers only writes get.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+use super::types::{AutostartRequirement, AutostopRequirement, Permission};
+use crate::model;
+
+/// `codersdk.CreateOrganizationRequest`
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateOrganizationRequest {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub icon: String,
+}
+
+/// `codersdk.CreateGroupRequest`
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateGroupRequest {
+    pub name: String,
+    pub display_name: String,
+    pub avatar_url: String,
+    pub quota_allowance: i64,
+}
+
+/// `codersdk.PatchGroupRequest`. Fields left `None` are not sent, and the
+/// server leaves them as they are (`quota_allowance` is a pointer there).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PatchGroupRequest {
+    /// User ids. Each must already be a member of the group's organization
+    /// (else 412) and not yet in the group (else 412).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add_users: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove_users: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_allowance: Option<i64>,
+}
+
+/// `codersdk.CustomRoleRequest`. For an organization role the site and user
+/// permissions must be empty (the server answers 400 otherwise), so they are
+/// not fields here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CustomRoleRequest {
+    pub name: String,
+    pub display_name: String,
+    pub organization_permissions: Vec<Permission>,
+    pub organization_member_permissions: Vec<Permission>,
+}
+
+/// `codersdk.CreateProvisionerKeyRequest` (missing from the spec).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateProvisionerKeyRequest {
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// `codersdk.CreateProvisionerKeyResponse`: the key's secret, shown once.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateProvisionerKeyResponse {
+    pub key: Secret,
+}
+
+/// One entry of an IdP sync mapping: claim value `given` -> `gets` (an org
+/// id, a group id, or a role name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MappingEntry {
+    pub given: String,
+    pub gets: String,
+}
+
+/// `codersdk.Patch{Organization,Group,Role}IDPSyncMappingRequest`: entries to
+/// add and to remove, leaving the rest of the mapping alone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PatchMappingRequest {
+    pub add: Vec<MappingEntry>,
+    pub remove: Vec<MappingEntry>,
+}
+
+/// `codersdk.UploadResponse`. The field is named `hash` but holds the file's id.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct UploadResponse {
+    #[serde(default)]
+    pub hash: String,
+}
+
+/// `codersdk.VariableValue`
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VariableValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// `codersdk.CreateTemplateVersionRequest`, for source archives (`storage_method: file`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CreateTemplateVersionRequest {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The uploaded archive's id (the `hash` of `POST /files`).
+    pub file_id: String,
+    pub storage_method: String,
+    pub provisioner: String,
+    /// Provisioner tags: a daemon of the organization with all of them must run the job.
+    pub tags: BTreeMap<String, String>,
+    /// Only to add a version to an existing template; a new template links its first version itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    pub user_variable_values: Vec<VariableValue>,
+}
+
+impl CreateTemplateVersionRequest {
+    pub fn from_file(file_id: impl Into<String>, tags: BTreeMap<String, String>) -> CreateTemplateVersionRequest {
+        CreateTemplateVersionRequest {
+            name: String::new(),
+            message: String::new(),
+            file_id: file_id.into(),
+            storage_method: "file".into(),
+            provisioner: "terraform".into(),
+            tags,
+            template_id: None,
+            user_variable_values: Vec::new(),
+        }
+    }
+}
+
+/// `codersdk.CreateTemplateRequest`. Note the dormancy fields: here
+/// `dormant_ttl_ms` and `delete_ttl_ms`, on the template (GET and PATCH)
+/// `time_til_dormant_ms` and `time_til_dormant_autodelete_ms`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateTemplateRequest {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub icon: String,
+    pub template_version_id: String,
+    pub default_ttl_ms: i64,
+    pub activity_bump_ms: i64,
+    pub failure_ttl_ms: i64,
+    pub dormant_ttl_ms: i64,
+    pub delete_ttl_ms: i64,
+    pub allow_user_autostart: bool,
+    pub allow_user_autostop: bool,
+    pub allow_user_cancel_workspace_jobs: bool,
+    pub require_active_version: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub max_port_share_level: String,
+    pub autostop_requirement: AutostopRequirement,
+    pub autostart_requirement: AutostartRequirement,
+    /// Leave the org's Everyone group out of the new template's ACL.
+    pub disable_everyone_group_access: bool,
+}
+
+impl CreateTemplateRequest {
+    /// A template with the settings of `t`, on the version `version_id`
+    /// (already built in the target organization).
+    pub fn like(t: &model::Template, version_id: impl Into<String>) -> CreateTemplateRequest {
+        CreateTemplateRequest {
+            name: t.name.clone(),
+            display_name: t.display_name.clone(),
+            description: t.description.clone(),
+            icon: t.icon.clone(),
+            template_version_id: version_id.into(),
+            default_ttl_ms: t.default_ttl_ms,
+            activity_bump_ms: t.activity_bump_ms,
+            failure_ttl_ms: t.failure_ttl_ms,
+            dormant_ttl_ms: t.time_til_dormant_ms,
+            delete_ttl_ms: t.time_til_dormant_autodelete_ms,
+            allow_user_autostart: t.allow_user_autostart,
+            allow_user_autostop: t.allow_user_autostop,
+            allow_user_cancel_workspace_jobs: t.allow_user_cancel_workspace_jobs,
+            require_active_version: t.require_active_version,
+            max_port_share_level: t.max_port_share_level.clone(),
+            autostop_requirement: AutostopRequirement {
+                days_of_week: t.autostop_requirement.days_of_week.clone(),
+                weeks: t.autostop_requirement.weeks,
+            },
+            autostart_requirement: AutostartRequirement { days_of_week: t.autostart_requirement.days_of_week.clone() },
+            disable_everyone_group_access: false,
+        }
+    }
+}
+
+/// `codersdk.UpdateTemplateACL`: user and group ids -> `use`, `admin`, or
+/// `""` to remove. Ids not mentioned keep their entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UpdateTemplateAcl {
+    pub user_perms: BTreeMap<String, String>,
+    pub group_perms: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_template_uses_the_create_time_names_for_dormancy() {
+        let t = model::Template {
+            name: "k8s".into(),
+            time_til_dormant_ms: 7,
+            time_til_dormant_autodelete_ms: 9,
+            ..model::Template::default()
+        };
+        let body = serde_json::to_value(CreateTemplateRequest::like(&t, "v1")).unwrap();
+        assert_eq!((body["dormant_ttl_ms"].as_i64(), body["delete_ttl_ms"].as_i64()), (Some(7), Some(9)));
+        assert!(body.get("time_til_dormant_ms").is_none() && body.get("time_til_dormant_autodelete_ms").is_none());
+        assert_eq!(body["template_version_id"], "v1");
+    }
+
+    #[test]
+    fn patch_group_sends_only_what_changes() {
+        let body =
+            serde_json::to_value(PatchGroupRequest { add_users: vec!["u1".into()], ..Default::default() }).unwrap();
+        assert_eq!(body, serde_json::json!({"add_users": ["u1"]}));
+    }
+
+    #[test]
+    fn a_new_template_version_does_not_name_a_template() {
+        let body = serde_json::to_value(CreateTemplateVersionRequest::from_file("f1", BTreeMap::new())).unwrap();
+        assert!(body.get("template_id").is_none());
+        assert_eq!((body["storage_method"].as_str(), body["provisioner"].as_str()), (Some("file"), Some("terraform")));
+    }
+}

@@ -1,0 +1,51 @@
+//! Reaching a Coder deployment from the command line (for `import --url`
+//! and the commands that change a deployment): the URL from `--url` or
+//! `CODER_URL`, the token from `CODER_SESSION_TOKEN`, as the coder CLI reads
+//! them, and the `ApiArgs` options (CA, timeout, retries).
+
+use std::time::Duration;
+
+use crate::cli::ApiArgs;
+use crate::coder::{Client, ClientConfig, RetryPolicy, SessionToken, URL_ENV};
+use crate::error::{Error, Result};
+
+/// `--url`, else `CODER_URL`.
+pub fn deployment_url(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_string).or_else(|| std::env::var(URL_ENV).ok()).filter(|u| !u.trim().is_empty())
+}
+
+/// A client for the deployment at `url`, with the token from the environment.
+pub fn connect(url: &str, api: &ApiArgs) -> Result<Client> {
+    let token = SessionToken::from_env().map_err(Error::Usage)?;
+    let mut config = ClientConfig::new(url, token);
+    config.ca_cert = api.ca_cert.clone();
+    config.timeout = Duration::from_secs(api.timeout);
+    config.retry = RetryPolicy { retries: api.retries, ..RetryPolicy::default() };
+    let client = Client::new(config)?;
+    if client.base_url().starts_with("http://") && !is_loopback(&client.base_url()) {
+        super::note("the deployment URL is http://: the session token travels unencrypted");
+    }
+    Ok(client)
+}
+
+fn is_loopback(url: &str) -> bool {
+    let host = url.trim_start_matches("http://").split(['/', ':']).next().unwrap_or_default();
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for (url, want) in [
+            ("http://127.0.0.1:3000", true),
+            ("http://localhost/x", true),
+            ("http://10.0.0.1", false),
+            ("http://coder.example.com", false),
+        ] {
+            assert_eq!(is_loopback(url), want, "{url}");
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Files, template versions and their provisioner jobs, templates and
+//! their ACLs, as the server handles them: a raw-bytes upload whose `hash`
+//! is the file id (201 new, 200 the same bytes again), a version job that
+//! only a daemon of the org with matching tags picks up, template create
+//! answering 201, a PATCH that resets every field it does not send (304 when
+//! nothing changes), and ACL group ids that must belong to the template's org.
+
+use std::collections::BTreeMap;
+
+use orgsplit::model::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::http::{Reply, Request};
+use super::reads::{error, json as reply, not_found, validation};
+use super::state::{Job, NOW, State, StoredFile};
+use super::writes::{body, premium, str_field, valid_name};
+
+/// Upload limit of `POST /files`: 10 * (10 << 20) bytes.
+const MAX_FILE: usize = 10 * (10 << 20);
+
+pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str], org: &str) -> Result<Reply, Reply> {
+    match (req.method.as_str(), seg) {
+        ("POST", ["files"]) => upload(st, me, req),
+        ("POST", ["organizations", _, "templateversions"]) => create_version(st, org, req),
+        ("POST", ["organizations", _, "templates"]) => create_template(st, me, org, req),
+        ("PATCH", ["templates", id]) => patch_template(st, id, req),
+        ("PATCH", ["templates", id, "acl"]) => patch_acl(st, id, req),
+        _ => Err(error(405, "Method not allowed.", &format!("{} /api/v2/{}", req.method, seg.join("/")))),
+    }
+}
+
+fn upload(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
+    let content_type = req.header("Content-Type").unwrap_or_default().to_string();
+    if !matches!(content_type.as_str(), "application/x-tar" | "application/zip") {
+        return Err(error(400, &format!("Unsupported content type header {content_type:?}."), ""));
+    }
+    if req.body.len() > MAX_FILE {
+        return Err(error(413, "File is too large.", ""));
+    }
+    let hash: String = Sha256::digest(&req.body).iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(id) = st.file_ids.get(&(hash.clone(), me.to_string())) {
+        return Ok(reply(200, &json!({ "hash": id })));
+    }
+    let id = st.new_id("file", &hash);
+    st.file_ids.insert((hash, me.to_string()), id.clone());
+    st.files.insert(id.clone(), StoredFile { bytes: req.body.clone(), content_type });
+    Ok(reply(201, &json!({ "hash": id })))
+}
+
+fn create_version(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
+    let b = body(req)?;
+    if str_field(&b, "storage_method") != "file"
+        || !matches!(str_field(&b, "provisioner").as_str(), "terraform" | "echo")
+    {
+        return Err(validation(
+            400,
+            "Validation failed.",
+            "storage_method",
+            "storage_method must be \"file\" and provisioner \"terraform\" or \"echo\"",
+        ));
+    }
+    let file_id = str_field(&b, "file_id");
+    if st.file(&file_id).is_none() {
+        return Err(error(400, "File not found.", &format!("file {file_id:?} does not exist")));
+    }
+    let template_id = str_field(&b, "template_id");
+    if !template_id.is_empty() && st.template(&template_id).is_none_or(|t| t.organization_id != org) {
+        return Err(not_found());
+    }
+    let mut tags: BTreeMap<String, String> =
+        serde_json::from_value(b.get("tags").cloned().filter(|v| !v.is_null()).unwrap_or(json!({})))
+            .unwrap_or_default();
+    // The server adds the implicit scope tags.
+    tags.entry("scope".into()).or_insert_with(|| "organization".into());
+    tags.entry("owner".into()).or_default();
+    let id = st.new_id("template-version", &file_id);
+    let name = Some(str_field(&b, "name")).filter(|n| !n.is_empty()).unwrap_or_else(|| format!("fake-{}", st.created));
+    let version = TemplateVersion {
+        id: id.clone(),
+        template_id,
+        organization_id: org.into(),
+        name,
+        created_at: Some(NOW.into()),
+        job: VersionJob { file_id, status: "pending".into(), tags },
+    };
+    st.jobs.insert(id.clone(), Job { polls_left: st.build_polls, error: st.fail_builds.clone() });
+    st.s.template_versions.push(version.clone());
+    Ok(reply(201, &st.version_json(&version)))
+}
+
+/// Move a version's job along, as a provisioner daemon would: only when a
+/// daemon of its org has all its tags; otherwise it stays pending forever.
+pub fn advance_job(st: &mut State, id: &str) {
+    let Some(v) = st.version(id).cloned() else { return };
+    let Some(job) = st.jobs.get(id).cloned() else { return };
+    if !matches!(v.job.status.as_str(), "pending" | "running")
+        || st.daemons_matching(&v.organization_id, &v.job.tags) == 0
+    {
+        return;
+    }
+    let status = match (job.polls_left, &job.error) {
+        (0, Some(_)) => "failed",
+        (0, None) => "succeeded",
+        _ => "running",
+    };
+    st.jobs.insert(id.into(), Job { polls_left: job.polls_left.saturating_sub(1), ..job });
+    if let Some(v) = st.s.template_versions.iter_mut().find(|v| v.id == id) {
+        v.job.status = status.into();
+    }
+}
+
+fn create_template(st: &mut State, me: &str, org: &str, req: &Request) -> Result<Reply, Reply> {
+    let b = body(req)?;
+    let name = str_field(&b, "name");
+    if !valid_name(&name) {
+        return Err(validation(400, "Validation failed.", "name", "Validation failed for tag \"template_name\""));
+    }
+    if st.s.templates.iter().any(|t| t.organization_id == org && t.name == name) {
+        return Err(error(409, &format!("Template with name {name:?} already exists."), ""));
+    }
+    let version_id = str_field(&b, "template_version_id");
+    let v = st.version(&version_id).cloned().ok_or_else(|| error(404, "Template version not found.", ""))?;
+    if v.organization_id != org {
+        return Err(error(400, "Template version must be in the same organization as the template.", ""));
+    }
+    if v.job.status != "succeeded" {
+        return Err(error(
+            400,
+            "Template version import job has not completed.",
+            &format!("job status is {:?}", v.job.status),
+        ));
+    }
+    if !v.template_id.is_empty() {
+        return Err(error(409, "Template version is already linked to a template.", ""));
+    }
+    let id = st.new_id("template", &name);
+    let user = st.user(me).cloned().unwrap_or_default();
+    let mut t = Template {
+        id: id.clone(),
+        organization_id: org.into(),
+        name,
+        active_version_id: version_id.clone(),
+        provisioner: "terraform".into(),
+        created_by_id: user.id,
+        created_by_name: user.username,
+        created_at: Some(NOW.into()),
+        updated_at: Some(NOW.into()),
+        acl: None,
+        ..Template::default()
+    };
+    apply_settings(&mut t, &b, true);
+    let everyone = !b.get("disable_everyone_group_access").and_then(Value::as_bool).unwrap_or(false);
+    t.acl = Some(TemplateAcl {
+        users: Vec::new(),
+        group: if everyone { vec![AclEntry { id: org.into(), role: "use".into() }] } else { Vec::new() },
+    });
+    if let Some(v) = st.s.template_versions.iter_mut().find(|v| v.id == version_id) {
+        v.template_id = id.clone();
+    }
+    st.s.templates.push(t.clone());
+    st.reindex();
+    Ok(reply(201, &st.template_json(&t)))
+}
+
+/// The settings a create or a PATCH writes. Every one is written as sent:
+/// an omitted field becomes its zero value (ENDPOINTS.md section 7).
+fn apply_settings(t: &mut Template, b: &Value, create: bool) {
+    let s = |k: &str| str_field(b, k);
+    let i = |k: &str| b.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let f = |k: &str| b.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let days = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(|v| v.get("days_of_week")).and_then(|d| serde_json::from_value(d.clone()).ok()).unwrap_or_default()
+    };
+    t.display_name = s("display_name");
+    t.description = s("description");
+    t.icon = s("icon");
+    t.default_ttl_ms = i("default_ttl_ms");
+    t.activity_bump_ms = i("activity_bump_ms");
+    t.failure_ttl_ms = i("failure_ttl_ms");
+    (t.time_til_dormant_ms, t.time_til_dormant_autodelete_ms) = if create {
+        (i("dormant_ttl_ms"), i("delete_ttl_ms"))
+    } else {
+        (i("time_til_dormant_ms"), i("time_til_dormant_autodelete_ms"))
+    };
+    t.allow_user_autostart = f("allow_user_autostart");
+    t.allow_user_autostop = f("allow_user_autostop");
+    t.allow_user_cancel_workspace_jobs = f("allow_user_cancel_workspace_jobs");
+    t.require_active_version = f("require_active_version");
+    t.max_port_share_level = s("max_port_share_level");
+    let stop = b.get("autostop_requirement");
+    t.autostop_requirement = AutostopRequirement {
+        days_of_week: days(stop),
+        weeks: stop.and_then(|v| v.get("weeks")).and_then(Value::as_i64).unwrap_or(0),
+    };
+    t.autostart_requirement = AutostartRequirement { days_of_week: days(b.get("autostart_requirement")) };
+}
+
+fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {
+    let old = st.template(id).cloned().ok_or_else(not_found)?;
+    let old_extras = st.template_extras.get(id).cloned().unwrap_or_default();
+    let b = body(req)?;
+    let mut t = old.clone();
+    apply_settings(&mut t, &b, false);
+    let name = str_field(&b, "name");
+    if !name.is_empty() {
+        t.name = name;
+    }
+    // `deprecation_message` is a pointer: omitted keeps, "" un-deprecates.
+    if let Some(message) = b.get("deprecation_message").and_then(Value::as_str) {
+        t.deprecation_message = message.into();
+        t.deprecated = !message.is_empty();
+    }
+    let org = t.organization_id.clone();
+    if let (Some(true), Some(acl)) = (b.get("disable_everyone_group_access").and_then(Value::as_bool), &mut t.acl) {
+        acl.group.retain(|g| g.id != org);
+    }
+    let extras = super::state::TemplateExtras {
+        cors_behavior: Some(str_field(&b, "cors_behavior"))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "simple".into()),
+        use_classic_parameter_flow: b.get("use_classic_parameter_flow").and_then(Value::as_bool).unwrap_or(false),
+    };
+    if t == old && extras == old_extras {
+        return Ok(Reply { status: 304, headers: Vec::new(), body: Vec::new() });
+    }
+    t.updated_at = Some(NOW.into());
+    let i = st.idx.template[id];
+    st.s.templates[i] = t.clone();
+    st.template_extras.insert(id.into(), extras);
+    Ok(reply(200, &st.template_json(&t)))
+}
+
+fn patch_acl(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {
+    if !st.entitled("template_rbac") {
+        return Err(premium("Template RBAC"));
+    }
+    let t = st.template(id).cloned().ok_or_else(not_found)?;
+    let b = body(req)?;
+    let perms = |key: &str| -> BTreeMap<String, String> {
+        serde_json::from_value(b.get(key).cloned().filter(|v| !v.is_null()).unwrap_or(json!({}))).unwrap_or_default()
+    };
+    let (users, groups) = (perms("user_perms"), perms("group_perms"));
+    for (key, perms) in [("user_perms", &users), ("group_perms", &groups)] {
+        if let Some((_, role)) = perms.iter().find(|(_, r)| !matches!(r.as_str(), "use" | "admin" | "")) {
+            return Err(validation(
+                400,
+                "Invalid request to update template ACL.",
+                key,
+                &format!("{role:?} is not a valid role"),
+            ));
+        }
+    }
+    if let Some(u) = users.keys().find(|u| st.user(u).is_none()) {
+        return Err(validation(
+            400,
+            "Invalid request to update template ACL.",
+            "user_perms",
+            &format!("Failed to find user with id {u:?}"),
+        ));
+    }
+    // Group ids are per organization: a group of another org is not one of this template's.
+    if let Some(g) = groups.keys().find(|g| st.group(g).is_none_or(|g| g.organization_id != t.organization_id)) {
+        return Err(validation(
+            400,
+            "Invalid request to update template ACL.",
+            "group_perms",
+            &format!("Failed to find group with id {g:?} in the template's organization"),
+        ));
+    }
+    let acl =
+        st.s.templates
+            .iter_mut()
+            .find(|x| x.id == id)
+            .expect("found above")
+            .acl
+            .get_or_insert_with(TemplateAcl::default);
+    for (list, perms) in [(&mut acl.users, &users), (&mut acl.group, &groups)] {
+        for (who, role) in perms {
+            list.retain(|e| &e.id != who);
+            if !role.is_empty() {
+                list.push(AclEntry { id: who.clone(), role: role.clone() });
+            }
+        }
+    }
+    Ok(reply(200, &json!({"message": "Successfully updated template ACL list.", "detail": "", "validations": null})))
+}

@@ -1,0 +1,264 @@
+//! POST, PUT and PATCH on organizations, members and groups, with the
+//! server's refusals: 409 for a taken name, 412 for a group member outside
+//! the org, 400 for manual membership or role changes of users the IdP
+//! syncs, 403 for a feature outside the license. Custom roles, provisioner
+//! keys and sync mappings are in `settings.rs`; templates and files in
+//! `templates.rs`.
+
+use orgsplit::fixture::api;
+use orgsplit::model::*;
+use serde_json::{Value, json};
+
+use super::http::{Reply, Request};
+use super::reads::{error, json as reply, not_found, validation};
+use super::state::{NOW, State};
+use super::{settings, templates};
+
+/// Parse a JSON request body, or the server's 400.
+pub fn body(req: &Request) -> Result<Value, Reply> {
+    serde_json::from_slice(&req.body).map_err(|e| error(400, "Request body must be valid JSON.", &e.to_string()))
+}
+
+pub fn str_field(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// A Coder name: letters and digits in hyphen-separated words, at most 32 characters.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+pub fn premium(feature: &str) -> Reply {
+    error(403, &format!("{feature} is a Premium feature. Contact sales!"), "")
+}
+
+pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str]) -> Reply {
+    let method = req.method.as_str();
+    let org = match seg {
+        ["organizations", o, ..] if seg.len() > 2 => match st.org(o) {
+            Some(org) => Some(org.id.clone()),
+            None => return not_found(),
+        },
+        _ => None,
+    };
+    let org = org.as_deref().unwrap_or_default();
+    let result = match (method, seg) {
+        ("POST", ["organizations"]) => create_org(st, me, req),
+        ("POST", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, true),
+        ("PUT", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, false),
+        ("POST", ["organizations", _, "members", user]) => add_member(st, org, user),
+        ("PUT", ["organizations", _, "members", user, "roles"]) => set_roles(st, me, org, user, req),
+        ("POST", ["organizations", _, "groups"]) => create_group(st, org, req),
+        ("PATCH", ["groups", id]) => patch_group(st, id, req),
+        ("POST", ["organizations", _, "provisionerkeys"]) => settings::create_key(st, org, req),
+        ("PATCH", ["settings", "idpsync", "organization", "mapping"]) => {
+            settings::sync_mapping(st, None, "organization", req)
+        }
+        ("PATCH", ["organizations", _, "settings", "idpsync", kind @ ("groups" | "roles"), "mapping"]) => {
+            settings::sync_mapping(st, Some(org), kind, req)
+        }
+        _ => templates::handle(st, me, req, seg, org),
+    };
+    result.unwrap_or_else(|reply| reply)
+}
+
+fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
+    if !st.entitled("multiple_organizations") {
+        return Err(premium("Multiple Organizations"));
+    }
+    let b = body(req)?;
+    let name = str_field(&b, "name");
+    if name == "default" || !valid_name(&name) {
+        return Err(validation(
+            400,
+            "Validation failed.",
+            "name",
+            "Validation failed for tag \"organization_name\" with value: \"\"",
+        ));
+    }
+    if st.s.organizations.iter().any(|o| o.name == name) {
+        return Err(error(409, &format!("Organization already exists with the name {name:?}."), ""));
+    }
+    let id = st.new_id("org", &name);
+    let display = Some(str_field(&b, "display_name")).filter(|d| !d.is_empty()).unwrap_or_else(|| name.clone());
+    let org = Organization {
+        id: id.clone(),
+        name,
+        display_name: display,
+        description: str_field(&b, "description"),
+        icon: str_field(&b, "icon"),
+        is_default: false,
+        created_at: Some(NOW.into()),
+    };
+    st.s.organizations.push(org.clone());
+    // The creator becomes a member, and the org gets its Everyone group (id = org id).
+    st.s.organization_members.push(OrganizationMember {
+        organization_id: id.clone(),
+        user_id: me.into(),
+        roles: Some(Vec::new()),
+    });
+    st.s.groups.push(Group {
+        id: id.clone(),
+        organization_id: id.clone(),
+        name: "Everyone".into(),
+        source: "user".into(),
+        members: vec![me.to_string()],
+        total_member_count: 1,
+        ..Group::default()
+    });
+    Ok(reply(201, &api::organization(&org)))
+}
+
+fn member_json(org: &str, user: &str, roles: &[String]) -> Value {
+    let roles: Vec<Value> = roles
+        .iter()
+        .map(|r| json!({"name": r, "display_name": api::role_display_name(r), "organization_id": org}))
+        .collect();
+    json!({"user_id": user, "organization_id": org, "created_at": NOW, "updated_at": NOW, "roles": roles})
+}
+
+/// Whether the IdP owns this user's membership (OIDC user, organization sync on).
+fn org_synced(st: &State, user: &User) -> bool {
+    user.login_type == "oidc" && st.s.idp_sync.organization.as_ref().is_some_and(|s| !s.field.is_empty())
+}
+
+fn add_member(st: &mut State, org: &str, user: &str) -> Result<Reply, Reply> {
+    let u = st.user(user).ok_or_else(not_found)?.clone();
+    if st.is_member(org, &u.id) {
+        return Err(error(400, "User is already an organization member", ""));
+    }
+    if org_synced(st, &u) {
+        return Err(error(
+            400,
+            "Organization sync is enabled for OIDC users, meaning manual organization assignment is not allowed for this user.",
+            "",
+        ));
+    }
+    st.s.organization_members.push(OrganizationMember {
+        organization_id: org.into(),
+        user_id: u.id.clone(),
+        roles: Some(Vec::new()),
+    });
+    if let Some(everyone) = st.s.groups.iter_mut().find(|g| g.id == org) {
+        everyone.members.push(u.id.clone());
+        everyone.total_member_count += 1;
+    }
+    Ok(reply(200, &member_json(org, &u.id, &[])))
+}
+
+fn set_roles(st: &mut State, me: &str, org: &str, user: &str, req: &Request) -> Result<Reply, Reply> {
+    let u = st.user(user).ok_or_else(not_found)?.clone();
+    if !st.is_member(org, &u.id) {
+        return Err(not_found());
+    }
+    if u.id == me {
+        return Err(error(400, "You cannot change your own organization roles.", ""));
+    }
+    let role_synced = st.s.idp_sync.roles.iter().any(|r| r.organization_id == org && !r.field.is_empty());
+    if u.login_type == "oidc" && role_synced {
+        return Err(error(
+            400,
+            "Cannot modify roles for OIDC users when role sync is enabled. This organization member's roles are managed by the identity provider.",
+            "",
+        ));
+    }
+    let b = body(req)?;
+    let roles: Vec<String> = serde_json::from_value(b.get("roles").cloned().unwrap_or(json!([])))
+        .map_err(|e| error(400, "Request body must be valid JSON.", &e.to_string()))?;
+    let known = |r: &str| {
+        r == ORG_MEMBER_ROLE
+            || api::builtin_roles(org).iter().any(|b| b["name"] == r)
+            || st.s.custom_roles.iter().any(|c| c.organization_id == org && c.name == r)
+    };
+    if let Some(bad) = roles.iter().find(|r| !known(r)) {
+        return Err(validation(
+            400,
+            "Invalid role.",
+            "roles",
+            &format!("role {bad:?} does not exist in this organization"),
+        ));
+    }
+    let kept: Vec<String> = roles.into_iter().filter(|r| r != ORG_MEMBER_ROLE).collect();
+    if let Some(m) = st.s.organization_members.iter_mut().find(|m| m.organization_id == org && m.user_id == u.id) {
+        m.roles = Some(kept.clone());
+    }
+    Ok(reply(200, &member_json(org, &u.id, &kept)))
+}
+
+fn create_group(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
+    if !st.entitled("template_rbac") {
+        return Err(premium("Template RBAC"));
+    }
+    let b = body(req)?;
+    let name = str_field(&b, "name");
+    if name == "Everyone" || name.is_empty() {
+        return Err(validation(400, "Invalid group name.", "name", &format!("{name:?} is a reserved group name.")));
+    }
+    if st.s.groups.iter().any(|g| g.organization_id == org && g.name == name) {
+        return Err(error(409, &format!("A group named {name:?} already exists."), ""));
+    }
+    let group = Group {
+        id: st.new_id("group", &name),
+        organization_id: org.into(),
+        display_name: str_field(&b, "display_name"),
+        avatar_url: str_field(&b, "avatar_url"),
+        quota_allowance: b.get("quota_allowance").and_then(Value::as_i64).unwrap_or(0),
+        source: "user".into(),
+        name,
+        ..Group::default()
+    };
+    st.s.groups.push(group.clone());
+    st.reindex();
+    Ok(reply(201, &st.group_json(&group)))
+}
+
+fn patch_group(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {
+    let g = st.group(id).ok_or_else(not_found)?.clone();
+    let b = body(req)?;
+    let list = |key: &str| -> Vec<String> {
+        serde_json::from_value(b.get(key).cloned().unwrap_or(json!([]))).unwrap_or_default()
+    };
+    let (add, remove) = (list("add_users"), list("remove_users"));
+    if g.id == g.organization_id && !(add.is_empty() && remove.is_empty()) {
+        return Err(error(400, "Cannot add or remove users from the \"Everyone\" group.", ""));
+    }
+    for u in &add {
+        if !st.is_member(&g.organization_id, u) {
+            return Err(error(
+                412,
+                &format!("User {u:?} must be a member of organization {:?} to be added to a group.", g.organization_id),
+                "",
+            ));
+        }
+        if g.members.contains(u) {
+            return Err(error(412, &format!("User {u:?} is already a member of group {:?}.", g.name), ""));
+        }
+    }
+    let name = str_field(&b, "name");
+    if !name.is_empty()
+        && name != g.name
+        && st.s.groups.iter().any(|o| o.organization_id == g.organization_id && o.name == name)
+    {
+        return Err(error(409, &format!("A group named {name:?} already exists."), ""));
+    }
+    let group = st.s.groups.iter_mut().find(|x| x.id == id).expect("found above");
+    group.members.retain(|m| !remove.contains(m));
+    group.members.extend(add);
+    group.total_member_count = group.members.len() as i64;
+    if !name.is_empty() {
+        group.name = name;
+    }
+    for (key, slot) in [("display_name", &mut group.display_name), ("avatar_url", &mut group.avatar_url)] {
+        if let Some(v) = b.get(key).and_then(Value::as_str).filter(|v| !v.is_empty()) {
+            *slot = v.to_string();
+        }
+    }
+    if let Some(q) = b.get("quota_allowance").and_then(Value::as_i64) {
+        group.quota_allowance = q;
+    }
+    let group = group.clone();
+    st.reindex();
+    Ok(reply(200, &st.group_json(&group)))
+}
