@@ -72,6 +72,7 @@ pub struct SchemaArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaDocument {
     Snapshot,
+    Plan,
 }
 
 #[derive(Debug, Subcommand)]
