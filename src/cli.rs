@@ -73,6 +73,7 @@ pub struct SchemaArgs {
 pub enum SchemaDocument {
     Snapshot,
     Plan,
+    Split,
 }
 
 #[derive(Debug, Subcommand)]
