@@ -2,9 +2,11 @@
 //! outputs. Only this layer (and `import`) touches the disk.
 
 mod bench;
+mod diff;
 mod fixture;
 mod import;
 mod inventory;
+mod plan;
 mod schema;
 
 use std::io::Write;
@@ -20,6 +22,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Import(args) => import::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Fixture(command) => fixture::run(command),
         Command::Bench(args) => bench::run(args),

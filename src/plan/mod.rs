@@ -26,8 +26,20 @@
 //! member of it: the expected after-state cannot know who the caller is and
 //! leaves that membership out.
 
+pub mod access;
+mod build;
+mod graph;
+mod make;
+pub mod names;
+pub mod roles;
+mod specs;
 mod types;
+mod validate;
 
+pub use build::settings_of;
+pub use make::plan;
+
+pub use specs::*;
 pub use types::*;
 
 use std::path::Path;

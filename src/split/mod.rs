@@ -51,6 +51,7 @@ use crate::error::{Diagnostic, Result, display_path};
 mod shape;
 mod spans;
 
+pub use shape::edit_distance;
 pub use spans::{PathDisplay, Seg, Spans};
 
 pub const FORMAT_VERSION: u32 = 1;

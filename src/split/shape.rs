@@ -192,7 +192,8 @@ fn suggest(key: &str, known: Vec<&str>) -> Option<String> {
         .map(|(_, k)| format!("did you mean `{k}`?"))
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
