@@ -1,8 +1,35 @@
-//! `orgsplit diff`: what a plan changes.
+//! `orgsplit diff PLAN [--snapshot S] [--access]`: what a plan changes, as a
+//! unified diff of the deployment before and after (or, with `--access`, who
+//! gains and loses what), then the summary line. Exits 0 when nothing would
+//! change and 2 when something would (terraform's `-detailed-exitcode`).
+
+use std::io::IsTerminal;
 
 use crate::cli::DiffArgs;
-use crate::error::Result;
+use crate::error::{Error, Result, exit};
+use crate::plan::{self, Plan};
+use crate::render;
 
-pub fn run(_args: DiffArgs) -> Result<u8> {
-    super::OK
+pub fn run(args: DiffArgs) -> Result<u8> {
+    let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
+    let plan = Plan::from_json(&bytes, &args.plan)?;
+    let before = super::load_snapshot(args.snapshot.as_deref())?;
+    plan::check_fingerprint(&plan, &before)?;
+    let after = plan::expected_after(&before, &plan)?;
+    let color = use_color();
+    let (body, changed) = if args.access {
+        let text = render::access::access_diff(&before, &after, color);
+        (text.clone(), !text.is_empty())
+    } else {
+        let (a, b) = (render::readable::readable(&before), render::readable::readable(&after));
+        (render::diff::unified(&a, &b, color), a != b)
+    };
+    super::print(&body)?;
+    super::print(&format!("{}\n", render::diff::summary_line(&plan)))?;
+    Ok(if changed || plan.has_changes() { exit::CHANGES } else { exit::OK })
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

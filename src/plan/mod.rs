@@ -27,6 +27,7 @@
 //! leaves that membership out.
 
 pub mod access;
+mod after;
 mod build;
 mod graph;
 mod make;
@@ -36,6 +37,7 @@ mod specs;
 mod types;
 mod validate;
 
+pub use after::{expected_after, planned_id, set_settings};
 pub use build::settings_of;
 pub use make::plan;
 
