@@ -15,14 +15,18 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     let plan = Plan::from_json(&bytes, &args.plan)?;
     let before = super::load_snapshot(args.snapshot.as_deref())?;
     plan::check_fingerprint(&plan, &before)?;
-    let after = plan::expected_after(&before, &plan)?;
     let color = use_color();
+    // The before side is rendered first, so the snapshot can then become the after-state without a copy.
     let (body, changed) = if args.access {
-        let text = render::access::access_diff(&before, &after, color);
-        (text.clone(), !text.is_empty())
+        let was = render::access::view(&before);
+        let now = render::access::view(&plan::apply(before, &plan)?);
+        let text = render::access::render(&was, &now, color);
+        let changed = !text.is_empty();
+        (text, changed)
     } else {
-        let (a, b) = (render::readable::readable(&before), render::readable::readable(&after));
-        (render::diff::unified(&a, &b, color), a != b)
+        let was = render::readable::readable(&before);
+        let now = render::readable::readable(&plan::apply(before, &plan)?);
+        (render::diff::unified(&was, &now, color), was != now)
     };
     super::print(&body)?;
     super::print(&format!("{}\n", render::diff::summary_line(&plan)))?;

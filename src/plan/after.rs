@@ -20,9 +20,21 @@ pub fn planned_id(kind: &str, org: &str, name: &str) -> Id {
 }
 
 pub fn expected_after(before: &Snapshot, plan: &Plan) -> Result<Snapshot> {
-    let mut s = before.clone();
+    apply(before.clone(), plan)
+}
+
+/// [`expected_after`], consuming the snapshot (saves a copy of a large state
+/// when the caller no longer needs the before-state).
+pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
     let mut org_ids: HashMap<String, Id> = s.organizations.iter().map(|o| (o.name.clone(), o.id.clone())).collect();
     let mut touched: BTreeSet<Id> = BTreeSet::new();
+    // (org, user) -> position in organization_members: member steps are many.
+    let mut member_at: HashMap<(Id, Id), usize> = s
+        .organization_members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ((m.organization_id.clone(), m.user_id.clone()), i))
+        .collect();
     for step in plan.steps.iter().filter(|st| st.action != Action::NoOp) {
         let org_id = || -> Result<Id> {
             let name = step.org.as_deref().unwrap_or_default();
@@ -92,17 +104,18 @@ pub fn expected_after(before: &Snapshot, plan: &Plan) -> Result<Snapshot> {
             StepSpec::Member(m) => {
                 let org = org_id()?;
                 let roles = Some(m.roles.clone());
-                match s
-                    .organization_members
-                    .iter_mut()
-                    .find(|x| x.organization_id == org && x.user_id == m.user.user_id)
-                {
-                    Some(x) => x.roles = roles,
-                    None => s.organization_members.push(OrganizationMember {
-                        organization_id: org.clone(),
-                        user_id: m.user.user_id.clone(),
-                        roles,
-                    }),
+                let key = (org.clone(), m.user.user_id.clone());
+                match member_at.get(&key) {
+                    Some(&i) => s.organization_members[i].roles = roles,
+                    None => {
+                        member_at.insert(key, s.organization_members.len());
+                        let user_id = m.user.user_id.clone();
+                        s.organization_members.push(OrganizationMember {
+                            organization_id: org.clone(),
+                            user_id,
+                            roles,
+                        });
+                    }
                 }
                 touched.insert(org);
             }

@@ -71,6 +71,7 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
         workspaces_to_migrate: migrations.len(),
     };
     let m = &doc.split.migration;
+    let (fingerprint, sections) = snapshot.fingerprints();
     Ok(Plan {
         format_version: FORMAT_VERSION,
         deployment: Deployment {
@@ -78,8 +79,8 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
             version: snapshot.build_info.as_ref().map(|b| b.version.clone()).unwrap_or_default(),
         },
         snapshot: SnapshotRef {
-            fingerprint: snapshot.fingerprint(),
-            sections: snapshot.section_fingerprints().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            fingerprint,
+            sections: sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             source_kind: snapshot.source.kind.clone(),
             source_location: snapshot.source.location.clone(),
             taken_at: snapshot.source.taken_at.clone(),

@@ -32,12 +32,14 @@ mod build;
 mod graph;
 mod make;
 pub mod names;
+#[cfg(test)]
+mod props;
 pub mod roles;
 mod specs;
 mod types;
 mod validate;
 
-pub use after::{expected_after, planned_id, set_settings};
+pub use after::{apply, expected_after, planned_id, set_settings};
 pub use build::settings_of;
 pub use make::plan;
 
@@ -122,11 +124,10 @@ impl Plan {
 /// sections that changed, so nobody applies a plan to a state it was not
 /// reviewed against.
 pub fn check_fingerprint(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
-    let fingerprint = snapshot.fingerprint();
+    let (fingerprint, now) = snapshot.fingerprints();
     if fingerprint == plan.snapshot.fingerprint {
         return Ok(());
     }
-    let now = snapshot.section_fingerprints();
     let mut changed: Vec<String> = now
         .iter()
         .filter(|(section, hash)| plan.snapshot.sections.get(**section) != Some(*hash))

@@ -12,8 +12,8 @@ use crate::model::{Index, Permission, Snapshot, Template};
 use crate::plan::access::stronger;
 use crate::plan::roles::is_admin_level;
 
-/// What one state grants.
-struct View {
+/// What one state grants (see [`view`]).
+pub struct View {
     /// username -> orgs
     orgs: HashMap<String, BTreeSet<String>>,
     /// username -> "org: role"
@@ -29,7 +29,8 @@ struct View {
     emails: HashMap<String, String>,
 }
 
-fn view(s: &Snapshot) -> View {
+/// What a state grants, to compare with [`render`].
+pub fn view(s: &Snapshot) -> View {
     let ix = Index::new(s);
     let mut v = View {
         orgs: HashMap::new(),
@@ -138,8 +139,12 @@ fn user_changes(before: &View, after: &View) -> Vec<UserChange> {
 
 /// The access diff; empty when nobody gains or loses anything.
 pub fn access_diff(before: &Snapshot, after: &Snapshot, color: bool) -> String {
-    let (b, a) = (view(before), view(after));
-    let changes = user_changes(&b, &a);
+    render(&view(before), &view(after), color)
+}
+
+/// The access diff of two views.
+pub fn render(b: &View, a: &View, color: bool) -> String {
+    let changes = user_changes(b, a);
     let mut orgs = String::new();
     let names: BTreeSet<&String> = b.everyone.keys().chain(a.everyone.keys()).chain(a.members.keys()).collect();
     let empty = BTreeMap::new();

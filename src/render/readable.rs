@@ -33,8 +33,39 @@ struct OrgParts<'a> {
     workspaces: Vec<&'a Workspace>,
 }
 
+/// The names the readable form needs (a full `Index` costs twice as much).
+struct Names<'a> {
+    orgs: HashMap<&'a str, &'a str>,
+    users: HashMap<&'a str, &'a str>,
+    groups: HashMap<&'a str, &'a str>,
+    versions: HashMap<&'a str, &'a TemplateVersion>,
+}
+
+impl<'a> Names<'a> {
+    fn new(s: &'a Snapshot) -> Names<'a> {
+        Names {
+            orgs: s.organizations.iter().map(|o| (o.id.as_str(), o.name.as_str())).collect(),
+            users: s.users.iter().map(|u| (u.id.as_str(), u.username.as_str())).collect(),
+            groups: s.groups.iter().map(|g| (g.id.as_str(), g.name.as_str())).collect(),
+            versions: s.template_versions.iter().map(|v| (v.id.as_str(), v)).collect(),
+        }
+    }
+
+    fn org(&self, id: &str) -> &'a str {
+        self.orgs.get(id).copied().unwrap_or("(unknown org)")
+    }
+
+    fn user(&self, id: &str) -> &'a str {
+        self.users.get(id).copied().unwrap_or("(unknown user)")
+    }
+
+    fn group(&self, id: &str) -> &'a str {
+        self.groups.get(id).copied().unwrap_or("(unknown group)")
+    }
+}
+
 pub fn readable(s: &Snapshot) -> String {
-    let ix = Index::new(s);
+    let ix = Names::new(s);
     let mut parts: HashMap<&str, OrgParts> = HashMap::new();
     for k in &s.provisioner_keys {
         parts.entry(&k.organization).or_default().keys.push(k);
@@ -49,7 +80,7 @@ pub fn readable(s: &Snapshot) -> String {
         parts.entry(&t.organization_id).or_default().templates.push(t);
     }
     for m in &s.organization_members {
-        parts.entry(&m.organization_id).or_default().members.push((ix.username(&m.user_id), m));
+        parts.entry(&m.organization_id).or_default().members.push((ix.user(&m.user_id), m));
     }
     for w in s.workspaces.iter().filter(|w| !w.is_deleted_or_deleting()) {
         parts.entry(&w.organization_id).or_default().workspaces.push(w);
@@ -63,17 +94,17 @@ pub fn readable(s: &Snapshot) -> String {
     out
 }
 
-fn org_sync(out: &mut String, s: &Snapshot, ix: &Index<'_>) {
+fn org_sync(out: &mut String, s: &Snapshot, ix: &Names<'_>) {
     let Some(o) = s.idp_sync.organization.as_ref().filter(|o| !o.field.is_empty()) else { return };
     let _ = writeln!(out, "organization-sync field={} assign_default={}", o.field, o.organization_assign_default);
     for (claim, ids) in &o.mapping {
-        let mut names: Vec<&str> = ids.iter().map(|id| ix.org_name(id)).collect();
+        let mut names: Vec<&str> = ids.iter().map(|id| ix.org(id)).collect();
         names.sort_unstable();
         let _ = writeln!(out, "  map {claim:?} -> {}", names.join(", "));
     }
 }
 
-fn organization(out: &mut String, s: &Snapshot, ix: &Index<'_>, org: &Organization, p: &mut OrgParts<'_>) {
+fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organization, p: &mut OrgParts<'_>) {
     let _ = writeln!(out, "organization {}{}", org.name, if org.is_default { " (default)" } else { "" });
     let _ = writeln!(out, "  display-name {:?}", org.display_name);
     let _ = writeln!(out, "  description {:?}", org.description);
@@ -97,10 +128,7 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Index<'_>, org: &Organizati
     if let Some(g) = s.idp_sync.groups.iter().find(|g| g.organization_id == org.id && !g.field.is_empty()) {
         let _ = writeln!(out, "  group-sync field={}", g.field);
         for (claim, ids) in &g.mapping {
-            let mut names: Vec<&str> = ids
-                .iter()
-                .map(|id| ix.group_by_id.get(id.as_str()).map_or("(unknown group)", |g| g.name.as_str()))
-                .collect();
+            let mut names: Vec<&str> = ids.iter().map(|id| ix.group(id)).collect();
             names.sort_unstable();
             let _ = writeln!(out, "    map {claim:?} -> {}", names.join(", "));
         }
@@ -114,7 +142,7 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Index<'_>, org: &Organizati
     p.groups.sort_by(|a, b| a.name.cmp(&b.name));
     for g in &p.groups {
         let _ = writeln!(out, "  group {} {:?} quota={}", g.name, g.display_name, g.quota_allowance);
-        let mut names: Vec<&str> = g.members.iter().map(|u| ix.username(u)).collect();
+        let mut names: Vec<&str> = g.members.iter().map(|u| ix.user(u)).collect();
         names.sort_unstable();
         for n in names {
             let _ = writeln!(out, "    member {n}");
@@ -144,7 +172,7 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Index<'_>, org: &Organizati
     }
 }
 
-fn template(out: &mut String, ix: &Index<'_>, t: &Template) {
+fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
     let _ = writeln!(out, "  template {} {:?}", t.name, t.display_name);
     let _ = writeln!(out, "    description {:?}", t.description);
     let _ = writeln!(out, "    icon {:?}", t.icon);
@@ -168,7 +196,7 @@ fn template(out: &mut String, ix: &Index<'_>, t: &Template) {
     for (k, v) in settings {
         let _ = writeln!(out, "    {k} {v}");
     }
-    if let Some(v) = ix.version_by_id.get(t.active_version_id.as_str()) {
+    if let Some(v) = ix.versions.get(t.active_version_id.as_str()) {
         let _ = writeln!(out, "    provisioner-tags {}", tags(&v.job.tags));
     }
     match &t.acl {
@@ -180,14 +208,10 @@ fn template(out: &mut String, ix: &Index<'_>, t: &Template) {
                 .group
                 .iter()
                 .map(|e| {
-                    let name = if e.id == t.organization_id {
-                        "Everyone"
-                    } else {
-                        ix.group_by_id.get(e.id.as_str()).map_or("(unknown group)", |g| g.name.as_str())
-                    };
+                    let name = if e.id == t.organization_id { "Everyone" } else { ix.group(&e.id) };
                     format!("    acl group {name} {}", e.role)
                 })
-                .chain(acl.users.iter().map(|e| format!("    acl user {} {}", ix.username(&e.id), e.role)))
+                .chain(acl.users.iter().map(|e| format!("    acl user {} {}", ix.user(&e.id), e.role)))
                 .collect();
             lines.sort();
             for l in lines {

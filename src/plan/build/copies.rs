@@ -62,22 +62,22 @@ impl<'a> Builder<'a, '_> {
                 waiting.entry(o).or_default().push(t.name.clone());
             }
         }
+        let starts: BTreeMap<&str, String> = self
+            .steps
+            .iter()
+            .filter_map(|s| match (&s.spec, &s.org) {
+                (StepSpec::ProvisionerKey(k), Some(org)) => Some((org.as_str(), k.start_command.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut findings = Vec::new();
         for (o, templates) in waiting {
             let t = &self.orgs[o];
             let org_affected = Affected { kind: "organization".into(), org: None, name: t.name.clone(), id: None };
             match &t.key {
                 Some(key) => {
-                    let start = self
-                        .steps
-                        .iter()
-                        .find_map(|s| match &s.spec {
-                            StepSpec::ProvisionerKey(k) if s.org.as_deref() == Some(&t.name) => {
-                                Some(k.start_command.clone())
-                            }
-                            _ => None,
-                        })
-                        .unwrap_or_default();
-                    self.findings.push(Finding {
+                    let start = starts.get(t.name.as_str()).cloned().unwrap_or_default();
+                    findings.push(Finding {
                         code: "provisioner-needed".into(),
                         severity: Severity::Warning,
                         message: format!(
@@ -110,7 +110,7 @@ impl<'a> Builder<'a, '_> {
                         })
                     });
                     if !served {
-                        self.findings.push(Finding {
+                        findings.push(Finding {
                             code: "no-provisioner-key".into(),
                             severity: Severity::Risk,
                             message: format!(
@@ -127,6 +127,7 @@ impl<'a> Builder<'a, '_> {
                 }
             }
         }
+        self.findings.extend(findings);
     }
 
     /// The copy's ACL by names in the new org, and the steps it needs first.

@@ -51,8 +51,10 @@ impl<'a> Builder<'a, '_> {
             }
             let mut members = BTreeMap::new();
             let (mut no_mapping, mut refused_roles) = (Vec::new(), Vec::new());
+            let role_sync = self.role_sync(o);
             for (user, (reasons, roles)) in selected {
-                let m = self.member(o, user, reasons, roles, &mapped, &mut no_mapping, &mut refused_roles);
+                let wanted = Wanted { reasons, roles, mapped: &mapped, role_sync: role_sync.as_ref() };
+                let m = self.member(o, user, wanted, &mut no_mapping, &mut refused_roles);
                 members.insert(user, m);
             }
             self.idp_findings(o, no_mapping, refused_roles);
@@ -75,7 +77,17 @@ impl<'a> Builder<'a, '_> {
         selected: &mut BTreeMap<&'a str, (BTreeSet<String>, BTreeSet<String>)>,
     ) {
         let mut added = Vec::new();
-        for u in self.s.users.iter().filter(|u| u.login_type == "oidc") {
+        // Only people with a mapped value can be added: look those up, not every user.
+        let candidates: std::collections::BTreeSet<&'a str> = match &self.s.people {
+            Some(people) => people
+                .records
+                .iter()
+                .filter(|r| r.attributes.get(field).is_some_and(|v| v.split(';').any(|c| mapped.contains(c.trim()))))
+                .map(|r| r.user_id.as_str())
+                .collect(),
+            None => Default::default(),
+        };
+        for u in candidates.into_iter().filter_map(|id| self.ix.user_by_id.get(id)).filter(|u| u.login_type == "oidc") {
             let claims: Vec<&str> = self.claims_of(&u.id, field).into_iter().filter(|c| mapped.contains(*c)).collect();
             if claims.is_empty() {
                 continue;
@@ -102,17 +114,15 @@ impl<'a> Builder<'a, '_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn member(
         &self,
         o: usize,
         user: &'a str,
-        reasons: BTreeSet<String>,
-        wanted: BTreeSet<String>,
-        mapped: &BTreeSet<String>,
+        want: Wanted<'_>,
         no_mapping: &mut Vec<Affected>,
         refused_roles: &mut Vec<(Affected, Vec<String>)>,
     ) -> Member {
+        let Wanted { reasons, roles: wanted, mapped, role_sync } = want;
         let t = &self.orgs[o];
         let oidc = self.ix.user_by_id.get(user).is_some_and(|u| u.login_type == "oidc");
         let existing = t.existing.and_then(|org| self.ix.membership.get(&(org.id.as_str(), user)));
@@ -128,10 +138,10 @@ impl<'a> Builder<'a, '_> {
             }
             _ => ManagedBy::Api,
         };
-        let (roles_by, mut roles) = match self.role_sync(o) {
+        let (roles_by, mut roles) = match role_sync {
             Some((field, mapping)) if oidc => {
                 let claims: Vec<String> = self
-                    .claims_of(user, &field)
+                    .claims_of(user, field)
                     .into_iter()
                     .filter(|c| mapping.contains_key(*c))
                     .map(String::from)
@@ -141,7 +151,7 @@ impl<'a> Builder<'a, '_> {
                 if !refused.is_empty() {
                     refused_roles.push((self.user_affected(user), refused));
                 }
-                (ManagedBy::IdpSync { field, claims }, synced)
+                (ManagedBy::IdpSync { field: field.clone(), claims }, synced)
             }
             _ => (ManagedBy::Api, wanted),
         };
@@ -237,6 +247,14 @@ impl<'a> Builder<'a, '_> {
             }
         }
     }
+}
+
+/// What the split wants for one member, and the org's sync settings.
+struct Wanted<'m> {
+    reasons: BTreeSet<String>,
+    roles: BTreeSet<String>,
+    mapped: &'m BTreeSet<String>,
+    role_sync: Option<&'m (String, BTreeMap<String, Vec<String>>)>,
 }
 
 fn roles_note(roles: &[String]) -> String {

@@ -112,22 +112,9 @@ impl<'a> Builder<'a, '_> {
                 .filter(|u| !self.is_site_admin_without_workspace(u, t))
                 .copied()
                 .collect();
-            let mut deprecated = left.is_empty();
+            let deprecated = left.is_empty();
             if !left.is_empty() {
                 self.left_behind_finding(t, &copies, &left);
-            }
-            if t.deprecated && !self.has_copy_already(t, &copies) {
-                deprecated = false;
-                self.findings.push(Finding {
-                    code: "template-already-deprecated".into(),
-                    severity: Severity::Info,
-                    message: format!(
-                        "`{}` is already deprecated (\"{}\"): it is re-created, and its message is left as it is",
-                        t.name, t.deprecation_message
-                    ),
-                    help: None,
-                    affects: vec![self.template_affected(t)],
-                });
             }
             let copies: Vec<usize> = copies.into_iter().collect();
             self.templates.push(TemplatePlan { source: t, explicit, copies, copy_steps: Vec::new(), deprecated });
@@ -142,15 +129,6 @@ impl<'a> Builder<'a, '_> {
             .get(user)
             .is_some_and(|ws| ws.iter().any(|w| w.template_id == t.id && !w.is_deleted_or_deleting()));
         admin && !has_workspace
-    }
-
-    /// True when a target org already holds a template of this name (an earlier apply made it).
-    fn has_copy_already(&self, t: &Template, copies: &BTreeSet<usize>) -> bool {
-        copies.iter().any(|&o| {
-            self.orgs[o]
-                .existing
-                .is_some_and(|e| self.s.templates.iter().any(|x| x.organization_id == e.id && x.name == t.name))
-        })
     }
 
     pub(super) fn template_affected(&self, t: &Template) -> Affected {
@@ -272,7 +250,22 @@ impl<'a> Builder<'a, '_> {
                 deadline: &m.deadline,
             },
         );
-        let (action, changes) = if t.deprecated && t.deprecation_message == message {
+        // Someone else's deprecation message is never replaced: it is theirs to change.
+        if t.deprecated && t.deprecation_message != message {
+            self.templates[i].deprecated = false;
+            self.findings.push(Finding {
+                code: "template-already-deprecated".into(),
+                severity: Severity::Info,
+                message: format!(
+                    "`{}` is already deprecated with another message (\"{}\"): it is re-created, and its message is left as it is",
+                    t.name, t.deprecation_message
+                ),
+                help: Some("change the message by hand if it should point to the new organization".into()),
+                affects: vec![self.template_affected(t)],
+            });
+            return;
+        }
+        let (action, changes) = if t.deprecated {
             (Action::NoOp, vec!["already deprecated with this message".into()])
         } else {
             (Action::Update, vec![format!("deprecate: \"{message}\"")])

@@ -353,7 +353,8 @@ impl<'a> Ctx<'a, '_> {
             };
             if !valid.contains(role) {
                 let help = format!("org roles are: {}", valid.iter().cloned().collect::<Vec<_>>().join(", "));
-                self.problem(at.clone(), format!("no org role named `{role}`"), &help);
+                let d = self.doc.key_diagnostic(&at, format!("no org role named `{role}`")).help(help);
+                self.problems.push(d);
                 continue;
             }
             for (j, name) in users.iter().enumerate() {
