@@ -2,7 +2,9 @@
 
 mod bad_input;
 mod common;
+mod diff;
 mod fixture;
 mod import;
 mod inventory;
+mod plan;
 mod schema;
