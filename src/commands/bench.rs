@@ -61,6 +61,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     println!("{:<28} {:>9.2}s {:>8.0} MiB", generate.name, wall.as_secs_f64(), peak as f64 / 1024.0);
 
     let snapshot = work.join("snapshot.json");
+    let plan = work.join("plan.json");
     let stages = vec![
         Stage {
             name: "import",
@@ -83,6 +84,24 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ok: &[0],
         },
         Stage { name: "inventory (table)", args: vec!["inventory".into(), p(&snapshot)], ok: &[0] },
+        Stage {
+            name: "plan",
+            args: vec![
+                "plan".into(),
+                p(&snapshot),
+                "--split".into(),
+                p(&fixture.join("split.toml")),
+                "-o".into(),
+                p(&plan),
+            ],
+            ok: &[0],
+        },
+        Stage { name: "diff", args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot)], ok: &[0, 2] },
+        Stage {
+            name: "diff --access",
+            args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot), "--access".into()],
+            ok: &[0, 2],
+        },
     ];
     for stage in &stages {
         let (wall, peak_kib) = measure(&exe, stage, &work)?;
