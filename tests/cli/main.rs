@@ -7,4 +7,5 @@ mod fixture;
 mod import;
 mod inventory;
 mod plan;
+mod plan_checks;
 mod schema;
