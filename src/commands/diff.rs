@@ -33,7 +33,25 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     Ok(if changed || plan.has_changes() { exit::CHANGES } else { exit::OK })
 }
 
-/// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
 fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_wanted(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set to anything
+/// but the empty string (no-color.org).
+fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::color_wanted;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(color_wanted(true, None));
+        assert!(color_wanted(true, Some("".as_ref())), "an empty NO_COLOR does not count");
+        assert!(!color_wanted(true, Some("1".as_ref())));
+        assert!(!color_wanted(false, None));
+    }
 }

@@ -25,6 +25,15 @@
 //! names to ids as it goes. Creating an organization also makes the caller a
 //! member of it: the expected after-state cannot know who the caller is and
 //! leaves that membership out.
+//!
+//! Layout: `types.rs` and `specs.rs` are the document (the contract);
+//! `validate/` checks the split against the snapshot and resolves who and
+//! what goes where; `build/` turns that into steps, migration items and
+//! findings; `graph.rs` orders the steps; `make.rs` is the whole pipeline
+//! ([`plan()`]); `after.rs` is the expected after-state ([`expected_after`],
+//! which `diff` shows and apply verifies against, comparing the readable
+//! form of `render::readable`); `access.rs` says who may use a template;
+//! `names.rs` and `roles.rs` hold Coder's name rules and the RBAC vocabulary.
 
 pub mod access;
 mod after;
