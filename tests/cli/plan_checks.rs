@@ -151,3 +151,20 @@ fn an_existing_org_and_group_are_updated_never_recreated() {
     assert_eq!(findings(&again, "org-exists").len(), 1);
     assert_eq!(findings(&again, "group-exists").len(), 1);
 }
+
+#[test]
+fn changing_the_org_sync_claim_is_a_risk_and_assign_default_stays_on() {
+    let s = megaco();
+    let text = "format_version = 1\n[migration]\nwiki = \"https://wiki.example.com/m\"\ndeadline = \"2025-03-31\"\n\
+                [org_sync]\nfield = \"groups\"\nassign_default = false\n\
+                [[organizations]]\nname = \"ml\"\ngroups = [\"ml\"]\norg_sync_claims = [\"coder-ml\"]\n";
+    let doc = orgsplit::split::load(text, Path::new("split.toml")).unwrap();
+    let p = orgsplit::plan::plan(&s, &doc, text.as_bytes()).unwrap();
+    assert_eq!(findings(&p, "org-sync-field-changes")[0].severity, Severity::Risk);
+    assert_eq!(findings(&p, "org-sync-assign-default-kept")[0].severity, Severity::Risk);
+    let step = p.step("(deployment)/organization-sync/groups").unwrap();
+    let StepSpec::OrganizationSync(o) = &step.spec else { unreachable!() };
+    assert!(o.assign_default, "never turned off: users would leave the org their old workspaces are in");
+    assert_eq!(o.add["coder-ml"], ["ml"]);
+    assert!(step.changes.contains(&"claim field `memberOf` -> `groups`".to_string()), "{:?}", step.changes);
+}

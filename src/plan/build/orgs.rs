@@ -200,8 +200,19 @@ impl<'a> Builder<'a, '_> {
         }
         let mut changes: Vec<String> =
             add.iter().map(|(c, orgs)| format!("map `{c}` to {}", orgs.join(", "))).collect();
-        if existing.is_some_and(|e| e.field != field) {
-            changes.push(format!("claim field -> `{field}`"));
+        if let Some(e) = existing.filter(|e| e.field != field) {
+            changes.push(format!("claim field `{}` -> `{field}`", e.field));
+            self.findings.push(Finding {
+                code: "org-sync-field-changes".into(),
+                severity: Severity::Risk,
+                message: format!(
+                    "the split changes the organization sync claim from `{}` to `{field}`: at their next login every \
+                     OIDC user's organizations follow the new claim, and the existing mapping was written for the old one",
+                    e.field
+                ),
+                help: Some(format!("keep `field = \"{}\"` under [org_sync] unless the whole mapping moves too", e.field)),
+                affects: vec![],
+            });
         }
         if was == Some(false) {
             changes.push("keep every user in the default org (assign_default)".into());
@@ -246,11 +257,12 @@ impl<'a> Builder<'a, '_> {
                     .chain(gs.mapping.values().flatten().map(|g| step_key(Some(&org), "group", g)))
                     .collect();
                 let (action, changes) = sync_action(existing.map(|e| e.field.as_str()), &gs.field, missing);
+                // The settings the split does not mention stay as they are (a PATCH sends them all).
                 let spec = GroupSyncSpec {
                     field: gs.field.clone(),
                     mapping: gs.mapping,
-                    regex_filter: None,
-                    auto_create_missing_groups: false,
+                    regex_filter: existing.and_then(|e| e.regex_filter.clone()),
+                    auto_create_missing_groups: existing.is_some_and(|e| e.auto_create_missing_groups),
                 };
                 self.push(
                     Some(&org),
