@@ -17,9 +17,19 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         Some(path) => crate::output::write_atomic(path, &json)?,
         None => super::print(&String::from_utf8_lossy(&json))?,
     }
+    // Risks and warnings, at most a few of each kind: the plan holds them all.
+    const SHOWN: usize = 3;
+    let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for f in plan.findings.iter().filter(|f| f.severity >= Severity::Warning) {
-        let level = if f.severity == Severity::Risk { "risk" } else { "warning" };
-        eprintln!("{level}: [{}] {}", f.code, f.message);
+        let n = seen.entry(f.code.as_str()).or_default();
+        *n += 1;
+        if *n <= SHOWN {
+            let level = if f.severity == Severity::Risk { "risk" } else { "warning" };
+            eprintln!("{level}: [{}] {}", f.code, f.message);
+        }
+    }
+    for (code, n) in seen.iter().filter(|(_, n)| **n > SHOWN) {
+        eprintln!("... and {} more `{code}` findings", n - SHOWN);
     }
     let s = &plan.summary;
     let count = |sev: Severity| plan.findings.iter().filter(|f| f.severity == sev).count();
