@@ -17,20 +17,27 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     plan::check_fingerprint(&plan, &before)?;
     let color = use_color();
     // The before side is rendered first, so the snapshot can then become the after-state without a copy.
+    // The process ends soon after: states are not freed (millions of small strings, one by one).
     let (body, changed) = if args.access {
         let was = render::access::view(&before);
-        let now = render::access::view(&plan::apply(before, &plan)?);
+        let after = plan::apply(before, &plan)?;
+        let now = render::access::view(&after);
+        std::mem::forget(after);
         let text = render::access::render(&was, &now, color);
         let changed = !text.is_empty();
         (text, changed)
     } else {
         let was = render::readable::readable(&before);
-        let now = render::readable::readable(&plan::apply(before, &plan)?);
+        let after = plan::apply(before, &plan)?;
+        let now = render::readable::readable(&after);
+        std::mem::forget(after);
         (render::diff::unified(&was, &now, color), was != now)
     };
     super::print(&body)?;
     super::print(&format!("{}\n", render::diff::summary_line(&plan)))?;
-    Ok(if changed || plan.has_changes() { exit::CHANGES } else { exit::OK })
+    let code = if changed || plan.has_changes() { exit::CHANGES } else { exit::OK };
+    std::mem::forget(plan);
+    Ok(code)
 }
 
 fn use_color() -> bool {
