@@ -2,6 +2,7 @@
 //! plan, plus the checks that look at the plan as a whole (licence
 //! features, empty orgs).
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
@@ -102,8 +103,6 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
         summary,
     })
 }
-
-use std::cmp::Reverse;
 
 /// Licensed features the plan's steps need.
 fn licence_findings(s: &Snapshot, steps: &[super::Step]) -> Vec<Finding> {

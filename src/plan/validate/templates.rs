@@ -94,11 +94,10 @@ impl<'a> Ctx<'a, '_> {
             let help = "Coder sets `scope` and `owner` itself; name your own tags (`cloud`, `cluster`, ...)";
             self.problem(at, format!("`{k}` cannot be a provisioner tag here"), help);
         }
-        for (j, proxy) in t.spec.workspace_proxies.iter().enumerate() {
+        for proxy in &t.spec.workspace_proxies {
             if self.s.workspace_proxies.iter().any(|p| &p.name == proxy && !p.deleted) {
                 continue;
             }
-            let _ = j;
             let known: Vec<&str> =
                 self.s.workspace_proxies.iter().filter(|p| !p.deleted).map(|p| p.name.as_str()).collect();
             self.findings.push(Finding {
