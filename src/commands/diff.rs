@@ -7,19 +7,28 @@ use std::io::IsTerminal;
 
 use crate::cli::DiffArgs;
 use crate::error::{Error, Result, exit};
+use crate::model::Snapshot;
 use crate::plan::{self, Plan};
 use crate::render;
 
 pub fn run(args: DiffArgs) -> Result<u8> {
-    let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
-    let plan = Plan::from_json(&bytes, &args.plan)?;
-    let before = super::load_snapshot(args.snapshot.as_deref())?;
-    plan::check_fingerprint(&plan, &before)?;
+    // Independent work goes on two cores: reading the plan beside the
+    // snapshot, then checking the fingerprint beside rendering the before side.
+    let (plan, before) = std::thread::scope(|scope| {
+        let plan = scope.spawn(|| -> Result<Plan> {
+            let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
+            Plan::from_json(&bytes, &args.plan)
+        });
+        let before = super::load_snapshot(args.snapshot.as_deref());
+        (plan.join().unwrap_or_else(|_| Err(Error::Bug("reading the plan failed".into()))), before)
+    });
+    let (plan, before) = (plan?, before?);
     let color = use_color();
-    // The before side is rendered first, so the snapshot can then become the after-state without a copy.
-    // The process ends soon after: states are not freed (millions of small strings, one by one).
+    // The before side is rendered first, so the snapshot can then become the
+    // after-state without a copy. The process ends soon after: states are
+    // not freed (millions of small strings, one by one).
     let (body, changed) = if args.access {
-        let was = render::access::view(&before);
+        let was = beside_the_check(&plan, &before, || render::access::view(&before))?;
         let after = plan::apply(before, &plan)?;
         let now = render::access::view(&after);
         std::mem::forget(after);
@@ -27,7 +36,7 @@ pub fn run(args: DiffArgs) -> Result<u8> {
         let changed = !text.is_empty();
         (text, changed)
     } else {
-        let was = render::readable::readable(&before);
+        let was = beside_the_check(&plan, &before, || render::readable::readable(&before))?;
         let after = plan::apply(before, &plan)?;
         let now = render::readable::readable(&after);
         std::mem::forget(after);
@@ -38,6 +47,15 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     let code = if changed || plan.has_changes() { exit::CHANGES } else { exit::OK };
     std::mem::forget(plan);
     Ok(code)
+}
+
+/// Run `work` while checking the plan was made from `snapshot`; a refusal wins.
+fn beside_the_check<T: Send>(plan: &Plan, snapshot: &Snapshot, work: impl FnOnce() -> T + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let done = scope.spawn(work);
+        plan::check_fingerprint(plan, snapshot)?;
+        done.join().map_err(|_| Error::Bug("rendering the before side failed".into()))
+    })
 }
 
 fn use_color() -> bool {

@@ -12,12 +12,28 @@ use super::{
     Action, Affected, Deployment, FORMAT_VERSION, Finding, MigrationSettings, OrgSummary, Plan, Severity, SnapshotRef,
     SplitRef, StepSpec, Summary, graph, validate,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Index, Snapshot};
 use crate::split::SplitDocument;
 
 /// Plan the split described by `doc` (whose file held `split_bytes`) on `snapshot`.
 pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan> {
+    // The fingerprint is a pass over the whole state that planning does not
+    // need: on a second core it costs no time.
+    std::thread::scope(|scope| {
+        let fingerprints = scope.spawn(|| snapshot.fingerprints());
+        let plan = plan_with(snapshot, doc, split_bytes);
+        let fingerprints = fingerprints.join().map_err(|_| Error::Bug("computing the fingerprint failed".into()))?;
+        plan.map(|mut p| {
+            p.snapshot.fingerprint = fingerprints.0;
+            p.snapshot.sections = fingerprints.1.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            p
+        })
+    })
+}
+
+/// The plan, its snapshot fingerprints left empty.
+fn plan_with(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan> {
     let ix = Index::new(snapshot);
     let resolved = validate::resolve(snapshot, &ix, doc)?;
     let Built { orgs, members, templates, steps, mut findings, migrations } =
@@ -72,7 +88,6 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
         workspaces_to_migrate: migrations.len(),
     };
     let m = &doc.split.migration;
-    let (fingerprint, sections) = snapshot.fingerprints();
     Ok(Plan {
         format_version: FORMAT_VERSION,
         deployment: Deployment {
@@ -80,8 +95,8 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
             version: snapshot.build_info.as_ref().map(|b| b.version.clone()).unwrap_or_default(),
         },
         snapshot: SnapshotRef {
-            fingerprint,
-            sections: sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            fingerprint: String::new(),
+            sections: BTreeMap::new(),
             source_kind: snapshot.source.kind.clone(),
             source_location: snapshot.source.location.clone(),
             taken_at: snapshot.source.taken_at.clone(),
