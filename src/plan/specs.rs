@@ -26,7 +26,8 @@ pub struct ProvisionerKeySpec {
     pub tags: BTreeMap<String, String>,
     /// The CLI command that creates the key (the secret is printed once: store it).
     pub create_command: String,
-    /// The command the org's team runs, where its infrastructure is, to start a provisioner with the key.
+    /// The command the org's team runs, where its infrastructure is, to start a provisioner with the key
+    /// (`$KEY` is the secret the create command printed; `CODER_URL` is set when the snapshot knows the URL).
     pub start_command: String,
 }
 

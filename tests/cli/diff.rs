@@ -123,3 +123,20 @@ fn access_lists_admin_gains_first() {
         "Everyone-level changes per org"
     );
 }
+
+#[test]
+fn without_a_snapshot_both_use_the_built_in_example_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plan.json");
+    let out = orgsplit().arg("plan").arg("--split").arg(split_file()).arg("-o").arg(&p).assert().success();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.starts_with("note: no SNAPSHOT given: using the built-in MegaCo example\n"), "{err}");
+    let (code, out, err) = diff(&[p.as_os_str()]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("note: no SNAPSHOT given: using the built-in MegaCo example"), "{err}");
+    assert!(out.ends_with("Plan: 537 to create, 12 to update, 506 workspaces to migrate, 0 to delete.\n"));
+    // A plan of the built-in example against an imported copy of it: the same state, so accepted.
+    let s = crate::common::import_megaco(dir.path());
+    let (code, _, _) = diff(&[p.as_os_str(), "--snapshot".as_ref(), s.as_os_str()]);
+    assert_eq!(code, 2);
+}

@@ -89,7 +89,10 @@ fn steps_come_in_dependency_order_and_deprecations_come_last() {
     for s in &plan.steps {
         if let StepSpec::ProvisionerKey(k) = &s.spec {
             assert!(k.create_command.starts_with(&format!("coder provisioner keys create {} --org ", k.name)));
-            assert!(k.start_command.contains("coder provisioner start"), "{}", k.start_command);
+            assert_eq!(
+                k.start_command,
+                "CODER_URL=https://coder.megaco.example CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start"
+            );
         }
     }
 }

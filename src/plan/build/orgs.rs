@@ -92,10 +92,9 @@ impl<'a> Builder<'a, '_> {
             create.push_str(&format!(" --tag {}", shell_word(&format!("{k}={v}"))));
         }
         let url = deployment_url(self.s);
-        let start = format!(
-            "CODER_URL={} CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start",
-            shell_word(if url.is_empty() { "https://coder.example.com" } else { &url })
-        );
+        // Without a known URL the command takes CODER_URL from the environment rather than invent one.
+        let coder_url = if url.is_empty() { String::new() } else { format!("CODER_URL={} ", shell_word(&url)) };
+        let start = format!("{coder_url}CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start");
         let existing =
             t.existing.and_then(|e| self.s.provisioner_keys.iter().find(|k| k.organization == e.id && k.name == key));
         let (action, changes) = match existing {
