@@ -223,3 +223,41 @@ fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
         let _ = writeln!(out, "    deprecated {:?}", t.deprecation_message);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Apply verifies by comparing the readable form of a re-import with that
+    /// of the expected after-state, whose new objects have placeholder ids.
+    #[test]
+    fn states_that_differ_only_in_ids_read_the_same() {
+        let before = crate::fixture::builtin().unwrap();
+        let text = String::from_utf8(crate::fixture::builtin_file("split.toml").unwrap().to_vec()).unwrap();
+        let doc = crate::split::load(&text, Path::new("split.toml")).unwrap();
+        let plan = crate::plan::plan(&before, &doc, text.as_bytes()).unwrap();
+        let after = crate::plan::expected_after(&before, &plan).unwrap();
+        // A re-import: the server gave every new object a real id.
+        let mut json = String::from_utf8(after.to_json().unwrap()).unwrap();
+        let mut placeholders: Vec<String> = json
+            .match_indices("\"planned:")
+            .map(|(i, _)| json[i + 1..].split('"').next().unwrap().to_string())
+            .collect();
+        placeholders.sort();
+        placeholders.dedup();
+        assert!(placeholders.len() > 30, "orgs, groups, templates, versions and keys: {}", placeholders.len());
+        for p in &placeholders {
+            json = json.replace(
+                &format!("\"{p}\""),
+                &format!("\"{}\"", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, p.as_bytes())),
+            );
+        }
+        let reimported = Snapshot::from_json(json.as_bytes(), Path::new("after.json")).unwrap();
+        let (a, b) = (readable(&after), readable(&reimported));
+        assert!(a == b, "the readable form depends on ids");
+        assert!(!a.contains("planned:") && !a.contains("(unknown"), "names only, all resolved");
+        assert_ne!(readable(&before), a);
+    }
+}
