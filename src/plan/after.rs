@@ -14,6 +14,13 @@ use super::{Action, Plan, StepSpec, TemplateSettings, TemplateSpec};
 use crate::error::{Error, Result};
 use crate::model::*;
 
+/// A plan whose steps do not fit together (edited by hand, or a bug).
+fn inconsistent(what: String) -> Error {
+    Error::Refused(format!(
+        "the plan does not fit together: {what}; was it edited? make it again with `orgsplit plan SNAPSHOT --split FILE -o plan.json`"
+    ))
+}
+
 /// A placeholder id for an object the plan creates.
 pub fn planned_id(kind: &str, org: &str, name: &str) -> Id {
     format!("planned:{kind}:{org}/{name}")
@@ -38,10 +45,9 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
     for step in plan.steps.iter().filter(|st| st.action != Action::NoOp) {
         let org_id = || -> Result<Id> {
             let name = step.org.as_deref().unwrap_or_default();
-            org_ids
-                .get(name)
-                .cloned()
-                .ok_or_else(|| Error::Bug(format!("step `{}` names an unknown org `{name}`", step.key)))
+            org_ids.get(name).cloned().ok_or_else(|| {
+                inconsistent(format!("step `{}` names org `{name}`, which neither exists nor is created", step.key))
+            })
         };
         match &step.spec {
             StepSpec::Organization(o) => {
@@ -93,10 +99,9 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
                 sync.organization_assign_default = o.assign_default;
                 for (claim, orgs) in &o.add {
                     for name in orgs {
-                        let id = org_ids
-                            .get(name)
-                            .cloned()
-                            .ok_or_else(|| Error::Bug(format!("org sync maps to unknown org `{name}`")))?;
+                        let id = org_ids.get(name).cloned().ok_or_else(|| {
+                            inconsistent(format!("org sync maps to `{name}`, which neither exists nor is created"))
+                        })?;
                         sync.mapping.entry(claim.clone()).or_default().push(id);
                     }
                 }
@@ -154,10 +159,9 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
                 let mut mapping: BTreeMap<String, Vec<Id>> = BTreeMap::new();
                 for (claim, names) in &gs.mapping {
                     for n in names {
-                        let id = ids
-                            .get(n.as_str())
-                            .cloned()
-                            .ok_or_else(|| Error::Bug(format!("group sync maps to unknown group `{n}`")))?;
+                        let id = ids.get(n.as_str()).cloned().ok_or_else(|| {
+                            inconsistent(format!("group sync maps to group `{n}`, which neither exists nor is created"))
+                        })?;
                         mapping.entry(claim.clone()).or_default().push(id);
                     }
                 }
@@ -193,7 +197,7 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
             }
             StepSpec::Deprecation(d) => {
                 let t = s.templates.iter_mut().find(|t| t.id == d.template_id).ok_or_else(|| {
-                    Error::Bug(format!("deprecation of `{}`, which the snapshot does not hold", d.template_name))
+                    inconsistent(format!("it deprecates `{}`, which the snapshot does not hold", d.template_name))
                 })?;
                 t.deprecated = true;
                 t.deprecation_message = d.message.clone();
@@ -235,10 +239,12 @@ fn apply_template(s: &mut Snapshot, org: &str, org_name: &str, spec: &TemplateSp
     for (name, role) in &spec.acl.groups {
         let id = match name.as_str() {
             "Everyone" => org.to_string(),
-            n => group_ids
-                .get(n)
-                .cloned()
-                .ok_or_else(|| Error::Bug(format!("template `{}` grants unknown group `{n}`", spec.name)))?,
+            n => group_ids.get(n).cloned().ok_or_else(|| {
+                inconsistent(format!(
+                    "template `{}` grants group `{n}`, which neither exists nor is created",
+                    spec.name
+                ))
+            })?,
         };
         groups.push(AclEntry { id, role: role.clone() });
     }

@@ -140,3 +140,21 @@ fn without_a_snapshot_both_use_the_built_in_example_and_say_so() {
     let (code, _, _) = diff(&[p.as_os_str(), "--snapshot".as_ref(), s.as_os_str()]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn an_edited_plan_that_does_not_fit_together_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, p) = plan_megaco(dir.path());
+    let mut plan = read_json(&p);
+    plan["steps"].as_array_mut().unwrap().retain(|step| step["key"] != "ml/organization/ml");
+    std::fs::write(&p, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let (code, out, err) = diff(&[p.as_os_str(), "--snapshot".as_ref(), s.as_os_str()]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.starts_with(
+            "error: the plan does not fit together: step `ml/provisioner-key/ml-provisioner` names org `ml`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("make it again with `orgsplit plan"), "{err}");
+}
