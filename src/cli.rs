@@ -20,6 +20,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Per organization: members, groups, templates, workspaces, provisioners.
     Inventory(InventoryArgs),
+    /// Plan a split: the steps, migrations and risks, as a JSON plan to review.
+    Plan(PlanArgs),
+    /// Show what a plan changes: the deployment before and after, or who gains and loses access.
+    Diff(DiffArgs),
     /// Print the JSON Schema of a document orgsplit writes.
     Schema(SchemaArgs),
     /// Deployments as data: the built-in example and generated large ones.
@@ -92,6 +96,30 @@ pub struct InventoryArgs {
     pub output: OutputFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Snapshot file; without it, the built-in MegaCo example.
+    pub snapshot: Option<PathBuf>,
+    /// The split file (TOML): which orgs to create and who and what goes in.
+    #[arg(long, value_name = "FILE")]
+    pub split: PathBuf,
+    /// Where to write the plan (JSON); without it, standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The plan (from `orgsplit plan`).
+    pub plan: PathBuf,
+    /// The snapshot the plan was made from; without it, the built-in MegaCo example.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Show per user the orgs, templates and roles gained and lost, instead of the state diff.
+    #[arg(long)]
+    pub access: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
@@ -108,6 +136,8 @@ pub struct SchemaArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaDocument {
     Snapshot,
+    Plan,
+    Split,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,7 @@ pub mod import;
 pub mod inventory;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod rules;
 pub mod split;

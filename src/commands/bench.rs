@@ -66,6 +66,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     println!("{:<28} {:>9.2}s {:>8.0} MiB", generate.name, wall.as_secs_f64(), peak as f64 / 1024.0);
 
     let snapshot = work.join("snapshot.json");
+    let plan = work.join("plan.json");
     let stages = vec![
         Stage {
             name: "import",
@@ -101,6 +102,31 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&work.join("split.toml")),
             ],
             ok: &[0],
+            env: Vec::new(),
+        },
+        Stage {
+            name: "plan",
+            args: vec![
+                "plan".into(),
+                p(&snapshot),
+                "--split".into(),
+                p(&fixture.join("split.toml")),
+                "-o".into(),
+                p(&plan),
+            ],
+            ok: &[0],
+            env: Vec::new(),
+        },
+        Stage {
+            name: "diff",
+            args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot)],
+            ok: &[0, 2],
+            env: Vec::new(),
+        },
+        Stage {
+            name: "diff --access",
+            args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot), "--access".into()],
+            ok: &[0, 2],
             env: Vec::new(),
         },
     ];

@@ -9,11 +9,16 @@ use crate::fixture::{self, Deployment};
 use crate::output::FolderWriter;
 
 pub fn run(command: FixtureCommand) -> Result<u8> {
-    let (deployment, dir) = match command {
-        FixtureCommand::Generate(args) => (fixture::generate(args.users, args.seed), args.output),
-        FixtureCommand::Megaco(args) => (fixture::megaco(), args.output),
+    // A generated deployment comes with a split to plan (MegaCo's is hand-written and committed).
+    let (deployment, dir, split) = match command {
+        FixtureCommand::Generate(args) => {
+            let deployment = fixture::generate(args.users, args.seed);
+            let split = fixture::generated_split_toml(&deployment)?;
+            (deployment, args.output, Some(split))
+        }
+        FixtureCommand::Megaco(args) => (fixture::megaco(), args.output, None),
     };
-    let n = write(&deployment, &dir)?;
+    let n = write(&deployment, &dir, split.as_deref())?;
     eprintln!(
         "wrote {n} files to {}: {} users, {} groups, {} templates, {} workspaces",
         dir.display(),
@@ -30,10 +35,13 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
 }
 
 /// Write every file of the deployment into `dir` (all or nothing).
-pub fn write(deployment: &Deployment, dir: &Path) -> Result<usize> {
+pub fn write(deployment: &Deployment, dir: &Path, split: Option<&str>) -> Result<usize> {
     let mut writer = FolderWriter::new(dir)?;
     for (path, bytes) in fixture::export_files(deployment) {
         writer.add(&path, &bytes, None)?;
+    }
+    if let Some(split) = split {
+        writer.add("split.toml", split.as_bytes(), None)?;
     }
     writer.commit()
 }

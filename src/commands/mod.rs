@@ -3,9 +3,11 @@
 
 mod api;
 mod bench;
+mod diff;
 mod fixture;
 mod import;
 mod inventory;
+mod plan;
 mod rules;
 mod schema;
 mod score;
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Import(args) => import::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Fixture(command) => fixture::run(command),
         Command::Bench(args) => bench::run(args),

@@ -70,7 +70,61 @@ impl Snapshot {
     }
 }
 
+/// Sorted and without repeats, as `sort_dedup` leaves a list.
+fn is_sorted_set<T: Ord>(v: &[T]) -> bool {
+    v.windows(2).all(|w| w[0] < w[1])
+}
+
+impl Snapshot {
+    /// True when `canonicalize` would not change the sections the
+    /// fingerprint digests (so it can digest them without a copy). It checks
+    /// the same orders `canonicalize` sets; when in doubt it says false,
+    /// which only costs a copy.
+    pub fn is_canonical(&self) -> bool {
+        fn by<'t, T, K: Ord + 't>(v: &'t [T], key: impl Fn(&'t T) -> K) -> bool {
+            v.windows(2).all(|w| key(&w[0]) <= key(&w[1]))
+        }
+        by(&self.organizations, |o| (&o.name, &o.id))
+            && self.users.iter().all(|u| is_sorted_set(&u.roles))
+            && by(&self.users, |u| (&u.username, &u.id))
+            && self
+                .organization_members
+                .iter()
+                .all(|m| m.roles.as_ref().is_none_or(|r| is_sorted_set(r) && !r.iter().any(|x| x == ORG_MEMBER_ROLE)))
+            && self
+                .organization_members
+                .windows(2)
+                .all(|w| (&w[0].organization_id, &w[0].user_id) < (&w[1].organization_id, &w[1].user_id))
+            && self.groups.iter().all(|g| is_sorted_set(&g.members))
+            && by(&self.groups, |g| (&g.organization_id, &g.name, &g.id))
+            && self
+                .templates
+                .iter()
+                .all(|t| t.acl.as_ref().is_none_or(|a| is_sorted_set(&a.users) && is_sorted_set(&a.group)))
+            && by(&self.templates, |t| (&t.organization_id, &t.name, &t.id))
+            && by(&self.template_versions, |v| (&v.template_id, &v.name, &v.id))
+            && by(&self.workspaces, |w| (&w.owner_name, &w.name, &w.id))
+            && by(&self.provisioner_keys, |k| (&k.organization, &k.name, &k.id))
+            && self.custom_roles.iter().all(|r| {
+                is_sorted_set(&r.organization_permissions)
+                    && is_sorted_set(&r.organization_member_permissions)
+                    && is_sorted_set(&r.site_permissions)
+                    && is_sorted_set(&r.user_permissions)
+            })
+            && by(&self.custom_roles, |r| (&r.organization_id, &r.name))
+            && self.idp_sync.is_canonical()
+    }
+}
+
 impl IdpSync {
+    fn is_canonical(&self) -> bool {
+        self.organization.as_ref().is_none_or(|o| o.mapping.values().all(|v| is_sorted_set(v)))
+            && self.groups.iter().all(|g| g.mapping.values().all(|v| is_sorted_set(v)))
+            && self.groups.windows(2).all(|w| w[0].organization_id <= w[1].organization_id)
+            && self.roles.iter().all(|r| r.mapping.values().all(|v| is_sorted_set(v)))
+            && self.roles.windows(2).all(|w| w[0].organization_id <= w[1].organization_id)
+    }
+
     fn canonicalize(&mut self) {
         if let Some(o) = &mut self.organization {
             o.mapping.values_mut().for_each(sort_dedup);

@@ -21,6 +21,15 @@ pub const ORG_MEMBER_ROLE: &str = "organization-member";
 impl Snapshot {
     /// Read a snapshot document. `path` is only used in error messages.
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<Snapshot> {
+        // One parse in the usual case (a large snapshot takes most of a
+        // second); only a document that fails it is probed for its version,
+        // so a version problem is reported as such rather than as a bad field.
+        if let Ok(mut snapshot) = serde_json::from_slice::<Snapshot>(bytes)
+            && snapshot.format_version == FORMAT_VERSION
+        {
+            snapshot.canonicalize();
+            return Ok(snapshot);
+        }
         #[derive(serde::Deserialize)]
         struct Probe {
             format_version: Option<serde_json::Value>,
@@ -59,33 +68,48 @@ impl Snapshot {
     /// and template-source inputs (which a live deployment does not hold).
     /// Two imports of the same state have the same fingerprint.
     pub fn fingerprint(&self) -> String {
-        let mut digest = Sha256::new();
-        for (section, hash) in self.section_fingerprints() {
-            digest.update(section.as_bytes());
-            digest.update(b"=");
-            digest.update(hash.as_bytes());
-            digest.update(b"\n");
-        }
-        format!("sha256:{}", hex(&digest.finalize()))
+        self.fingerprints().0
     }
 
     /// One digest per section of the deployment's state, so a stale plan can
     /// say what changed ("templates, workspaces") and not just that something did.
     pub fn section_fingerprints(&self) -> BTreeMap<&'static str, String> {
-        let mut copy = self.clone();
-        copy.canonicalize();
+        self.fingerprints().1
+    }
+
+    /// Both at once (`fingerprint` is a digest of the sections' digests), for
+    /// callers that need both: each costs a pass over the whole state.
+    pub fn fingerprints(&self) -> (String, BTreeMap<&'static str, String>) {
+        // Digest a canonical form; loaded snapshots already are, so only
+        // others pay for a copy.
+        let copy;
+        let canonical = if self.is_canonical() {
+            self
+        } else {
+            let mut c = self.clone();
+            c.canonicalize();
+            copy = c;
+            &copy
+        };
         let mut out = BTreeMap::new();
-        out.insert("organizations", digest_of(&copy.organizations));
-        out.insert("users", digest_of(&copy.users));
-        out.insert("organization_members", digest_of(&copy.organization_members));
-        out.insert("groups", digest_of(&copy.groups));
-        out.insert("templates", digest_of(&copy.templates));
-        out.insert("template_versions", digest_of(&copy.template_versions));
-        out.insert("workspaces", digest_of(&copy.workspaces));
-        out.insert("provisioner_keys", digest_of(&copy.provisioner_keys));
-        out.insert("custom_roles", digest_of(&copy.custom_roles));
-        out.insert("idp_sync", digest_of(&copy.idp_sync));
-        out
+        out.insert("organizations", digest_of(&canonical.organizations));
+        out.insert("users", digest_of(&canonical.users));
+        out.insert("organization_members", digest_of(&canonical.organization_members));
+        out.insert("groups", digest_of(&canonical.groups));
+        out.insert("templates", digest_of(&canonical.templates));
+        out.insert("template_versions", digest_of(&canonical.template_versions));
+        out.insert("workspaces", digest_of(&canonical.workspaces));
+        out.insert("provisioner_keys", digest_of(&canonical.provisioner_keys));
+        out.insert("custom_roles", digest_of(&canonical.custom_roles));
+        out.insert("idp_sync", digest_of(&canonical.idp_sync));
+        let mut digest = Sha256::new();
+        for (section, hash) in &out {
+            digest.update(section.as_bytes());
+            digest.update(b"=");
+            digest.update(hash.as_bytes());
+            digest.update(b"\n");
+        }
+        (format!("sha256:{}", hex(&digest.finalize())), out)
     }
 
     pub fn default_organization(&self) -> Option<&Organization> {
@@ -125,9 +149,25 @@ impl Workspace {
     }
 }
 
+/// SHA-256 of a value's compact JSON, streamed into the hasher (the same
+/// bytes `serde_json::to_vec` would give, without holding them).
 fn digest_of<T: serde::Serialize>(value: &T) -> String {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    hex(&Sha256::digest(&bytes))
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, Hashing(Sha256::new()));
+    let _ = serde_json::to_writer(&mut w, value);
+    match w.into_inner() {
+        Ok(h) => hex(&h.0.finalize()),
+        Err(_) => String::new(), // writing into a hasher cannot fail
+    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -203,6 +243,20 @@ mod tests {
             .map(|(x, _)| x.0)
             .collect();
         assert_eq!(changed, ["users"]);
+    }
+
+    #[test]
+    fn fingerprint_is_of_the_canonical_form_with_or_without_a_copy() {
+        let canonical = crate::fixture::builtin().unwrap();
+        assert!(canonical.is_canonical(), "a loaded snapshot is canonical");
+        let mut shuffled = canonical.clone();
+        shuffled.users.reverse();
+        shuffled.groups[1].members.reverse();
+        shuffled.workspaces.swap(0, 5);
+        assert!(!shuffled.is_canonical());
+        assert_eq!(shuffled.fingerprints(), canonical.fingerprints());
+        let (all, sections) = canonical.fingerprints();
+        assert_eq!((all, sections), (canonical.fingerprint(), canonical.section_fingerprints()));
     }
 
     #[test]

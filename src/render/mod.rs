@@ -1,6 +1,9 @@
 //! Values to text. Renderers return strings; only commands print.
 
+pub mod access;
+pub mod diff;
 pub mod inventory;
+pub mod readable;
 pub mod rules;
 pub mod score;
 

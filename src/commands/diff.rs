@@ -1,0 +1,82 @@
+//! `orgsplit diff PLAN [--snapshot S] [--access]`: what a plan changes, as a
+//! unified diff of the deployment before and after (or, with `--access`, who
+//! gains and loses what), then the summary line. Exits 0 when nothing would
+//! change and 2 when something would (terraform's `-detailed-exitcode`).
+
+use std::io::IsTerminal;
+
+use crate::cli::DiffArgs;
+use crate::error::{Error, Result, exit};
+use crate::model::Snapshot;
+use crate::plan::{self, Plan};
+use crate::render;
+
+pub fn run(args: DiffArgs) -> Result<u8> {
+    // Independent work goes on two cores: reading the plan beside the
+    // snapshot, then checking the fingerprint beside rendering the before side.
+    let (plan, before) = std::thread::scope(|scope| {
+        let plan = scope.spawn(|| -> Result<Plan> {
+            let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
+            Plan::from_json(&bytes, &args.plan)
+        });
+        let before = super::load_snapshot(args.snapshot.as_deref());
+        (plan.join().unwrap_or_else(|_| Err(Error::Bug("reading the plan failed".into()))), before)
+    });
+    let (plan, before) = (plan?, before?);
+    let color = use_color();
+    // The before side is rendered first, so the snapshot can then become the
+    // after-state without a copy. The process ends soon after: states are
+    // not freed (millions of small strings, one by one).
+    let (body, changed) = if args.access {
+        let was = beside_the_check(&plan, &before, || render::access::view(&before))?;
+        let after = plan::apply(before, &plan)?;
+        let now = render::access::view(&after);
+        std::mem::forget(after);
+        let text = render::access::render(&was, &now, color);
+        let changed = !text.is_empty();
+        (text, changed)
+    } else {
+        let was = beside_the_check(&plan, &before, || render::readable::readable(&before))?;
+        let after = plan::apply(before, &plan)?;
+        let now = render::readable::readable(&after);
+        std::mem::forget(after);
+        (render::diff::unified(&was, &now, color), was != now)
+    };
+    super::print(&body)?;
+    super::print(&format!("{}\n", render::diff::summary_line(&plan)))?;
+    let code = if changed || plan.has_changes() { exit::CHANGES } else { exit::OK };
+    std::mem::forget(plan);
+    Ok(code)
+}
+
+/// Run `work` while checking the plan was made from `snapshot`; a refusal wins.
+fn beside_the_check<T: Send>(plan: &Plan, snapshot: &Snapshot, work: impl FnOnce() -> T + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let done = scope.spawn(work);
+        plan::check_fingerprint(plan, snapshot)?;
+        done.join().map_err(|_| Error::Bug("rendering the before side failed".into()))
+    })
+}
+
+fn use_color() -> bool {
+    color_wanted(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set to anything
+/// but the empty string (no-color.org).
+fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::color_wanted;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(color_wanted(true, None));
+        assert!(color_wanted(true, Some("".as_ref())), "an empty NO_COLOR does not count");
+        assert!(!color_wanted(true, Some("1".as_ref())));
+        assert!(!color_wanted(false, None));
+    }
+}

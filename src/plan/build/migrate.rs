@@ -1,0 +1,199 @@
+//! One migration item per workspace whose owner moves to a copy of its
+//! template, with a valid new name unique among the owner's workspaces; and
+//! the dormancy check (auto-delete could remove old workspaces mid-migration).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::Builder;
+use crate::model::{Template, Workspace};
+use crate::plan::names::{self, new_workspace_name};
+use crate::plan::{Affected, Finding, MigrationState, NewWorkspace, OldWorkspace, Owner, Severity, WorkspaceMigration};
+
+const DAY_MS: i64 = 86_400_000;
+
+impl<'a> Builder<'a, '_> {
+    pub(super) fn plan_migrations(&mut self) {
+        // (owner username, old name, workspace id) -> (workspace, template plan, target org)
+        let mut items: BTreeMap<(&'a str, &'a str, &'a str), (&'a Workspace, usize, usize)> = BTreeMap::new();
+        for (i, p) in self.templates.iter().enumerate() {
+            for w in self.ix.workspaces_of_template.get(p.source.id.as_str()).into_iter().flatten() {
+                if w.is_deleted_or_deleting() {
+                    continue;
+                }
+                let orgs = self.member_orgs.get(w.owner_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                // Prefer an org the split lists the template for, then the first by name.
+                let target =
+                    orgs.iter().find(|o| p.explicit.contains(o)).or_else(|| orgs.iter().find(|o| p.copies.contains(o)));
+                if let Some(&o) = target {
+                    items.insert((w.owner_name.as_str(), w.name.as_str(), w.id.as_str()), (*w, i, o));
+                }
+            }
+        }
+        let mut taken: HashMap<&'a str, BTreeSet<String>> = HashMap::new();
+        let mut claimed: BTreeSet<&'a str> = BTreeSet::new();
+        let mut renamed = Vec::new();
+        for (w, i, o) in items.into_values() {
+            let t = self.templates[i].source;
+            let names = taken.entry(w.owner_id.as_str()).or_insert_with(|| self.names_of(&w.owner_id));
+            let org = &self.orgs[o];
+            let existing_new = self.existing_new_workspace(w, t, o, &claimed);
+            let (workspace_name, name_note, state) = match existing_new {
+                Some(x) => {
+                    claimed.insert(x.id.as_str());
+                    (x.name.clone(), None, MigrationState::NewWorkspaceExists)
+                }
+                None => {
+                    let (n, note) = new_workspace_name(&w.name, &org.name, names);
+                    (n, note, MigrationState::Pending)
+                }
+            };
+            if name_note.is_some() {
+                renamed.push(workspace_affected(w, self.ix.org_name(&w.organization_id)));
+            }
+            let owner = self.ix.user_by_id.get(w.owner_id.as_str());
+            self.migrations.push(WorkspaceMigration {
+                owner: Owner {
+                    user_id: w.owner_id.clone(),
+                    username: w.owner_name.clone(),
+                    email: owner.map(|u| u.email.clone()).unwrap_or_default(),
+                    name: owner.map(|u| u.name.clone()).unwrap_or_default(),
+                    status: owner.map(|u| u.status.clone()).unwrap_or_default(),
+                },
+                old: OldWorkspace {
+                    workspace_id: w.id.clone(),
+                    name: w.name.clone(),
+                    org: self.ix.org_name(&w.organization_id).into(),
+                    template: t.name.clone(),
+                    template_id: t.id.clone(),
+                    status: w.latest_build.status.clone(),
+                    dormant_at: w.dormant_at.clone(),
+                    deleting_at: w.deleting_at.clone(),
+                },
+                new: NewWorkspace {
+                    org: org.name.clone(),
+                    template: t.name.clone(),
+                    workspace_name,
+                    template_step: self.copy_step_key(i, o),
+                    name_note,
+                },
+                state,
+            });
+        }
+        if !renamed.is_empty() {
+            self.findings.push(Finding {
+                code: "workspace-name-adjusted".into(),
+                severity: Severity::Info,
+                message: format!(
+                    "{} new workspace name(s) are not simply `<old>-<org>`: the old name broke Coder's name rules, the \
+                     result was longer than {} characters, or the owner already has a workspace of that name \
+                     (each migration item says why)",
+                    renamed.len(),
+                    names::MAX_NAME
+                ),
+                help: None,
+                affects: renamed,
+            });
+        }
+        self.dormancy_findings();
+    }
+
+    fn copy_step_key(&self, i: usize, o: usize) -> String {
+        let p = &self.templates[i];
+        p.copies.iter().position(|&c| c == o).and_then(|k| p.copy_steps.get(k)).cloned().unwrap_or_default()
+    }
+
+    /// Every name the owner's live workspaces hold, in any org: names are unique per owner.
+    fn names_of(&self, owner: &str) -> BTreeSet<String> {
+        let ws = self.ix.workspaces_of_user.get(owner).into_iter().flatten();
+        ws.filter(|w| !w.is_deleted_or_deleting()).map(|w| w.name.clone()).collect()
+    }
+
+    /// The owner's workspace in the target org on the copy, if an earlier run made it.
+    fn existing_new_workspace(
+        &self,
+        w: &Workspace,
+        t: &Template,
+        o: usize,
+        claimed: &BTreeSet<&str>,
+    ) -> Option<&'a Workspace> {
+        let org = self.orgs[o].existing?;
+        let base = names::normalize(&format!("{}-{}", w.name, self.orgs[o].name), names::MAX_NAME);
+        let mut found: Vec<&'a Workspace> = self
+            .ix
+            .workspaces_of_user
+            .get(w.owner_id.as_str())?
+            .iter()
+            .filter(|x| x.organization_id == org.id && x.template_name == t.name && !x.is_deleted_or_deleting())
+            .filter(|x| !claimed.contains(x.id.as_str()) && x.name.starts_with(&base))
+            .copied()
+            .collect();
+        found.sort_by_key(|x| (x.name != base, x.name.clone()));
+        found.first().copied()
+    }
+
+    fn dormancy_findings(&mut self) {
+        let mut by_template: BTreeMap<&str, Vec<&WorkspaceMigration>> = BTreeMap::new();
+        for m in &self.migrations {
+            by_template.entry(m.old.template_id.as_str()).or_default().push(m);
+        }
+        let mut findings = Vec::new();
+        for p in &self.templates {
+            let t = p.source;
+            let Some(items) = by_template.get(t.id.as_str()) else { continue };
+            if t.time_til_dormant_autodelete_ms <= 0 {
+                continue;
+            }
+            let dormant: Vec<&&WorkspaceMigration> = items.iter().filter(|m| m.old.dormant_at.is_some()).collect();
+            let deleting = items.iter().filter(|m| m.old.deleting_at.is_some()).count();
+            let mut affects = vec![self.template_affected(t)];
+            affects.extend(dormant.iter().map(|m| Affected {
+                kind: "workspace".into(),
+                org: Some(m.old.org.clone()),
+                name: format!("{}/{}", m.owner.username, m.old.name),
+                id: Some(m.old.workspace_id.clone()),
+            }));
+            let org = self.ix.org_name(&t.organization_id);
+            findings.push(Finding {
+                code: "dormancy-auto-delete".into(),
+                severity: Severity::Risk,
+                message: format!(
+                    "`{}` marks workspaces dormant after {} idle and deletes them {} later: {} of the {} workspaces to \
+                     migrate from it are dormant already ({deleting} scheduled for deletion); any left idle could be \
+                     deleted before their owners have copied their files (deadline {})",
+                    t.name,
+                    days(t.time_til_dormant_ms),
+                    days(t.time_til_dormant_autodelete_ms),
+                    dormant.len(),
+                    items.len(),
+                    if self.split.migration.deadline.is_empty() { "not set" } else { &self.split.migration.deadline }
+                ),
+                help: Some(format!(
+                    "turn auto-deletion off on the old template until the migration is over: \
+                     `coder templates edit {} --dormancy-auto-deletion 0 -O {org} -y`",
+                    t.name
+                )),
+                affects,
+            });
+        }
+        self.findings.extend(findings);
+    }
+}
+
+fn days(ms: i64) -> String {
+    if ms <= 0 {
+        "never".into()
+    } else if ms % DAY_MS == 0 {
+        format!("{} days", ms / DAY_MS)
+    } else {
+        format!("{:.1} days", ms as f64 / DAY_MS as f64)
+    }
+}
+
+fn workspace_affected(w: &Workspace, org: &str) -> Affected {
+    Affected {
+        kind: "workspace".into(),
+        org: Some(org.into()),
+        name: format!("{}/{}", w.owner_name, w.name),
+        id: Some(w.id.clone()),
+    }
+}

@@ -1,0 +1,263 @@
+//! A snapshot as canonical readable text: names only, never ids, one fact
+//! per line, sorted. Two states that differ only in ids (an expected
+//! after-state and a re-import after apply) read the same, and a unified
+//! diff of two of them shows exactly what changed.
+//!
+//! Left out, as they are not what a plan changes and move on their own:
+//! users' own fields, workspace build status, provisioner daemons, proxies,
+//! counts and timestamps.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::model::*;
+
+/// Tags Coder adds to every org-scoped job; shown only when they differ.
+fn is_implicit_tag(k: &str, v: &str) -> bool {
+    (k == "scope" && v == "organization") || (k == "owner" && v.is_empty())
+}
+
+fn tags(t: &std::collections::BTreeMap<String, String>) -> String {
+    let shown: Vec<String> =
+        t.iter().filter(|(k, v)| !is_implicit_tag(k, v)).map(|(k, v)| format!("{k}={v}")).collect();
+    if shown.is_empty() { "(none)".into() } else { shown.join(" ") }
+}
+
+#[derive(Default)]
+struct OrgParts<'a> {
+    keys: Vec<&'a ProvisionerKey>,
+    roles: Vec<&'a Role>,
+    groups: Vec<&'a Group>,
+    templates: Vec<&'a Template>,
+    members: Vec<(&'a str, &'a OrganizationMember)>,
+    workspaces: Vec<&'a Workspace>,
+}
+
+/// The names the readable form needs (a full `Index` costs twice as much).
+struct Names<'a> {
+    orgs: HashMap<&'a str, &'a str>,
+    users: HashMap<&'a str, &'a str>,
+    groups: HashMap<&'a str, &'a str>,
+    versions: HashMap<&'a str, &'a TemplateVersion>,
+}
+
+impl<'a> Names<'a> {
+    fn new(s: &'a Snapshot) -> Names<'a> {
+        Names {
+            orgs: s.organizations.iter().map(|o| (o.id.as_str(), o.name.as_str())).collect(),
+            users: s.users.iter().map(|u| (u.id.as_str(), u.username.as_str())).collect(),
+            groups: s.groups.iter().map(|g| (g.id.as_str(), g.name.as_str())).collect(),
+            versions: s.template_versions.iter().map(|v| (v.id.as_str(), v)).collect(),
+        }
+    }
+
+    fn org(&self, id: &str) -> &'a str {
+        self.orgs.get(id).copied().unwrap_or("(unknown org)")
+    }
+
+    fn user(&self, id: &str) -> &'a str {
+        self.users.get(id).copied().unwrap_or("(unknown user)")
+    }
+
+    fn group(&self, id: &str) -> &'a str {
+        self.groups.get(id).copied().unwrap_or("(unknown group)")
+    }
+}
+
+pub fn readable(s: &Snapshot) -> String {
+    let ix = Names::new(s);
+    let mut parts: HashMap<&str, OrgParts> = HashMap::new();
+    for k in &s.provisioner_keys {
+        parts.entry(&k.organization).or_default().keys.push(k);
+    }
+    for r in &s.custom_roles {
+        parts.entry(&r.organization_id).or_default().roles.push(r);
+    }
+    for g in s.groups.iter().filter(|g| !g.is_everyone()) {
+        parts.entry(&g.organization_id).or_default().groups.push(g);
+    }
+    for t in &s.templates {
+        parts.entry(&t.organization_id).or_default().templates.push(t);
+    }
+    for m in &s.organization_members {
+        parts.entry(&m.organization_id).or_default().members.push((ix.user(&m.user_id), m));
+    }
+    for w in s.workspaces.iter().filter(|w| !w.is_deleted_or_deleting()) {
+        parts.entry(&w.organization_id).or_default().workspaces.push(w);
+    }
+    let mut out = String::with_capacity(64 * (s.organization_members.len() + s.workspaces.len() + 1024));
+    org_sync(&mut out, s, &ix);
+    for org in &s.organizations {
+        let mut p = parts.remove(org.id.as_str()).unwrap_or_default();
+        organization(&mut out, s, &ix, org, &mut p);
+    }
+    out
+}
+
+fn org_sync(out: &mut String, s: &Snapshot, ix: &Names<'_>) {
+    let Some(o) = s.idp_sync.organization.as_ref().filter(|o| !o.field.is_empty()) else { return };
+    let _ = writeln!(out, "organization-sync field={} assign_default={}", o.field, o.organization_assign_default);
+    for (claim, ids) in &o.mapping {
+        let mut names: Vec<&str> = ids.iter().map(|id| ix.org(id)).collect();
+        names.sort_unstable();
+        let _ = writeln!(out, "  map {claim:?} -> {}", names.join(", "));
+    }
+}
+
+fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organization, p: &mut OrgParts<'_>) {
+    let _ = writeln!(out, "organization {}{}", org.name, if org.is_default { " (default)" } else { "" });
+    let _ = writeln!(out, "  display-name {:?}", org.display_name);
+    let _ = writeln!(out, "  description {:?}", org.description);
+    let _ = writeln!(out, "  icon {:?}", org.icon);
+    p.keys.sort_by(|a, b| a.name.cmp(&b.name));
+    for k in &p.keys {
+        let _ = writeln!(out, "  provisioner-key {} tags {}", k.name, tags(&k.tags));
+    }
+    p.roles.sort_by(|a, b| a.name.cmp(&b.name));
+    for r in &p.roles {
+        let _ = writeln!(out, "  custom-role {} {:?}", r.name, r.display_name);
+        for (scope, perms) in
+            [("organization", &r.organization_permissions), ("member", &r.organization_member_permissions)]
+        {
+            for x in perms {
+                let _ =
+                    writeln!(out, "    {scope} {}{}:{}", if x.negate { "!" } else { "" }, x.resource_type, x.action);
+            }
+        }
+    }
+    if let Some(g) = s.idp_sync.groups.iter().find(|g| g.organization_id == org.id && !g.field.is_empty()) {
+        let _ = writeln!(out, "  group-sync field={}", g.field);
+        for (claim, ids) in &g.mapping {
+            let mut names: Vec<&str> = ids.iter().map(|id| ix.group(id)).collect();
+            names.sort_unstable();
+            let _ = writeln!(out, "    map {claim:?} -> {}", names.join(", "));
+        }
+    }
+    if let Some(r) = s.idp_sync.roles.iter().find(|r| r.organization_id == org.id && !r.field.is_empty()) {
+        let _ = writeln!(out, "  role-sync field={}", r.field);
+        for (claim, roles) in &r.mapping {
+            let _ = writeln!(out, "    map {claim:?} -> {}", roles.join(", "));
+        }
+    }
+    p.groups.sort_by(|a, b| a.name.cmp(&b.name));
+    for g in &p.groups {
+        let _ = writeln!(out, "  group {} {:?} quota={}", g.name, g.display_name, g.quota_allowance);
+        let mut names: Vec<&str> = g.members.iter().map(|u| ix.user(u)).collect();
+        names.sort_unstable();
+        for n in names {
+            let _ = writeln!(out, "    member {n}");
+        }
+    }
+    p.templates.sort_by(|a, b| a.name.cmp(&b.name));
+    for t in &p.templates {
+        template(out, ix, t);
+    }
+    p.members.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, m) in &p.members {
+        match &m.roles {
+            Some(r) if !r.is_empty() => {
+                let _ = writeln!(out, "  member {name} roles {}", r.join(", "));
+            }
+            Some(_) => {
+                let _ = writeln!(out, "  member {name}");
+            }
+            None => {
+                let _ = writeln!(out, "  member {name} roles (unknown)");
+            }
+        }
+    }
+    p.workspaces.sort_by(|a, b| (&a.owner_name, &a.name).cmp(&(&b.owner_name, &b.name)));
+    for w in &p.workspaces {
+        let _ = writeln!(out, "  workspace {}/{} template {}", w.owner_name, w.name, w.template_name);
+    }
+}
+
+fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
+    let _ = writeln!(out, "  template {} {:?}", t.name, t.display_name);
+    let _ = writeln!(out, "    description {:?}", t.description);
+    let _ = writeln!(out, "    icon {:?}", t.icon);
+    let settings = [
+        ("default_ttl_ms", t.default_ttl_ms.to_string()),
+        ("activity_bump_ms", t.activity_bump_ms.to_string()),
+        ("failure_ttl_ms", t.failure_ttl_ms.to_string()),
+        ("time_til_dormant_ms", t.time_til_dormant_ms.to_string()),
+        ("time_til_dormant_autodelete_ms", t.time_til_dormant_autodelete_ms.to_string()),
+        ("require_active_version", t.require_active_version.to_string()),
+        ("allow_user_autostart", t.allow_user_autostart.to_string()),
+        ("allow_user_autostop", t.allow_user_autostop.to_string()),
+        ("allow_user_cancel_workspace_jobs", t.allow_user_cancel_workspace_jobs.to_string()),
+        ("max_port_share_level", t.max_port_share_level.clone()),
+        (
+            "autostop_requirement",
+            format!("weeks={} days={}", t.autostop_requirement.weeks, t.autostop_requirement.days_of_week.join(",")),
+        ),
+        ("autostart_requirement", format!("days={}", t.autostart_requirement.days_of_week.join(","))),
+    ];
+    for (k, v) in settings {
+        let _ = writeln!(out, "    {k} {v}");
+    }
+    if let Some(v) = ix.versions.get(t.active_version_id.as_str()) {
+        let _ = writeln!(out, "    provisioner-tags {}", tags(&v.job.tags));
+    }
+    match &t.acl {
+        None => {
+            let _ = writeln!(out, "    acl (not exported)");
+        }
+        Some(acl) => {
+            let mut lines: Vec<String> = acl
+                .group
+                .iter()
+                .map(|e| {
+                    let name = if e.id == t.organization_id { "Everyone" } else { ix.group(&e.id) };
+                    format!("    acl group {name} {}", e.role)
+                })
+                .chain(acl.users.iter().map(|e| format!("    acl user {} {}", ix.user(&e.id), e.role)))
+                .collect();
+            lines.sort();
+            for l in lines {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+    }
+    if t.deprecated {
+        let _ = writeln!(out, "    deprecated {:?}", t.deprecation_message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Apply verifies by comparing the readable form of a re-import with that
+    /// of the expected after-state, whose new objects have placeholder ids.
+    #[test]
+    fn states_that_differ_only_in_ids_read_the_same() {
+        let before = crate::fixture::builtin().unwrap();
+        let text = String::from_utf8(crate::fixture::builtin_file("split.toml").unwrap().to_vec()).unwrap();
+        let doc = crate::split::load(&text, Path::new("split.toml")).unwrap();
+        let plan = crate::plan::plan(&before, &doc, text.as_bytes()).unwrap();
+        let after = crate::plan::expected_after(&before, &plan).unwrap();
+        // A re-import: the server gave every new object a real id.
+        let mut json = String::from_utf8(after.to_json().unwrap()).unwrap();
+        let mut placeholders: Vec<String> = json
+            .match_indices("\"planned:")
+            .map(|(i, _)| json[i + 1..].split('"').next().unwrap().to_string())
+            .collect();
+        placeholders.sort();
+        placeholders.dedup();
+        assert!(placeholders.len() > 30, "orgs, groups, templates, versions and keys: {}", placeholders.len());
+        for p in &placeholders {
+            json = json.replace(
+                &format!("\"{p}\""),
+                &format!("\"{}\"", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, p.as_bytes())),
+            );
+        }
+        let reimported = Snapshot::from_json(json.as_bytes(), Path::new("after.json")).unwrap();
+        let (a, b) = (readable(&after), readable(&reimported));
+        assert!(a == b, "the readable form depends on ids");
+        assert!(!a.contains("planned:") && !a.contains("(unknown"), "names only, all resolved");
+        assert_ne!(readable(&before), a);
+    }
+}
