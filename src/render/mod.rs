@@ -1,6 +1,7 @@
 //! Values to text. Renderers return strings; only commands print.
 
 pub mod inventory;
+pub mod scripts;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;

@@ -6,3 +6,4 @@ mod fixture;
 mod import;
 mod inventory;
 mod schema;
+mod scripts_e2e;
