@@ -72,6 +72,8 @@ pub struct SchemaArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaDocument {
     Snapshot,
+    Plan,
+    Split,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,5 +20,6 @@ pub mod import;
 pub mod inventory;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod split;

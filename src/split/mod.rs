@@ -32,9 +32,11 @@
 //! role_sync = { field = "memberOf", mapping = { raptix-admins = ["organization-admin"] } }
 //! ```
 //!
-//! This module holds the types and a first parse; validation against a
-//! snapshot (unknown groups, users, templates; every problem at once with
-//! its line and column) belongs to the planner.
+//! This module holds the types and the parse: TOML syntax, then the shape
+//! (every unknown field, wrong type and missing field at once, checked
+//! against the types' own JSON Schema), keeping where each value was
+//! written. Validation against a snapshot (unknown groups, users,
+//! templates) is the planner's (`plan::validate`), using those positions.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,7 +44,14 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Diagnostic, Result};
+use toml::Spanned;
+
+use crate::error::{Diagnostic, Result, display_path};
+
+mod shape;
+mod spans;
+
+pub use spans::{PathDisplay, Seg, Spans};
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -174,21 +183,87 @@ pub struct PermissionSpec {
     pub negate: bool,
 }
 
+/// A split file with where each of its values was written, so that
+/// validation against a snapshot can point at the line and column.
+#[derive(Debug, Clone)]
+pub struct SplitDocument {
+    pub split: SplitFile,
+    /// The file's name as given, for messages.
+    pub path: String,
+    text: String,
+    spans: Spans,
+}
+
+impl SplitDocument {
+    /// A problem at the value found at `path` (or its nearest written ancestor).
+    pub fn diagnostic(&self, path: &[Seg], message: impl Into<String>) -> Diagnostic {
+        self.at(self.spans.value_start(path), message)
+    }
+
+    /// A problem at the key at `path` (for fields that should not be there).
+    pub fn key_diagnostic(&self, path: &[Seg], message: impl Into<String>) -> Diagnostic {
+        self.at(self.spans.key_start(path), message)
+    }
+
+    fn at(&self, offset: Option<usize>, message: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::new(&self.path, message);
+        match offset {
+            Some(offset) => {
+                let (line, column) = line_column(&self.text, offset);
+                d.at(line, column)
+            }
+            None => d,
+        }
+    }
+}
+
 /// Parse a split file's text. `path` is used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<SplitFile> {
-    let split: SplitFile = toml::from_str(text).map_err(|e| toml_diagnostic(text, path, &e))?;
-    if split.format_version != FORMAT_VERSION {
-        return Err(Diagnostic::new(
-            path,
-            format!(
-                "unknown split format_version {}: this orgsplit reads version {FORMAT_VERSION}",
-                split.format_version
-            ),
-        )
-        .help("set `format_version = 1`")
-        .into());
+    load(text, path).map(|d| d.split)
+}
+
+/// Parse and check a split file's shape: TOML syntax, then every unknown
+/// field, wrong type and missing field at once, then the format version.
+pub fn load(text: &str, path: &Path) -> Result<SplitDocument> {
+    let root = toml::de::DeTable::parse(text).map_err(|e| toml_diagnostic(text, path, &e))?;
+    let root = Spanned::new(root.span(), toml::de::DeValue::Table(root.into_inner()));
+    let spans = Spans::of(&root);
+    let schema = serde_json::to_value(schemars::schema_for!(SplitFile))
+        .map_err(|e| crate::error::Error::Bug(format!("the split file's schema: {e}")))?;
+    let mut diagnostics: Vec<Diagnostic> = shape::check(&root, &schema)
+        .into_iter()
+        .map(|p| {
+            let (line, column) = line_column(text, p.offset);
+            let d = Diagnostic::new(path, p.message).at(line, column);
+            match p.help {
+                Some(h) => d.help(h),
+                None => d,
+            }
+        })
+        .collect();
+    let version = root.get_ref().get("format_version").and_then(|v| match v.get_ref() {
+        toml::de::DeValue::Integer(i) => i.as_str().parse::<i64>().ok(),
+        _ => None,
+    });
+    if let Some(version) = version.filter(|v| *v != i64::from(FORMAT_VERSION)) {
+        let offset = spans.value_start(&[Seg::from("format_version")]).unwrap_or(0);
+        let (line, column) = line_column(text, offset);
+        diagnostics.push(
+            Diagnostic::new(
+                path,
+                format!("unknown split format_version {version}: this orgsplit reads version {FORMAT_VERSION}"),
+            )
+            .at(line, column)
+            .help("set `format_version = 1`"),
+        );
     }
-    Ok(split)
+    if !diagnostics.is_empty() {
+        diagnostics.sort_by_key(|d| (d.line, d.column));
+        return Err(crate::error::Error::Inputs { what: display_path(path), diagnostics });
+    }
+    // The shape is right, so this only fails on what the schema cannot say.
+    let split: SplitFile = toml::from_str(text).map_err(|e| toml_diagnostic(text, path, &e))?;
+    Ok(SplitDocument { split, path: display_path(path), text: text.to_string(), spans })
 }
 
 /// A TOML error as `file:line:column: message`.
@@ -239,10 +314,58 @@ group_sync = { field = "memberOf", mapping = { coder-raptix = ["raptix"] } }
     }
 
     #[test]
-    fn unknown_field_has_line_and_column() {
+    fn unknown_field_has_line_and_column_and_a_suggestion() {
         let err = parse("format_version = 1\n[[organizations]]\nname = \"x\"\ngroop = []\n", Path::new("s.toml"))
             .unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("s.toml:4:1: unknown field `groop`"), "{text}");
+        assert!(text.contains("\n  s.toml:4:1: unknown field `groop`, expected one of `admins`, "), "{text}");
+        assert!(text.ends_with("(did you mean `groups`?)"), "{text}");
+    }
+
+    #[test]
+    fn every_shape_problem_is_reported_at_once_in_file_order() {
+        let text = r#"format_version = 1
+[migration]
+deadline = 2025-03-31
+shared_templates = "both"
+
+[[organizations]]
+groups = "raptix"
+provisioner_tags = { cloud = 1 }
+
+[[organizations]]
+name = "ml"
+group_sync = { mapping = {} }
+"#;
+        let err = parse(text, Path::new("split.toml")).unwrap_err();
+        let crate::error::Error::Inputs { diagnostics, .. } = &err else { panic!("{err}") };
+        let have: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+        let want = [
+            "split.toml:3:12: `migration.deadline` must be a string, not a date \
+             (write dates as strings: `deadline = \"2025-03-31\"`)",
+            "split.toml:4:20: unknown value `both` for `migration.shared_templates`, expected `duplicate` or `keep-in-default`",
+            "split.toml:7:10: `organizations[0].groups` must be an array, not a string",
+            "split.toml:8:30: `organizations[0].provisioner_tags.cloud` must be a string, not an integer",
+            "split.toml:12:14: missing field `field` in `organizations[1].group_sync`",
+        ];
+        assert_eq!(have, want);
+    }
+
+    #[test]
+    fn wrong_version_and_syntax_errors_are_located() {
+        let err = parse("format_version = 2\n", Path::new("s.toml")).unwrap_err().to_string();
+        assert!(err.contains("s.toml:1:18: unknown split format_version 2"), "{err}");
+        let err = parse("format_version = 1\n[[organizations]\n", Path::new("s.toml")).unwrap_err().to_string();
+        assert!(err.starts_with("s.toml:2:"), "{err}");
+        let err = parse("name = \"x\"\n", Path::new("s.toml")).unwrap_err().to_string();
+        assert!(err.contains("s.toml:1:1: missing field `format_version` in the file"), "{err}");
+    }
+
+    #[test]
+    fn document_points_semantic_problems_at_values() {
+        let text = "format_version = 1\n[[organizations]]\nname = \"a\"\ngroups = [\"x\", \"nope\"]\n";
+        let doc = load(text, Path::new("s.toml")).unwrap();
+        let path = [Seg::from("organizations"), 0.into(), "groups".into(), 1.into()];
+        assert_eq!(doc.diagnostic(&path, "unknown group").to_string(), "s.toml:4:16: unknown group");
     }
 }

@@ -1,0 +1,210 @@
+//! The plan: a snapshot and a split file in, a reviewed list of steps out.
+//!
+//! A [`Plan`] (JSON, versioned, schema from `orgsplit schema plan`) holds:
+//!
+//! - what it is for: the deployment URL and version, the snapshot's
+//!   fingerprint and per-section fingerprints (a plan is only valid against
+//!   the state it was made from: [`check_fingerprint`]), the split file's
+//!   digest, and the migration settings (wiki, deadline, message template);
+//! - `organizations`: each target org at a glance;
+//! - `steps`, in the order to carry them out: each one [`Action`] (create,
+//!   update or no-op, never delete) on one object keyed `<org>/<kind>/<name>`,
+//!   with the keys it depends on and a [`StepSpec`] that says exactly what to
+//!   send (org fields; provisioner key name, tags and the command that starts
+//!   a provisioner with it; custom roles as Coder permissions; members with
+//!   their org roles and whether the API or IdP sync puts them there; groups
+//!   and their members; IdP org, group and role sync mappings; template
+//!   re-creations with source template, version and file ids, tags, every
+//!   setting and the ACL by new names; deprecations with their final message);
+//! - `workspace_migrations`: per affected workspace, the owner, the old
+//!   workspace and the new org, template and workspace name;
+//! - `findings`: what planning noticed, each with a stable code, a severity
+//!   and the objects it affects (for the report and for reviewers).
+//!
+//! Steps name new objects by name (they have no ids yet); apply resolves
+//! names to ids as it goes. Creating an organization also makes the caller a
+//! member of it: the expected after-state cannot know who the caller is and
+//! leaves that membership out.
+
+mod types;
+
+pub use types::*;
+
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::model::Snapshot;
+
+/// The org part of the key of a deployment-wide step.
+pub const DEPLOYMENT: &str = "(deployment)";
+
+/// The key of a step: `<org>/<kind>/<name>`.
+pub fn step_key(org: Option<&str>, kind: &str, name: &str) -> String {
+    format!("{}/{kind}/{name}", org.unwrap_or(DEPLOYMENT))
+}
+
+impl StepSpec {
+    /// The `kind` tag, as in the JSON and in step keys.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StepSpec::Organization(_) => "organization",
+            StepSpec::ProvisionerKey(_) => "provisioner-key",
+            StepSpec::CustomRole(_) => "custom-role",
+            StepSpec::OrganizationSync(_) => "organization-sync",
+            StepSpec::Member(_) => "member",
+            StepSpec::Group(_) => "group",
+            StepSpec::GroupSync(_) => "group-sync",
+            StepSpec::RoleSync(_) => "role-sync",
+            StepSpec::Template(_) => "template",
+            StepSpec::Deprecation(_) => "deprecation",
+        }
+    }
+}
+
+impl Plan {
+    /// Read a plan document. `path` is only used in error messages.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Plan> {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            format_version: Option<serde_json::Value>,
+            steps: Option<serde::de::IgnoredAny>,
+        }
+        let probe: Probe = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
+        match (probe.format_version, probe.steps) {
+            (Some(serde_json::Value::Number(n)), Some(_)) if n.as_u64() == Some(FORMAT_VERSION as u64) => {}
+            (Some(other), Some(_)) => {
+                return Err(Diagnostic::new(
+                    path,
+                    format!("unknown plan format_version {other}: this orgsplit reads version {FORMAT_VERSION}"),
+                )
+                .help("make the plan again with this orgsplit: `orgsplit plan SNAPSHOT --split FILE -o plan.json`")
+                .into());
+            }
+            _ => {
+                return Err(Diagnostic::new(path, "not an orgsplit plan: it has no `format_version` and `steps`")
+                    .help("make one with `orgsplit plan SNAPSHOT --split FILE -o plan.json`")
+                    .into());
+            }
+        }
+        serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e).into())
+    }
+
+    /// The plan document: pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        crate::output::to_json_pretty(self)
+    }
+
+    pub fn step(&self, key: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.key == key)
+    }
+
+    /// True when applying the plan would change something.
+    pub fn has_changes(&self) -> bool {
+        self.steps.iter().any(|s| s.action != Action::NoOp)
+    }
+}
+
+/// Refuse a plan made from another state of the deployment, naming the
+/// sections that changed, so nobody applies a plan to a state it was not
+/// reviewed against.
+pub fn check_fingerprint(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
+    let fingerprint = snapshot.fingerprint();
+    if fingerprint == plan.snapshot.fingerprint {
+        return Ok(());
+    }
+    let now = snapshot.section_fingerprints();
+    let mut changed: Vec<String> = now
+        .iter()
+        .filter(|(section, hash)| plan.snapshot.sections.get(**section) != Some(*hash))
+        .map(|(section, _)| section.to_string())
+        .collect();
+    changed.extend(plan.snapshot.sections.keys().filter(|s| !now.contains_key(s.as_str())).cloned());
+    changed.sort();
+    changed.dedup();
+    let what = if changed.is_empty() { "its fingerprint differs".to_string() } else { changed.join(", ") };
+    Err(Error::Refused(format!(
+        "the plan was made from another state of the deployment (changed since: {what}); \
+         make the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE -o plan.json`"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Plan {
+        let org = Step {
+            key: step_key(Some("ml"), "organization", "ml"),
+            org: Some("ml".into()),
+            name: "ml".into(),
+            action: Action::Create,
+            depends_on: vec![],
+            changes: vec![],
+            spec: StepSpec::Organization(OrganizationSpec { name: "ml".into(), ..Default::default() }),
+        };
+        let member = Step {
+            key: step_key(Some("ml"), "member", "amy"),
+            org: Some("ml".into()),
+            name: "amy".into(),
+            action: Action::NoOp,
+            depends_on: vec![org.key.clone()],
+            changes: vec![],
+            spec: StepSpec::Member(MemberSpec {
+                membership_by: ManagedBy::IdpSync { field: "memberOf".into(), claims: vec!["coder-ml".into()] },
+                ..Default::default()
+            }),
+        };
+        Plan {
+            format_version: FORMAT_VERSION,
+            deployment: Deployment::default(),
+            snapshot: SnapshotRef::default(),
+            split: SplitRef::default(),
+            migration: MigrationSettings::default(),
+            organizations: vec![],
+            steps: vec![org, member],
+            workspace_migrations: vec![],
+            findings: vec![],
+            summary: Summary::default(),
+        }
+    }
+
+    #[test]
+    fn plan_round_trips_with_tagged_specs() {
+        let plan = tiny();
+        let bytes = plan.to_json().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains(r#""kind": "organization""#), "{text}");
+        assert!(text.contains(r#""by": "idp-sync""#), "{text}");
+        assert_eq!(Plan::from_json(&bytes, Path::new("p.json")).unwrap(), plan);
+        assert_eq!(plan.steps[1].key, "ml/member/amy");
+        assert_eq!(step_key(None, "organization-sync", "memberOf"), "(deployment)/organization-sync/memberOf");
+        assert!(plan.has_changes());
+    }
+
+    #[test]
+    fn unknown_fields_and_versions_are_refused() {
+        let mut doc: serde_json::Value = serde_json::from_slice(&tiny().to_json().unwrap()).unwrap();
+        doc["steps"][0]["spec"]["surprise"] = serde_json::json!(1);
+        let err = Plan::from_json(&serde_json::to_vec(&doc).unwrap(), Path::new("p.json")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `surprise`"), "{err}");
+        doc["format_version"] = serde_json::json!(9);
+        let err = Plan::from_json(&serde_json::to_vec(&doc).unwrap(), Path::new("p.json")).unwrap_err();
+        assert!(err.to_string().starts_with("p.json: unknown plan format_version 9"), "{err}");
+        let err = Plan::from_json(b"{\"format_version\": 1}", Path::new("s.json")).unwrap_err();
+        assert!(err.to_string().contains("not an orgsplit plan"), "{err}");
+    }
+
+    #[test]
+    fn stale_plan_is_refused_naming_the_changed_sections() {
+        let mut snapshot = Snapshot { format_version: 1, ..Default::default() };
+        let mut plan = tiny();
+        plan.snapshot.fingerprint = snapshot.fingerprint();
+        plan.snapshot.sections = snapshot.section_fingerprints().into_iter().map(|(k, v)| (k.into(), v)).collect();
+        assert!(check_fingerprint(&plan, &snapshot).is_ok());
+        snapshot.templates.push(crate::model::Template { id: "t".into(), ..Default::default() });
+        snapshot.workspaces.push(crate::model::Workspace { id: "w".into(), ..Default::default() });
+        let err = check_fingerprint(&plan, &snapshot).unwrap_err();
+        assert!(err.to_string().contains("(changed since: templates, workspaces)"), "{err}");
+        assert_eq!(err.exit_code(), crate::error::exit::ERROR);
+    }
+}
