@@ -25,6 +25,10 @@ pub enum Command {
     /// Deployments as data: the built-in example and generated large ones.
     #[command(subcommand)]
     Fixture(FixtureCommand),
+    /// Write one migration script per affected user (bash + rsync), an index and a README.
+    Scripts(ScriptsArgs),
+    /// Write deprecation notices per template and per user, and a mailing list.
+    Notices(NoticesArgs),
     /// Measure the main stages on a generated deployment (see README).
     Bench(BenchArgs),
 }
@@ -112,4 +116,28 @@ pub struct BenchArgs {
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptsArgs {
+    /// The plan (from `orgsplit plan`).
+    pub plan: PathBuf,
+    /// Folder to write `<username>.sh`, `index.csv` and `README.md` into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Deployment URL the scripts check the coder CLI against (default: the plan's).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Host-name prefix `coder config-ssh` writes (the deployment's `hostname_prefix`).
+    #[arg(long, value_name = "PREFIX", default_value = "coder.")]
+    pub ssh_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NoticesArgs {
+    /// The plan (from `orgsplit plan`).
+    pub plan: PathBuf,
+    /// Folder to write `templates/`, `users/` and `mailing-list.csv` into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
 }

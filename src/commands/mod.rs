@@ -5,7 +5,9 @@ mod bench;
 mod fixture;
 mod import;
 mod inventory;
+mod notices;
 mod schema;
+mod scripts;
 
 use std::io::Write;
 use std::path::Path;
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Inventory(args) => inventory::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Fixture(command) => fixture::run(command),
+        Command::Scripts(args) => scripts::run(args),
+        Command::Notices(args) => notices::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }
@@ -39,6 +43,12 @@ pub fn load_snapshot(path: Option<&Path>) -> Result<Snapshot> {
             crate::fixture::builtin()
         }
     }
+}
+
+/// Read a plan file.
+pub fn load_plan(path: &Path) -> Result<crate::plan::Plan> {
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    crate::plan::Plan::from_json(&bytes, path)
 }
 
 /// Write data to stdout. A closed pipe (`orgsplit ... | head`) is not an error.

@@ -1,6 +1,8 @@
 //! Values to text. Renderers return strings; only commands print.
 
+pub mod handout;
 pub mod inventory;
+pub mod notices;
 pub mod scripts;
 
 use tabled::builder::Builder;
@@ -43,6 +45,31 @@ pub fn escape_markdown_cell(s: &str) -> String {
     s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// Text from the deployment, safe inside Markdown prose: characters that
+/// would start emphasis, links, HTML, code or headings are escaped, and
+/// line breaks become spaces (a name must not start a new block).
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '<' | '>' | '#' | '|' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text from the deployment in plain text: control characters removed,
+/// line breaks kept only where the caller puts them.
+pub fn plain(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// "1 user" / "2 users".
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -60,6 +87,14 @@ pub fn truncated<T>(items: &[T], max: usize) -> (&[T], Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_escaping_neutralises_links_html_and_emphasis() {
+        assert_eq!(
+            escape_markdown("[x](javascript:alert(1)) <b>*hi*</b>\n# h"),
+            "\\[x\\]\\(javascript:alert\\(1\\)\\) \\<b\\>\\*hi\\*\\</b\\> \\# h"
+        );
+    }
 
     #[test]
     fn markdown_cells_cannot_break_the_table() {

@@ -6,7 +6,10 @@
 //! deployment is shell-quoted (shlex) and only ever used inside quotes, and
 //! the comment lines carry no deployment text that could end a comment.
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, Result};
+use crate::plan::{Plan, WorkspaceMigration};
 
 const TEMPLATE: &str = include_str!("migrate.sh");
 
@@ -78,6 +81,66 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
         comment_safe(ctx.plan)
     );
     Ok(TEMPLATE.replacen("# @@HEADER@@", &format!("# {header}"), 1).replacen("# @@DATA@@\n", &data, 1))
+}
+
+/// The plan's workspace migrations, one entry per owner (sorted by
+/// username), each owner's moves in the plan's order.
+pub fn user_moves(plan: &Plan) -> Vec<UserMoves> {
+    let mut by_owner: BTreeMap<&str, Vec<&WorkspaceMigration>> = BTreeMap::new();
+    for m in &plan.workspace_migrations {
+        by_owner.entry(&m.owner.username).or_default().push(m);
+    }
+    by_owner
+        .into_values()
+        .map(|ms| UserMoves {
+            owner: ms[0].owner.username.clone(),
+            email: ms[0].owner.email.clone(),
+            items: ms
+                .iter()
+                .map(|m| Move {
+                    old_workspace: m.old.name.clone(),
+                    old_template: m.old.template.clone(),
+                    new_workspace: m.new.workspace_name.clone(),
+                    new_org: m.new.org.clone(),
+                    new_template: m.new.template.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The script's file name for a user: `<username>.sh` (path-safe).
+pub fn script_name(owner: &str) -> String {
+    format!("{}.sh", path_safe(owner))
+}
+
+/// `index.csv`: one row per user, for whoever hands the scripts out.
+pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
+    let names: BTreeMap<&str, (&str, &str)> = plan
+        .workspace_migrations
+        .iter()
+        .map(|m| (m.owner.username.as_str(), (m.owner.name.as_str(), m.owner.status.as_str())))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::Bug(format!("writing CSV to memory: {e}"));
+    w.write_record(["user", "email", "name", "status", "workspaces", "new_workspaces", "script"]).map_err(csv_err)?;
+    for u in users {
+        let (name, status) = names.get(u.owner.as_str()).copied().unwrap_or_default();
+        let old: Vec<&str> = u.items.iter().map(|m| m.old_workspace.as_str()).collect();
+        let new: Vec<String> = u.items.iter().map(|m| format!("{}/{}", m.new_org, m.new_workspace)).collect();
+        w.write_record([
+            u.owner.as_str(),
+            u.email.as_str(),
+            name,
+            status,
+            &old.join(";"),
+            &new.join(";"),
+            &script_name(&u.owner),
+        ])
+        .map_err(csv_err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Bug(format!("writing CSV to memory: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Bug(format!("CSV is not UTF-8: {e}")))
 }
 
 /// Quote a value for bash. Only a NUL byte cannot be quoted; no Coder name

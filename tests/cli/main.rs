@@ -3,6 +3,7 @@
 mod bad_input;
 mod common;
 mod fixture;
+mod handout;
 mod import;
 mod inventory;
 mod schema;
