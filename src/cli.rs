@@ -29,6 +29,10 @@ pub enum Command {
     /// Deployments as data: the built-in example and generated large ones.
     #[command(subcommand)]
     Fixture(FixtureCommand),
+    /// Write one migration script per affected user (bash + rsync), an index and a README.
+    Scripts(ScriptsArgs),
+    /// Write deprecation notices per template and per user, and a mailing list.
+    Notices(NoticesArgs),
     /// Measure the main stages on a generated deployment (see README).
     Bench(BenchArgs),
     /// Score candidate teams against the best-practice cases, with reasons.
@@ -235,4 +239,28 @@ pub struct RulesExplainArgs {
     pub rules: Option<PathBuf>,
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptsArgs {
+    /// The plan (from `orgsplit plan`).
+    pub plan: PathBuf,
+    /// Folder to write `<username>.sh`, `index.csv` and `README.md` into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Deployment URL the scripts check the coder CLI against (default: the plan's).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Host-name prefix `coder config-ssh` writes (the deployment's `hostname_prefix`).
+    #[arg(long, value_name = "PREFIX", default_value = "coder.")]
+    pub ssh_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NoticesArgs {
+    /// The plan (from `orgsplit plan`).
+    pub plan: PathBuf,
+    /// Folder to write `templates/`, `users/` and `mailing-list.csv` into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
 }

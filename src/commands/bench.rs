@@ -118,6 +118,18 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             env: Vec::new(),
         },
         Stage {
+            name: "scripts",
+            args: vec!["scripts".into(), p(&plan), "--out-dir".into(), p(&work.join("scripts"))],
+            ok: &[0],
+            env: Vec::new(),
+        },
+        Stage {
+            name: "notices",
+            args: vec!["notices".into(), p(&plan), "--out-dir".into(), p(&work.join("notices"))],
+            ok: &[0],
+            env: Vec::new(),
+        },
+        Stage {
             name: "diff",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot)],
             ok: &[0, 2],

@@ -7,10 +7,12 @@ mod diff;
 mod fixture;
 mod import;
 mod inventory;
+mod notices;
 mod plan;
 mod rules;
 mod schema;
 mod score;
+mod scripts;
 
 use std::io::Write;
 use std::path::Path;
@@ -29,6 +31,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Diff(args) => diff::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Fixture(command) => fixture::run(command),
+        Command::Scripts(args) => scripts::run(args),
+        Command::Notices(args) => notices::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Score(args) => score::run(args),
         Command::Rules(command) => rules::run(command),
@@ -48,6 +52,12 @@ pub fn load_snapshot(path: Option<&Path>) -> Result<Snapshot> {
             crate::fixture::builtin()
         }
     }
+}
+
+/// Read a plan file.
+pub fn load_plan(path: &Path) -> Result<crate::plan::Plan> {
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    crate::plan::Plan::from_json(&bytes, path)
 }
 
 /// Write data to stdout. A closed pipe (`orgsplit ... | head`) is not an error.

@@ -2,10 +2,13 @@
 
 pub mod access;
 pub mod diff;
+pub mod handout;
 pub mod inventory;
+pub mod notices;
 pub mod readable;
 pub mod rules;
 pub mod score;
+pub mod scripts;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -47,6 +50,16 @@ pub fn escape_markdown_cell(s: &str) -> String {
     s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// Text from the deployment, safe inside Markdown prose (the planner's
+/// escaping, which also fills deprecation messages).
+pub use crate::plan::names::escape_markdown;
+
+/// Text from the deployment in plain text: control characters removed,
+/// line breaks kept only where the caller puts them.
+pub fn plain(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// "1 user" / "2 users".
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -64,6 +77,14 @@ pub fn truncated<T>(items: &[T], max: usize) -> (&[T], Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_escaping_neutralises_links_html_and_emphasis() {
+        assert_eq!(
+            escape_markdown("[x](javascript:alert(1)) <b>*hi*</b>\nz"),
+            "\\[x\\](javascript:alert(1)) \\<b\\>\\*hi\\*\\</b\\> z"
+        );
+    }
 
     #[test]
     fn markdown_cells_cannot_break_the_table() {

@@ -1,0 +1,21 @@
+//! `orgsplit notices`: a plan -> deprecation notices per template and per
+//! user (Markdown and plain text) and a mailing list, written as one unit.
+
+use crate::cli::NoticesArgs;
+use crate::error::Result;
+use crate::output::FolderWriter;
+use crate::render::notices::notices;
+use crate::render::scripts::user_moves;
+
+pub fn run(args: NoticesArgs) -> Result<u8> {
+    let plan = super::load_plan(&args.plan)?;
+    let users = user_moves(&plan);
+    let files = notices(&plan, &users)?;
+    let mut out = FolderWriter::new(&args.out_dir)?;
+    for (path, text) in &files {
+        out.add(path, text.as_bytes(), None)?;
+    }
+    out.commit()?;
+    eprintln!("wrote {} notice files for {} users to {}", files.len(), users.len(), args.out_dir.display());
+    super::OK
+}

@@ -1,0 +1,42 @@
+//! `orgsplit scripts`: a plan -> one migration script per affected user,
+//! `index.csv` and `README.md`, written as one unit.
+
+use crate::cli::ScriptsArgs;
+use crate::error::{Error, Result};
+use crate::output::FolderWriter;
+use crate::render::handout::admin_readme;
+use crate::render::scripts::{ScriptContext, index_csv, migration_script, script_name, user_moves};
+
+pub fn run(args: ScriptsArgs) -> Result<u8> {
+    let plan = super::load_plan(&args.plan)?;
+    let url = args.url.as_deref().unwrap_or(&plan.deployment.url);
+    if url.is_empty() {
+        return Err(Error::Usage(
+            "the plan does not say the deployment's URL (its snapshot had no build info): pass `--url https://coder.example.com`"
+                .into(),
+        ));
+    }
+    let users = user_moves(&plan);
+    let ctx = ScriptContext {
+        deployment_url: url,
+        ssh_prefix: &args.ssh_prefix,
+        wiki: &plan.migration.wiki,
+        deadline: &plan.migration.deadline,
+        plan: &plan.snapshot.fingerprint,
+    };
+    let mut out = FolderWriter::new(&args.out_dir)?;
+    for u in &users {
+        out.add(&script_name(&u.owner), migration_script(&ctx, u)?.as_bytes(), Some(0o755))?;
+    }
+    out.add("index.csv", index_csv(&plan, &users)?.as_bytes(), None)?;
+    out.add("README.md", admin_readme(&plan, &users).as_bytes(), None)?;
+    out.commit()?;
+    let workspaces: usize = users.iter().map(|u| u.items.len()).sum();
+    eprintln!(
+        "wrote {} scripts ({} workspaces), index.csv and README.md to {}",
+        users.len(),
+        workspaces,
+        args.out_dir.display()
+    );
+    super::OK
+}

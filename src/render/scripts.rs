@@ -1,0 +1,223 @@
+//! Per-user migration scripts: bash that moves a user's files from each old
+//! workspace to its new one with rsync, safely and resumably.
+//!
+//! The script is a fixed template (`migrate.sh`, checked by shellcheck in the
+//! tests) plus a generated data block. Every value that comes from the
+//! deployment is shell-quoted (shlex) and only ever used inside quotes, and
+//! the comment lines carry no deployment text that could end a comment.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::plan::{Plan, WorkspaceMigration};
+
+const TEMPLATE: &str = include_str!("migrate.sh");
+
+/// What every script of one plan shares.
+#[derive(Debug, Clone)]
+pub struct ScriptContext<'a> {
+    /// The deployment the coder CLI must be logged in to.
+    pub deployment_url: &'a str,
+    /// Host-name prefix `coder config-ssh` writes (the deployment's
+    /// `hostname_prefix`; `coder.` unless changed).
+    pub ssh_prefix: &'a str,
+    pub wiki: &'a str,
+    pub deadline: &'a str,
+    /// The plan's fingerprint, so a script can be traced to its plan.
+    pub plan: &'a str,
+}
+
+/// One user's workspaces to move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMoves {
+    pub owner: String,
+    pub email: String,
+    pub items: Vec<Move>,
+}
+
+/// One old workspace and the new one its files go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    pub old_workspace: String,
+    pub old_template: String,
+    pub new_workspace: String,
+    pub new_org: String,
+    pub new_template: String,
+}
+
+/// The bash script for one user.
+pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String> {
+    let mut data = String::new();
+    let mut assign = |name: &str, value: &str| -> Result<()> {
+        data.push_str(&format!("{name}={}\n", quote(value)?));
+        Ok(())
+    };
+    assign("DEPLOYMENT_URL", ctx.deployment_url.trim_end_matches('/'))?;
+    assign("OWNER", &user.owner)?;
+    assign("SSH_PREFIX", ctx.ssh_prefix)?;
+    assign("WIKI", ctx.wiki)?;
+    assign("DEADLINE", ctx.deadline)?;
+    // Local folder names come from these, never from raw deployment names.
+    assign("OWNER_DIR", &path_safe(&user.owner))?;
+    data.push_str("# One entry per workspace to move; the same position in each list.\n");
+    let list = |values: Vec<&str>| -> Result<String> {
+        let quoted: Result<Vec<String>> = values.into_iter().map(quote).collect();
+        Ok(quoted?.join(" "))
+    };
+    let field = |f: fn(&Move) -> &str| user.items.iter().map(f).collect::<Vec<_>>();
+    data.push_str(&format!("OLD_WS=({})\n", list(field(|m| &m.old_workspace))?));
+    data.push_str(&format!("NEW_WS=({})\n", list(field(|m| &m.new_workspace))?));
+    data.push_str(&format!("NEW_ORG=({})\n", list(field(|m| &m.new_org))?));
+    data.push_str(&format!("NEW_TEMPLATE=({})\n", list(field(|m| &m.new_template))?));
+    let dirs: Vec<String> =
+        user.items.iter().enumerate().map(|(i, m)| format!("{}-{i}", path_safe(&m.old_workspace))).collect();
+    data.push_str(&format!("STAGE_DIR=({})\n", list(dirs.iter().map(String::as_str).collect())?));
+    data.push_str("export DEADLINE\n");
+    let header = format!(
+        "orgsplit migration script for {} ({} workspace{}), from plan {}.",
+        comment_safe(&user.owner),
+        user.items.len(),
+        if user.items.len() == 1 { "" } else { "s" },
+        comment_safe(ctx.plan)
+    );
+    Ok(TEMPLATE.replacen("# @@HEADER@@", &format!("# {header}"), 1).replacen("# @@DATA@@\n", &data, 1))
+}
+
+/// The plan's workspace migrations, one entry per owner (sorted by
+/// username), each owner's moves in the plan's order.
+pub fn user_moves(plan: &Plan) -> Vec<UserMoves> {
+    let mut by_owner: BTreeMap<&str, Vec<&WorkspaceMigration>> = BTreeMap::new();
+    for m in &plan.workspace_migrations {
+        by_owner.entry(&m.owner.username).or_default().push(m);
+    }
+    by_owner
+        .into_values()
+        .map(|ms| UserMoves {
+            owner: ms[0].owner.username.clone(),
+            email: ms[0].owner.email.clone(),
+            items: ms
+                .iter()
+                .map(|m| Move {
+                    old_workspace: m.old.name.clone(),
+                    old_template: m.old.template.clone(),
+                    new_workspace: m.new.workspace_name.clone(),
+                    new_org: m.new.org.clone(),
+                    new_template: m.new.template.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The script's file name for a user: `<username>.sh` (path-safe).
+pub fn script_name(owner: &str) -> String {
+    format!("{}.sh", path_safe(owner))
+}
+
+/// `index.csv`: one row per user, for whoever hands the scripts out.
+pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
+    let names: BTreeMap<&str, (&str, &str)> = plan
+        .workspace_migrations
+        .iter()
+        .map(|m| (m.owner.username.as_str(), (m.owner.name.as_str(), m.owner.status.as_str())))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::Bug(format!("writing CSV to memory: {e}"));
+    w.write_record(["user", "email", "name", "status", "workspaces", "new_workspaces", "script"]).map_err(csv_err)?;
+    for u in users {
+        let (name, status) = names.get(u.owner.as_str()).copied().unwrap_or_default();
+        let old: Vec<&str> = u.items.iter().map(|m| m.old_workspace.as_str()).collect();
+        let new: Vec<String> = u.items.iter().map(|m| format!("{}/{}", m.new_org, m.new_workspace)).collect();
+        w.write_record([
+            u.owner.as_str(),
+            u.email.as_str(),
+            name,
+            status,
+            &old.join(";"),
+            &new.join(";"),
+            &script_name(&u.owner),
+        ])
+        .map_err(csv_err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Bug(format!("writing CSV to memory: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Bug(format!("CSV is not UTF-8: {e}")))
+}
+
+/// Quote a value for bash. Only a NUL byte cannot be quoted; no Coder name
+/// holds one, so finding one means the plan file was tampered with.
+fn quote(value: &str) -> Result<String> {
+    shlex::try_quote(value).map(|q| q.into_owned()).map_err(|_| {
+        Error::Refused(format!("a name in the plan contains a NUL byte ({value:?}); refusing to write a script"))
+    })
+}
+
+/// A file-name-safe form of a name: letters, digits, `.`, `_` and `-` kept,
+/// anything else `_`; never empty, never a dot file.
+pub fn path_safe(s: &str) -> String {
+    let safe: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    match safe.trim_start_matches('.') {
+        "" => "_".to_string(),
+        rest => rest.to_string(),
+    }
+}
+
+/// Text for a `#` comment: control characters (a newline would end the
+/// comment and start a command) become `?`.
+pub fn comment_safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> ScriptContext<'static> {
+        ScriptContext {
+            deployment_url: "https://coder.example.com/",
+            ssh_prefix: "coder.",
+            wiki: "https://wiki.example.com/orgs",
+            deadline: "2025-03-31",
+            plan: "sha256:abc",
+        }
+    }
+
+    fn user(owner: &str, ws: &str) -> UserMoves {
+        UserMoves {
+            owner: owner.into(),
+            email: "a@example.com".into(),
+            items: vec![Move {
+                old_workspace: ws.into(),
+                old_template: "docker".into(),
+                new_workspace: format!("{ws}-new"),
+                new_org: "data".into(),
+                new_template: "docker".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn values_are_quoted_and_the_url_has_no_trailing_slash() {
+        let s = migration_script(&ctx(), &user("alice", "it's $(rm -rf ~)")).unwrap();
+        assert!(s.contains("DEPLOYMENT_URL=https://coder.example.com\n"), "{s}");
+        let line = s.lines().find(|l| l.starts_with("OLD_WS=")).unwrap();
+        assert_eq!(
+            shlex::split(line.trim_start_matches("OLD_WS=(").trim_end_matches(')')).unwrap(),
+            ["it's $(rm -rf ~)"]
+        );
+        assert!(!s.contains("@@"), "every placeholder filled");
+    }
+
+    #[test]
+    fn newlines_cannot_escape_the_header_comment() {
+        let s = migration_script(&ctx(), &user("alice\ntouch /tmp/pwned", "dev")).unwrap();
+        let header = s.lines().nth(1).unwrap();
+        assert!(header.starts_with("# orgsplit migration script for alice?touch /tmp/pwned"), "{header}");
+        assert!(s.contains("\nOWNER='alice\ntouch /tmp/pwned'\n"), "the value stays inside one quoted word");
+    }
+
+    #[test]
+    fn nul_bytes_are_refused() {
+        assert!(migration_script(&ctx(), &user("alice", "a\0b")).is_err());
+    }
+}
