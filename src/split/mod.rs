@@ -110,14 +110,25 @@ pub enum SharedTemplates {
     KeepInDefault,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSync {
     /// The IdP claim that names a user's organizations (e.g. `memberOf`).
     pub field: String,
-    /// Also keep every user in the default org.
-    #[serde(default)]
+    /// Also keep every user in the default org. On unless turned off: without
+    /// it, OIDC users leave the default org, where their old workspaces are.
+    #[serde(default = "keep_in_default")]
     pub assign_default: bool,
+}
+
+impl Default for OrgSync {
+    fn default() -> OrgSync {
+        OrgSync { field: String::new(), assign_default: keep_in_default() }
+    }
+}
+
+fn keep_in_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
