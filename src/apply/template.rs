@@ -340,7 +340,12 @@ fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: 
     wanted.user_perms.retain(|id, role| !have(&acl.users, id, role));
     if !(wanted.group_perms.is_empty() && wanted.user_perms.is_empty()) {
         ctx.client.patch_template_acl(&t.id, &wanted)?;
-        did.push(format!("granted {} group(s) and {} user(s)", wanted.group_perms.len(), wanted.user_perms.len()));
+        let counted = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}(s)"));
+        let who: Vec<String> = [counted(wanted.group_perms.len(), "group"), counted(wanted.user_perms.len(), "user")]
+            .into_iter()
+            .flatten()
+            .collect();
+        did.push(format!("granted access to {}", who.join(" and ")));
     }
     Ok(Status::Done(did.join("; ")))
 }

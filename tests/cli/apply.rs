@@ -2,13 +2,11 @@
 //! the round trip to the plan's end state, provisioners that do not exist
 //! yet, builds nobody picks up, sensitive variables, and flaky networks.
 
-use std::collections::BTreeSet;
-
 use orgsplit::apply::Status;
 use orgsplit::plan::{Action, ManagedBy, StepSpec};
 
 use crate::apply_support::*;
-use crate::fake_coder::{FakeCoder, Faults, megaco};
+use crate::fake_coder::{FakeCoder, Fault, Faults, megaco};
 
 /// import -> plan -> apply -> (users log in) -> apply -> import -> plan:
 /// nothing left to do, and the server holds what the plan says.
@@ -102,12 +100,14 @@ fn megaco_round_trip_reaches_the_plan_and_a_new_plan_has_nothing_left_to_do() {
 
 /// The key's secret is shown once; its org's templates wait for a
 /// provisioner, and the deprecations wait for them. A rerun, once the
-/// provisioners run, finishes the job.
+/// provisioner runs, finishes the job. (The small deployment: the flow is
+/// the same for MegaCo's nine orgs.)
 #[test]
 fn templates_wait_for_their_orgs_provisioner_and_a_rerun_finishes() {
-    let fake = FakeCoder::start(megaco());
+    let (snapshot, split) = small();
+    let fake = FakeCoder::start(snapshot.clone());
     let dir = tempfile::tempdir().unwrap();
-    let path = write_plan(dir.path(), &megaco(), &split_text("split.toml"));
+    let path = write_plan(dir.path(), &snapshot, &split);
     let mut admin = Admin::new(&fake);
     admin.start = false;
     let first = run(&fake, &path, &options(), &mut admin).unwrap();
@@ -116,43 +116,64 @@ fn templates_wait_for_their_orgs_provisioner_and_a_rerun_finishes() {
     let waiting = |kind: &str| {
         ledger.items.iter().filter(|i| i.key.contains(kind) && matches!(i.status, Status::Waiting(_))).count()
     };
-    assert_eq!((waiting("/template/"), waiting("/deprecation/")), (12, 11), "{}", ledger.render());
-    let raptix = ledger.status("raptix/template/raptix-eks").unwrap().detail().to_string();
-    assert!(raptix.starts_with("no provisioner serving `raptix` with tags cloud=raptix-aws is running: start one with key `raptix-provisioner`"), "{raptix}");
-    assert!(raptix.contains("CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start"), "{raptix}");
     assert_eq!(
-        ledger.status("coder/deprecation/raptix-eks").unwrap().detail(),
-        "waits for `raptix/template/raptix-eks`"
+        (waiting("/template/"), waiting("/deprecation/"), ledger.count("waiting")),
+        (2, 2, 4),
+        "{}",
+        ledger.render()
     );
-    let messages =
-        |s: &orgsplit::model::Snapshot| s.templates.iter().map(|t| t.deprecation_message.clone()).collect::<Vec<_>>();
-    assert_eq!(messages(&fake.snapshot()), messages(&megaco()), "nothing deprecated before its copy exists");
+    let why = ledger.status("team-0001/template/team-0001-0").unwrap().detail().to_string();
+    let start = "no provisioner serving `team-0001` with tags team=team-0001 is running: start one with key \
+                 `team-0001-provisioner` where `team-0001`'s infrastructure is (`";
+    assert!(why.starts_with(start), "{why}");
+    assert!(why.contains("CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start`)"), "{why}");
+    assert_eq!(
+        ledger.status("coder/deprecation/team-0001-0").unwrap().detail(),
+        "waits for `team-0001/template/team-0001-0`"
+    );
+    assert!(fake.snapshot().templates.iter().all(|t| !t.deprecated), "nothing deprecated before its copy exists");
     assert_eq!(succeeded(&fake, "POST", "/api/v2/files"), 0, "no upload while nothing can build it");
+    assert!(first.ledger.render().contains("4 waiting for you (run apply again once done):"));
 
-    for secret in &admin.secrets {
-        fake.start_provisioner(secret).unwrap();
+    assert_eq!(admin.secrets.len(), 1, "one key, its secret shown once");
+    for f in crate::common::files_in(dir.path()) {
+        let text = std::fs::read_to_string(dir.path().join(&f)).unwrap();
+        assert!(!text.contains(&admin.secrets[0]) && !text.contains(&fake.token()), "a secret is in {f}");
     }
+    fake.start_provisioner(&admin.secrets[0]).unwrap();
     let mut later = Admin::new(&fake);
     let second = run(&fake, &path, &options(), &mut later).unwrap();
-    done_but_the_idp_risk(&second, &read_plan(&path));
+    assert_eq!(second.exit_code(), 0, "{}", second.ledger.render());
     assert!(later.secrets.is_empty(), "keys are not made again");
 }
 
 /// With --wait-for-provisioners, one run does it all: the admin starts the
-/// provisioners when apply says it waits for them.
+/// provisioner when apply says it waits for it.
 #[test]
 fn waiting_for_provisioners_finishes_in_one_run() {
-    let fake = FakeCoder::start(megaco());
+    let (snapshot, split) = small();
+    let fake = FakeCoder::start(snapshot.clone());
     let dir = tempfile::tempdir().unwrap();
-    let path = write_plan(dir.path(), &megaco(), &split_text("split.toml"));
+    let path = write_plan(dir.path(), &snapshot, &split);
     let mut admin = Admin::new(&fake);
     admin.start = false;
     admin.start_when_waited_for = true;
     let mut o = options();
     o.wait_for_provisioners = Some(std::time::Duration::from_secs(600));
     let report = run(&fake, &path, &o, &mut admin).unwrap();
-    done_but_the_idp_risk(&report, &read_plan(&path));
-    assert!(admin.notes.iter().any(|n| n.contains("`raptix`") && n.contains("`ml`")), "{:?}", admin.notes);
+    assert_eq!(report.exit_code(), 0, "{}", report.ledger.render());
+    assert!(
+        admin.notes.iter().any(|n| n.starts_with("waiting up to 600s for provisioners serving `team-0001`")),
+        "{:?}",
+        admin.notes
+    );
+    // Without the admin, the wait ends at its limit and the templates wait for a rerun.
+    let fake = FakeCoder::start(snapshot);
+    let mut alone = Admin::new(&fake);
+    alone.start = false;
+    std::fs::remove_file(dir.path().join("plan.json.journal")).unwrap();
+    let report = run(&fake, &path, &o, &mut alone).unwrap();
+    assert_eq!((report.exit_code(), report.ledger.count("waiting")), (3, 4), "{}", report.ledger.render());
 }
 
 /// 10% of requests fail (429, 502, 503, 504, answers cut short after the
@@ -161,31 +182,38 @@ fn waiting_for_provisioners_finishes_in_one_run() {
 fn ten_percent_of_requests_failing_reach_the_same_end_state_with_nothing_created_twice() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_plan(dir.path(), &megaco(), &split_text("split.toml"));
-    let calm = FakeCoder::start(megaco());
-    done_but_the_idp_risk(&run(&calm, &path, &options(), &mut Admin::new(&calm)).unwrap(), &read_plan(&path));
-
     let mut faults = Faults::flaky(0.10, 11);
     // A key whose answer is lost cannot be used (its secret is gone) and
-    // orgsplit does not delete: `a_lost_key_secret_is_reported` covers it.
+    // orgsplit does not delete: `a_key_whose_secret_was_lost_is_reported_and_not_made_twice`
+    // covers it.
     faults.spare = vec!["/provisionerkeys".into()];
     let stormy = FakeCoder::with_faults(megaco(), faults);
-    std::fs::remove_file(dir.path().join("plan.json.journal")).unwrap();
+    // And each hard case at least once, whatever the draw: answers lost after
+    // the server acted (an org, a member, a template version, a template),
+    // gateway errors before it did, a rate limit.
+    let scripted = [
+        ("POST", "/api/v2/organizations", Fault::CutBody),
+        ("POST", "/members/", Fault::CutBody),
+        ("POST", "/templateversions", Fault::CutBody),
+        ("POST", "/templates", Fault::CutBody),
+        ("POST", "/groups", Fault::Status(502)),
+        ("PATCH", "/api/v2/templates/", Fault::Status(503)),
+        ("PATCH", "/acl", Fault::TooManyRequests { retry_after: 2 }),
+        ("PATCH", "/idpsync/", Fault::Status(504)),
+    ];
+    for (method, path, fault) in scripted {
+        stormy.script(method, path, fault, 1);
+    }
     let report = run(&stormy, &path, &options(), &mut Admin::new(&stormy)).unwrap();
     done_but_the_idp_risk(&report, &read_plan(&path));
-    let faulted: BTreeSet<String> =
-        stormy.log().iter().filter(|r| r.fault.is_some() && r.method != "GET").map(|r| r.method.clone()).collect();
-    assert!(faulted.contains("POST") && faulted.contains("PATCH"), "writes were hit too: {faulted:?}");
-    assert_eq!(end_state(&stormy), end_state(&calm));
-    assert_eq!(orphan_versions(&stormy), Vec::<String>::new());
-    for (method, pattern) in [
-        ("POST", "/api/v2/organizations"),
-        ("POST", "/api/v2/organizations/*/groups"),
-        ("POST", "/api/v2/organizations/*/templates"),
-        ("POST", "/api/v2/organizations/*/templateversions"),
-        ("POST", "/api/v2/organizations/*/members/roles"),
-        ("POST", "/api/v2/organizations/*/provisionerkeys"),
-    ] {
-        assert_eq!(succeeded(&stormy, method, pattern), succeeded(&calm, method, pattern), "{method} {pattern}");
+    let log = stormy.log();
+    for (method, path, fault) in scripted {
+        let hit = log.iter().any(|r| r.method == method && r.path.contains(path) && r.fault == Some(fault));
+        assert!(hit, "the scripted {fault:?} on {method} {path} was not met");
     }
+    let random = log.iter().filter(|r| r.fault.is_some()).count();
+    assert!(random * 20 > log.len(), "{random} faults in {} requests", log.len());
+    assert_eq!(end_state_of(&stormy), megaco_calm_end_state(), "the same state, each object made once");
+    assert_eq!(orphan_versions(&stormy), Vec::<String>::new());
     no_deletes(&stormy);
 }

@@ -23,6 +23,10 @@ pub struct Admin<'a> {
     pub notes: Vec<String>,
     /// Start the provisioners of the secrets seen so far when apply says it waits for them.
     pub start_when_waited_for: bool,
+    /// With each key, start a daemon that looks right but cannot take jobs (no `owner` tag).
+    pub start_half_broken: bool,
+    /// Press Ctrl-C (set the flag) when step N begins.
+    pub interrupt_at: Option<(usize, &'static std::sync::atomic::AtomicBool)>,
 }
 
 impl<'a> Admin<'a> {
@@ -34,6 +38,8 @@ impl<'a> Admin<'a> {
             secrets: Vec::new(),
             notes: Vec::new(),
             start_when_waited_for: false,
+            start_half_broken: false,
+            interrupt_at: None,
         }
     }
 }
@@ -49,7 +55,31 @@ impl Console for Admin<'_> {
         if self.start {
             self.fake.start_provisioner(key.secret.expose()).expect("a key the fake made");
         }
+        if self.start_half_broken {
+            let (org, tags) = (key.org.to_string(), key.tags.clone());
+            self.fake.state_mut(|st| {
+                let org = st.org(&org).unwrap().id.clone();
+                let mut tags = tags;
+                tags.insert("scope".into(), "organization".into());
+                let id = st.new_id("daemon", "half-broken");
+                st.s.provisioner_daemons.push(orgsplit::model::ProvisionerDaemon {
+                    id,
+                    organization_id: org,
+                    status: "idle".into(),
+                    tags,
+                    ..Default::default()
+                });
+            });
+        }
         Ok(())
+    }
+
+    fn progress(&mut self, done: usize, _total: usize, _key: &str) {
+        if let Some((n, flag)) = self.interrupt_at
+            && n == done
+        {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     fn note(&mut self, message: &str) {
@@ -254,4 +284,40 @@ pub fn done_but_the_idp_risk(report: &Report, plan: &Plan) {
     assert_eq!(report.ledger.count("waiting"), risky.len(), "{text}");
     assert_eq!(report.verification.as_ref().map(|v| v.diff.as_str()), Some(""), "{text}");
     assert_eq!(report.exit_code(), 3, "{text}");
+}
+
+/// What an uninterrupted run leaves: the state by names, and how many of
+/// each object the server was asked to make (and made).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndState {
+    pub names: String,
+    pub made: Vec<usize>,
+}
+
+const CREATES: [&str; 7] = [
+    "/api/v2/organizations",
+    "/api/v2/organizations/*/groups",
+    "/api/v2/organizations/*/templates",
+    "/api/v2/organizations/*/templateversions",
+    "/api/v2/organizations/*/members/roles",
+    "/api/v2/organizations/*/provisionerkeys",
+    "/api/v2/organizations/*/members/*",
+];
+
+pub fn end_state_of(fake: &FakeCoder) -> EndState {
+    EndState { names: end_state(fake), made: CREATES.iter().map(|p| succeeded(fake, "POST", p)).collect() }
+}
+
+/// What an uninterrupted apply of MegaCo's split leaves, computed once.
+pub fn megaco_calm_end_state() -> EndState {
+    static CALM: std::sync::OnceLock<EndState> = std::sync::OnceLock::new();
+    CALM.get_or_init(|| {
+        let fake = FakeCoder::start(crate::fake_coder::megaco());
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_plan(dir.path(), &crate::fake_coder::megaco(), &split_text("split.toml"));
+        let report = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+        done_but_the_idp_risk(&report, &read_plan(&path));
+        end_state_of(&fake)
+    })
+    .clone()
 }

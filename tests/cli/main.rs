@@ -2,6 +2,8 @@
 
 mod api_traps;
 mod apply;
+mod apply_checks;
+mod apply_cli;
 mod apply_resume;
 mod apply_support;
 mod bad_input;
