@@ -3,7 +3,7 @@
 //! yet, builds nobody picks up, sensitive variables, and flaky networks.
 
 use orgsplit::apply::Status;
-use orgsplit::plan::{Action, ManagedBy, StepSpec};
+use orgsplit::plan::{ManagedBy, StepSpec};
 
 use crate::apply_support::*;
 use crate::fake_coder::{FakeCoder, Fault, Faults, megaco};
@@ -88,13 +88,34 @@ fn megaco_round_trip_reaches_the_plan_and_a_new_plan_has_nothing_left_to_do() {
     assert!(again.ledger.items.iter().all(|i| i.status.is_done()), "{}", again.ledger.render());
 
     // import -> plan: every step a no-op.
-    let (client, _) = fake.client();
-    let mut now = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
-    now.people = megaco().people;
-    let doc = orgsplit::split::load(&split, std::path::Path::new("split.toml")).unwrap();
-    let replan = orgsplit::plan::plan(&now, &doc, split.as_bytes()).unwrap();
-    let left: Vec<&str> = replan.steps.iter().filter(|s| s.action != Action::NoOp).map(|s| s.key.as_str()).collect();
-    assert!(left.is_empty(), "a new plan still has work: {left:?}");
+    nothing_left_to_do(&fake, megaco().people, &split);
+    no_deletes(&fake);
+}
+
+/// The scoring's recommended split, as `orgsplit score --emit-split` writes
+/// it, with what the draft leaves to the admin filled in (the wiki, the
+/// deadline, and the `payments` claim the draft says org sync needs):
+/// applied, then the IdP users log in and a rerun finishes; nothing is left.
+#[test]
+fn the_recommended_split_round_trips_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("recommended.toml");
+    crate::common::orgsplit().args(["score", "--emit-split"]).arg(&draft).assert().success();
+    let split = std::fs::read_to_string(&draft)
+        .unwrap()
+        .replace("wiki = \"\"", "wiki = \"https://wiki.megaco.example/orgs\"")
+        .replace("deadline = \"\"", "deadline = \"2025-12-31\"")
+        .replace("name = \"payments\"\n", "name = \"payments\"\norg_sync_claims = [\"coder-payments\"]\n");
+    assert!(split.contains("org_sync_claims = [\"coder-payments\"]"), "the draft changed: {split}");
+    let path = write_plan(dir.path(), &megaco(), &split);
+    let plan = read_plan(&path);
+    assert!(plan.organizations.len() >= 5, "{:?}", plan.organizations.iter().map(|o| &o.name).collect::<Vec<_>>());
+    let fake = FakeCoder::start(megaco());
+    done_but_the_idp_risk(&run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap(), &plan);
+    idp_users_log_in(&fake, &plan, &megaco());
+    let again = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+    assert_eq!(again.exit_code(), 0, "{}", again.ledger.render());
+    nothing_left_to_do(&fake, megaco().people, &split);
     no_deletes(&fake);
 }
 
