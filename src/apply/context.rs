@@ -153,3 +153,27 @@ pub fn serves(d: &wire::ProvisionerDaemon, tags: &BTreeMap<String, String>) -> b
         && d.tags.get("scope").is_none_or(|s| s == "organization")
         && tags.iter().all(|(k, v)| d.tags.get(k) == Some(v))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_daemon_serves_a_job_when_online_org_scoped_and_tagged_alike() {
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let daemon = |status: &str, t: &[(&str, &str)]| wire::ProvisionerDaemon {
+            status: status.into(),
+            tags: tags(t),
+            ..Default::default()
+        };
+        let job = tags(&[("cluster", "gke")]);
+        assert!(serves(&daemon("idle", &[("cluster", "gke"), ("scope", "organization"), ("owner", "")]), &job));
+        assert!(serves(&daemon("busy", &[("cluster", "gke")]), &job));
+        assert!(!serves(&daemon("offline", &[("cluster", "gke")]), &job), "offline");
+        assert!(!serves(&daemon("idle", &[("cluster", "eks")]), &job), "other tags");
+        assert!(!serves(&daemon("idle", &[("cluster", "gke"), ("scope", "user")]), &job), "a user's daemon");
+        assert!(serves(&daemon("idle", &[]), &tags(&[])), "untagged jobs");
+    }
+}

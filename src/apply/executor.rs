@@ -205,3 +205,63 @@ fn waiting_for_provisioners(ctx: &mut Ctx<'_>, statuses: &[Option<Status>]) -> R
     }
     Ok(Some(waiting))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{OrganizationSpec, StepSpec};
+
+    fn step(key: &str, action: Action, deps: &[&str]) -> Step {
+        Step {
+            key: key.into(),
+            org: Some("ml".into()),
+            name: key.into(),
+            action,
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            changes: vec!["exists as wanted".into()],
+            spec: StepSpec::Organization(OrganizationSpec::default()),
+        }
+    }
+
+    #[test]
+    fn a_step_runs_only_when_what_it_depends_on_is_done_or_waits_for_a_login() {
+        let index: HashMap<&str, usize> = [("a", 0), ("b", 1)].into();
+        let have = |a: Option<Status>| blocked(&step("c", Action::Create, &["a"]), &[a, None], &index);
+        assert_eq!(have(Some(Status::Done("x".into()))), None);
+        assert_eq!(have(Some(Status::Pending("x".into()))), None, "a member IdP sync places later");
+        assert_eq!(have(Some(Status::Waiting("x".into()))), Some(Status::Waiting("waits for `a`".into())));
+        assert_eq!(have(Some(Status::Failed("x".into()))), Some(Status::Skipped("`a` failed".into())));
+        assert_eq!(have(Some(Status::Skipped("x".into()))), Some(Status::Skipped("`a` was skipped".into())));
+        let later = blocked(&step("c", Action::Create, &["b"]), &[None, None], &index);
+        assert!(matches!(later, Some(Status::Skipped(why)) if why.contains("comes later in the plan")));
+        let unknown = blocked(&step("c", Action::Create, &["zz"]), &[None, None], &index);
+        assert_eq!(unknown, Some(Status::Failed("it depends on `zz`, which is not in the plan".into())));
+        let noop = blocked(&step("c", Action::NoOp, &["a"]), &[None, None], &index);
+        assert_eq!(noop, Some(Status::Done("nothing to do (exists as wanted)".into())));
+    }
+
+    #[test]
+    fn lost_answers_and_gateway_errors_are_worth_another_try_refusals_are_not() {
+        let error = |kind: ErrorKind, maybe_applied: bool| ApiError {
+            method: "POST".into(),
+            path: "/api/v2/organizations".into(),
+            base: "http://x".into(),
+            kind: Box::new(kind),
+            attempts: 1,
+            maybe_applied,
+        };
+        let status = |s: u16| ErrorKind::Status { status: s, body: None, text: None };
+        for (kind, maybe_applied, want) in [
+            (status(503), false, true),
+            (status(429), false, true),
+            (status(400), true, true),
+            (ErrorKind::Transport("reset".into()), false, true),
+            (status(400), false, false),
+            (status(403), false, false),
+            (status(409), false, false),
+            (ErrorKind::Decode("bad".into()), false, false),
+        ] {
+            assert_eq!(transient(&error(kind.clone(), maybe_applied)), want, "{kind:?} {maybe_applied}");
+        }
+    }
+}

@@ -213,3 +213,52 @@ impl Console for Terminal {
         self.bar.set_message(key.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::{Item, Ledger, Status, Verification};
+
+    #[test]
+    fn variables_files_are_read_and_their_errors_never_repeat_a_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("vars.toml");
+        std::fs::write(&good, "[\"raptix/raptix-eks\"]\ndb_password = \"hunter2\"\n").unwrap();
+        let vars = read_variables(Some(&good)).unwrap();
+        assert_eq!(vars["raptix/raptix-eks"]["db_password"].expose(), "hunter2");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[\"raptix/raptix-eks\"]\n\ndb_password = hunter2\n").unwrap();
+        let e = read_variables(Some(&bad)).unwrap_err().to_string();
+        assert!(e.contains("bad.toml:3:1: not a variables file"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(read_variables(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_report_says_what_is_left_and_how_to_go_on() {
+        let report = |status: Status, diff: &str| Report {
+            ledger: Ledger { items: vec![Item { key: "ml/organization/ml".into(), status }] },
+            verification: Some(Verification { diff: diff.into(), pending_members: 2, ..Default::default() }),
+            interrupted: false,
+            journal: "plan.json.journal".into(),
+        };
+        let plan = Path::new("plan.json");
+        let done = render(&report(Status::Done("created".into()), ""), plan);
+        assert_eq!(
+            done,
+            "1 steps: 1 done\npending until the users log in (IdP sync): 2 org membership(s), 0 group membership(s), \
+             0 role(s)\nverified: no drift (the deployment is what the plan expects)\n"
+        );
+        let failed = render(&report(Status::Failed("boom".into()), "-organization ml\n"), plan);
+        assert!(failed.contains("not done yet: the deployment differs from what the plan expects"), "{failed}");
+        assert!(
+            failed.ends_with("run `orgsplit apply plan.json` again once that is dealt with: it resumes\n"),
+            "{failed}"
+        );
+        let drift = render(&report(Status::Done("created".into()), "-organization ml\n"), plan);
+        assert!(
+            drift.contains("drift: the deployment differs from what the plan expects:\n-organization ml\n"),
+            "{drift}"
+        );
+    }
+}
