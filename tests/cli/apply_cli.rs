@@ -123,3 +123,37 @@ fn a_sigkill_halfway_then_a_rerun_converges_and_the_token_is_nowhere() {
     no_deletes(&fake);
     token_nowhere(&fake.token(), &[dir.path(), out.path()]);
 }
+
+/// A run the server refuses to let create anything: the ledger shows the
+/// server's words and what was skipped because of it, the exit code says
+/// something is left, and the token is in no output and no file.
+#[test]
+fn a_refused_step_is_reported_with_the_servers_words_and_never_the_token() {
+    let (snapshot, split) = small();
+    let fake = FakeCoder::start(snapshot.clone());
+    fake.forbid("POST", "/organizations");
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &snapshot, &split);
+    let status = apply_cmd(&fake, &plan, out.path(), "run", &["--yes"]).status().unwrap();
+    let stdout = read(out.path(), "run.out");
+    assert_eq!(status.code(), Some(3), "{stdout}");
+    assert!(stdout.starts_with("1 failed:\n  team-0001/organization/team-0001: POST http://127.0.0.1:"), "{stdout}");
+    assert!(
+        stdout.contains("403 Forbidden: the token's account lacks the permission to create organizations"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("team-0001/provisioner-key/team-0001-provisioner: `team-0001/organization/team-0001` failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not done yet: the deployment differs from what the plan expects"), "{stdout}");
+    assert!(
+        stdout
+            .ends_with(&format!("run `orgsplit apply {}` again once that is dealt with: it resumes\n", plan.display())),
+        "{stdout}"
+    );
+    let journal = read(dir.path(), "plan.json.journal");
+    assert!(journal.contains("\"status\":\"failed\",\"detail\":\"POST http://127.0.0.1:"), "{journal}");
+    token_nowhere(&fake.token(), &[dir.path(), out.path()]);
+}

@@ -82,22 +82,22 @@ fn killing_apply_after_each_step_in_turn_and_rerunning_converges() {
     }
 }
 
-/// MegaCo, killed three times at points of different kinds (a provisioner
-/// key, a member added through the API, a template version before its build), each
-/// rerun resuming the journal; the last one ends where a run without a kill
-/// ends. (A kill after each of its 549 steps costs two MegaCo runs each: the
-/// full matrix runs on the small deployment above.)
+/// MegaCo, killed twice at points of different kinds (after a provisioner
+/// key is made and its secret shown; after a template version is created,
+/// before its build), each rerun resuming the journal; the last run ends
+/// where a run without a kill ends. (A kill after each of MegaCo's 549 steps
+/// would cost two MegaCo runs each: the full matrix runs on the small
+/// deployment above, whose steps are of the same kinds.)
 #[test]
-fn megaco_killed_three_times_converges_to_the_uninterrupted_end_state() {
+fn megaco_killed_twice_converges_to_the_uninterrupted_end_state() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_plan(dir.path(), &megaco(), &split_text("split.toml"));
     let plan = read_plan(&path);
     let find = |f: &dyn Fn(&StepSpec) -> bool| plan.steps.iter().position(|s| f(&s.spec)).unwrap();
     let key = find(&|s| matches!(s, StepSpec::ProvisionerKey(_)));
-    let member = find(&|s| matches!(s, StepSpec::Member(m) if m.membership_by == orgsplit::plan::ManagedBy::Api));
     let template = find(&|s| matches!(s, StepSpec::Template(_)));
     let fake = FakeCoder::start(megaco());
-    for (i, point) in [(key, Point::StepRecorded), (member, Point::StepRecorded), (template, Point::VersionCreated)] {
+    for (i, point) in [(key, Point::StepRecorded), (template, Point::VersionCreated)] {
         let mut o = options();
         o.stop_at = stop_at(i, point);
         let stopped = run(&fake, &path, &o, &mut Admin::new(&fake));
