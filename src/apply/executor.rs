@@ -93,14 +93,21 @@ pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console:
             .collect(),
     };
     drop(ctx);
-    let verification = if interrupted { None } else { Some(verify::verify(prepared, client, options)?) };
+    // A verification that cannot read the deployment does not hide what the run did.
+    let (verification, unverified) = match interrupted {
+        true => (None, None),
+        false => match verify::verify(prepared, client, options) {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
     journal.append(&Event::RunEnded {
         run,
         summary: ledger.summary(),
         drift: verification.as_ref().map(|v| !v.diff.is_empty()),
         interrupted,
     })?;
-    Ok(Report { ledger, verification, interrupted, journal: prepared.journal_path.clone() })
+    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone() })
 }
 
 /// Why a step cannot run yet, judging by the steps it depends on.

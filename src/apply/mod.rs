@@ -162,8 +162,10 @@ impl Prepared {
 /// How a run ended.
 pub struct Report {
     pub ledger: Ledger,
-    /// `None` when the run was interrupted before verifying.
+    /// `None` when the run was interrupted before verifying, or could not verify.
     pub verification: Option<Verification>,
+    /// Why the deployment could not be read again to verify it.
+    pub unverified: Option<String>,
     pub interrupted: bool,
     pub journal: PathBuf,
 }

@@ -96,6 +96,9 @@ fn render(report: &Report, plan: &Path) -> String {
         ));
         return out;
     }
+    if let Some(why) = &report.unverified {
+        out.push_str(&format!("not verified: the deployment could not be read again ({why})\n"));
+    }
     if let Some(v) = &report.verification {
         if v.pending_members + v.pending_group_members + v.pending_roles > 0 {
             out.push_str(&format!(
@@ -239,6 +242,7 @@ mod tests {
         let report = |status: Status, diff: &str| Report {
             ledger: Ledger { items: vec![Item { key: "ml/organization/ml".into(), status }] },
             verification: Some(Verification { diff: diff.into(), pending_members: 2, ..Default::default() }),
+            unverified: None,
             interrupted: false,
             journal: "plan.json.journal".into(),
         };

@@ -199,3 +199,24 @@ fn an_interrupted_run_stops_between_steps_and_a_rerun_resumes() {
     let again = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
     assert_eq!(again.exit_code(), 0, "{}", again.ledger.render());
 }
+
+/// When the deployment cannot be read again at the end, the run still
+/// reports what it did, and says it could not verify (exit 3).
+#[test]
+fn a_verification_that_cannot_read_the_deployment_still_reports_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, path) = small_plan(dir.path());
+    let (client, _) = fake.client();
+    let bytes = std::fs::read(&path).unwrap();
+    let prepared = orgsplit::apply::prepare(&client, read_plan(&path), &path, &bytes, &options()).unwrap();
+    fake.script("GET", "/api/v2/users?", Fault::Status(500), 1);
+    let report = orgsplit::apply::execute(&prepared, &client, &options(), &mut Admin::new(&fake)).unwrap();
+    assert!(report.ledger.complete(), "{}", report.ledger.render());
+    assert!(report.verification.is_none());
+    assert!(
+        report.unverified.as_deref().is_some_and(|e| e.contains("500 Internal Server Error")),
+        "{:?}",
+        report.unverified
+    );
+    assert_eq!(report.exit_code(), 3);
+}

@@ -157,3 +157,36 @@ fn a_refused_step_is_reported_with_the_servers_words_and_never_the_token() {
     assert!(journal.contains("\"status\":\"failed\",\"detail\":\"POST http://127.0.0.1:"), "{journal}");
     token_nowhere(&fake.token(), &[dir.path(), out.path()]);
 }
+
+/// Ctrl-C (a real SIGINT): apply stops between two steps, records that in
+/// the journal, prints what it did and how to resume, and exits 130.
+#[test]
+fn a_sigint_stops_between_steps_with_exit_130() {
+    let (snapshot, split) = small();
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &snapshot, &split);
+    let fake = FakeCoder::with_faults(snapshot, Faults { latency: Duration::from_millis(25), ..Faults::default() });
+    let mut child = apply_cmd(&fake, &plan, out.path(), "run", &["--yes"]).spawn().unwrap();
+    let journal = dir.path().join("plan.json.journal");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(&journal).map_or(0, |j| j.matches("\"event\":\"step\"").count()) < 5 {
+        assert!(child.try_wait().unwrap().is_none(), "apply ended first: {}", read(out.path(), "run.err"));
+        assert!(Instant::now() < deadline, "apply made no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: a signal to the child we started.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let stdout = read(out.path(), "run.out");
+    assert!(
+        stdout.contains(&format!("interrupted: run `orgsplit apply {}` again to resume", plan.display())),
+        "{stdout}"
+    );
+    let last = read(dir.path(), "plan.json.journal").lines().last().unwrap().to_string();
+    assert!(
+        last.starts_with("{\"event\":\"run-ended\",\"run\":1,")
+            && last.ends_with("\"drift\":null,\"interrupted\":true}"),
+        "{last}"
+    );
+}
