@@ -109,17 +109,30 @@ fn render(report: &Report, plan: &Path) -> String {
         if v.diff.is_empty() {
             out.push_str("verified: no drift (the deployment is what the plan expects)\n");
         } else {
-            let why = if report.ledger.complete() {
-                "drift: the deployment differs from what the plan expects"
+            if report.ledger.complete() {
+                out.push_str(&format!("drift: the deployment differs from what the plan expects:\n{}", v.diff));
             } else {
-                "not done yet: the deployment differs from what the plan expects (the steps above that did not \
-                 complete explain some or all of it)"
-            };
-            out.push_str(&format!("{why}:\n{}", v.diff));
+                // The steps listed above explain it: the start of the diff is enough.
+                out.push_str(&format!(
+                    "not done yet: the deployment differs from what the plan expects (the steps above that did not \
+                     complete explain some or all of it):\n{}",
+                    first_lines(&v.diff, 40)
+                ));
+            }
         }
     }
     if report.exit_code() != 0 {
         out.push_str(&format!("run `orgsplit apply {}` again once that is dealt with: it resumes\n", plan.display()));
+    }
+    out
+}
+
+/// The first `n` lines of `text`, and how many more there are.
+fn first_lines(text: &str, n: usize) -> String {
+    let total = text.lines().count();
+    let mut out: String = text.lines().take(n).flat_map(|l| [l, "\n"]).collect();
+    if total > n {
+        out.push_str(&format!("... and {} more lines\n", total - n));
     }
     out
 }
@@ -259,6 +272,9 @@ mod tests {
             failed.ends_with("run `orgsplit apply plan.json` again once that is dealt with: it resumes\n"),
             "{failed}"
         );
+        let long: String = (0..50).map(|i| format!("-line {i}\n")).collect();
+        let cut = render(&report(Status::Failed("boom".into()), &long), plan);
+        assert!(cut.contains("-line 39\n... and 10 more lines\n") && !cut.contains("-line 40\n"), "{cut}");
         let drift = render(&report(Status::Done("created".into()), "-organization ml\n"), plan);
         assert!(
             drift.contains("drift: the deployment differs from what the plan expects:\n-organization ml\n"),
