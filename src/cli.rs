@@ -24,6 +24,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show what a plan changes: the deployment before and after, or who gains and loses access.
     Diff(DiffArgs),
+    /// Carry out a plan through the Coder API: resumable, journaled, verified at the end.
+    Apply(ApplyArgs),
     /// Print the JSON Schema of a document orgsplit writes.
     Schema(SchemaArgs),
     /// Deployments as data: the built-in example and generated large ones.
@@ -122,6 +124,32 @@ pub struct DiffArgs {
     /// Show per user the orgs, templates and roles gained and lost, instead of the state diff.
     #[arg(long)]
     pub access: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan (from `orgsplit plan`; review it with `orgsplit diff`).
+    pub plan: PathBuf,
+    /// Apply without showing the changes and asking (needed when there is no terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// The deployment (default: $CODER_URL, else the plan's), with the session token in
+    /// $CODER_SESSION_TOKEN.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Wait up to this long for provisioners of new organizations to start, then re-create their
+    /// templates in the same run (without it, those templates wait for a rerun).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub wait_for_provisioners: Option<u64>,
+    /// Longest wait for a template version's build.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub build_timeout: u64,
+    /// Values of sensitive template variables, which the API does not reveal (TOML: a table per
+    /// new template, `["org/template"]`, of `name = "value"`).
+    #[arg(long, value_name = "FILE")]
+    pub variables: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@
 //! Only `import`, `coder`, `apply` and `commands` touch the disk or the
 //! network; the other stages are pure functions of their inputs.
 
+pub mod apply;
 pub mod cli;
 pub mod coder;
 pub mod commands;

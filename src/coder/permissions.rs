@@ -39,6 +39,9 @@ pub fn needed(method: &str, path: &str) -> Option<String> {
         ("GET", ["organizations", _, "groups", ..] | ["groups", ..]) => ("read groups", "group:read", USER_ADMIN),
         ("POST", ["organizations", _, "groups"]) => ("create groups", "group:create", USER_ADMIN),
         ("PATCH", ["groups", _]) => ("change groups", "group:update", USER_ADMIN),
+        ("GET", ["organizations", _, "provisionerjobs"]) => {
+            ("read the organization's provisioner jobs", "provisioner_jobs:read", ORG_ADMIN)
+        }
         ("GET", ["templates", _, "acl"]) => ("read the template's permissions", "template:read", TEMPLATE_ADMIN),
         ("PATCH", ["templates", _, "acl"]) => ("change who may use the template", "template:update", TEMPLATE_ADMIN),
         ("PATCH", ["templates", _]) => ("change the template", "template:update", TEMPLATE_ADMIN),

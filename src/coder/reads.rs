@@ -86,6 +86,16 @@ impl Client {
         self.get(&endpoint!["templateversions", id])
     }
 
+    /// The Terraform variables of a template version (sensitive values come back redacted).
+    pub fn template_version_variables(&self, id: &str) -> Result<Vec<wire::TemplateVersionVariable>, ApiError> {
+        self.get(&endpoint!["templateversions", id, "variables"])
+    }
+
+    /// The latest provisioner jobs of `org` started by `initiator` (a user id).
+    pub fn provisioner_jobs(&self, org: &str, initiator: &str) -> Result<Vec<wire::ProvisionerJob>, ApiError> {
+        self.get(&endpoint!["organizations", org, "provisionerjobs"].query("initiator", initiator).query("limit", 100))
+    }
+
     pub fn org_sync(&self) -> Result<wire::OrganizationSyncSettings, ApiError> {
         self.get(&endpoint!["settings", "idpsync", "organization"])
     }

@@ -18,6 +18,39 @@ pub struct CreateOrganizationRequest {
     pub icon: String,
 }
 
+/// `codersdk.UpdateOrganizationRequest`. The server changes `display_name`
+/// only when it is not empty; `description` and `icon` are pointers there
+/// (omitted keeps, `""` clears), so they are always sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UpdateOrganizationRequest {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    pub description: String,
+    pub icon: String,
+}
+
+/// `codersdk.PatchOrganizationIDPSyncConfigRequest`: the claim, and whether
+/// everyone also goes in the default org (named `assign_default` here).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PatchOrganizationSyncConfig {
+    pub field: String,
+    pub assign_default: bool,
+}
+
+/// `codersdk.PatchGroupIDPSyncConfigRequest`. `regex_filter` is a string or null.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PatchGroupSyncConfig {
+    pub field: String,
+    pub regex_filter: Option<String>,
+    pub auto_create_missing_groups: bool,
+}
+
+/// `codersdk.PatchRoleIDPSyncConfigRequest`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PatchRoleSyncConfig {
+    pub field: String,
+}
+
 /// `codersdk.CreateGroupRequest`
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateGroupRequest {

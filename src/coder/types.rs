@@ -232,6 +232,35 @@ wire! {
         pub tags: BTreeMap<String, String>,
         pub error: String,
         pub created_at: Option<String>,
+        /// `template_version_import`, `workspace_build` or `template_version_dry_run`.
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub organization_id: String,
+        pub initiator_id: String,
+        pub input: ProvisionerJobInput,
+    }
+}
+
+wire! {
+    /// `codersdk.ProvisionerJobInput`: what the job works on.
+    pub struct ProvisionerJobInput {
+        pub template_version_id: String,
+        pub workspace_build_id: String,
+    }
+}
+
+wire! {
+    /// `codersdk.TemplateVersionVariable`: a Terraform variable of a version.
+    /// The server redacts `value` and `default_value` of sensitive ones.
+    pub struct TemplateVersionVariable {
+        pub name: String,
+        pub description: String,
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub value: String,
+        pub default_value: String,
+        pub required: bool,
+        pub sensitive: bool,
     }
 }
 

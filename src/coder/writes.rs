@@ -61,6 +61,15 @@ impl Client {
         self.write(Method::POST, endpoint!["organizations"], Body::json(req), Idempotency::Once)
     }
 
+    /// Change an organization's display name, description and icon.
+    pub fn update_organization(
+        &self,
+        org: &str,
+        req: &UpdateOrganizationRequest,
+    ) -> Result<wire::Organization, ApiError> {
+        self.write(Method::PATCH, endpoint!["organizations", org], Body::json(req), Idempotency::Idempotent)
+    }
+
     /// Add `user` (id or username) to `org`. New members get the implicit
     /// `organization-member` role and join its Everyone group.
     pub fn add_member(&self, org: &str, user: &str) -> Result<wire::OrganizationMember, ApiError> {
@@ -153,6 +162,35 @@ impl Client {
         req: &PatchMappingRequest,
     ) -> Result<wire::RoleSyncSettings, ApiError> {
         let e = endpoint!["organizations", org, "settings", "idpsync", "roles", "mapping"];
+        self.write(Method::PATCH, e, Body::json(req), Idempotency::Idempotent)
+    }
+
+    /// Set the organization sync claim and the default-org flag (the mapping is left alone).
+    pub fn patch_org_sync_config(
+        &self,
+        req: &PatchOrganizationSyncConfig,
+    ) -> Result<wire::OrganizationSyncSettings, ApiError> {
+        let e = endpoint!["settings", "idpsync", "organization", "config"];
+        self.write(Method::PATCH, e, Body::json(req), Idempotency::Idempotent)
+    }
+
+    /// Set the group sync claim, filter and auto-create flag of `org` (the mapping is left alone).
+    pub fn patch_group_sync_config(
+        &self,
+        org: &str,
+        req: &PatchGroupSyncConfig,
+    ) -> Result<wire::GroupSyncSettings, ApiError> {
+        let e = endpoint!["organizations", org, "settings", "idpsync", "groups", "config"];
+        self.write(Method::PATCH, e, Body::json(req), Idempotency::Idempotent)
+    }
+
+    /// Set the role sync claim of `org` (the mapping is left alone).
+    pub fn patch_role_sync_config(
+        &self,
+        org: &str,
+        req: &PatchRoleSyncConfig,
+    ) -> Result<wire::RoleSyncSettings, ApiError> {
+        let e = endpoint!["organizations", org, "settings", "idpsync", "roles", "config"];
         self.write(Method::PATCH, e, Body::json(req), Idempotency::Idempotent)
     }
 

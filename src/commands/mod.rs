@@ -2,6 +2,7 @@
 //! outputs. Only this layer (and `import`) touches the disk.
 
 mod api;
+mod apply;
 mod bench;
 mod diff;
 mod fixture;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Inventory(args) => inventory::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Apply(args) => apply::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Fixture(command) => fixture::run(command),
         Command::Scripts(args) => scripts::run(args),

@@ -19,6 +19,11 @@ const RESET: &str = "\x1b[0m";
 /// timeout bounds a pathological case, where the diff stays correct but
 /// may be less minimal.
 pub fn unified(before: &str, after: &str, color: bool) -> String {
+    unified_labeled(before, after, color, ("before (snapshot)", "after (plan applied)"))
+}
+
+/// [`unified`], with the two sides named by `labels` in the header.
+pub fn unified_labeled(before: &str, after: &str, color: bool, labels: (&str, &str)) -> String {
     if before == after {
         return String::new();
     }
@@ -26,7 +31,7 @@ pub fn unified(before: &str, after: &str, color: bool) -> String {
         .algorithm(Algorithm::Myers)
         .timeout(std::time::Duration::from_secs(10))
         .diff_lines(before, after);
-    let text = diff.unified_diff().context_radius(3).header("before (snapshot)", "after (plan applied)").to_string();
+    let text = diff.unified_diff().context_radius(3).header(labels.0, labels.1).to_string();
     if !color {
         return text;
     }

@@ -251,6 +251,27 @@ fn exercise(fake: &FakeCoder, client: &Client) {
     client.deprecate_template(&old.id, "Moved to the mlbox organization").unwrap();
     client.deprecate_template(&old.id, "Moved to the mlbox organization").unwrap();
     client.organization_members(&org.id).unwrap();
+    // What apply reads and writes beyond the above.
+    fake.state_mut(|st| {
+        let variable = |name: &str, sensitive: bool| crate::fake_coder::state::Variable {
+            name: name.into(),
+            value: "v".into(),
+            sensitive,
+            ..Default::default()
+        };
+        st.variables.insert(old.active_version_id.clone(), vec![variable("region", false), variable("token", true)]);
+    });
+    client.template_version_variables(&old.active_version_id).unwrap();
+    client.provisioner_jobs(&org.id, &client.me().unwrap().id).unwrap();
+    let update =
+        UpdateOrganizationRequest { display_name: "ML box".into(), description: "GPUs".into(), icon: String::new() };
+    client.update_organization(&org.id, &update).unwrap();
+    let config = PatchOrganizationSyncConfig { field: "memberOf".into(), assign_default: true };
+    client.patch_org_sync_config(&config).unwrap();
+    let groups_config =
+        PatchGroupSyncConfig { field: "memberOf".into(), regex_filter: None, auto_create_missing_groups: false };
+    client.patch_group_sync_config(&org.id, &groups_config).unwrap();
+    client.patch_role_sync_config(&org.id, &PatchRoleSyncConfig { field: "memberOf".into() }).unwrap();
     client.find_template(&org.id, "mlbox-gpu").unwrap();
     client.find_group(&org.id, "ml").unwrap();
 

@@ -1,6 +1,11 @@
 //! One integration-test binary; its modules mirror the commands.
 
 mod api_traps;
+mod apply;
+mod apply_checks;
+mod apply_cli;
+mod apply_resume;
+mod apply_support;
 mod bad_input;
 mod client;
 mod common;

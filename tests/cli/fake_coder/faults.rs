@@ -32,11 +32,13 @@ pub struct Faults {
     pub max_in_a_row: u32,
     /// Added to every answer: a server far away.
     pub latency: Duration,
+    /// Requests whose `METHOD /path?query` contains one of these never get a random fault.
+    pub spare: Vec<String>,
 }
 
 impl Default for Faults {
     fn default() -> Faults {
-        Faults { rate: 0.0, kinds: Vec::new(), seed: 1, max_in_a_row: 3, latency: Duration::ZERO }
+        Faults { rate: 0.0, kinds: Vec::new(), seed: 1, max_in_a_row: 3, latency: Duration::ZERO, spare: Vec::new() }
     }
 }
 
@@ -88,6 +90,9 @@ impl Injector {
         {
             s.times -= 1;
             return Some(s.fault);
+        }
+        if self.faults.spare.iter().any(|s| line.contains(s.as_str())) {
+            return None;
         }
         self.drawn += 1;
         let run = self.runs.entry(line.to_string()).or_default();

@@ -13,6 +13,8 @@
 
 pub mod faults;
 pub mod http;
+pub mod idp;
+pub mod provisioners;
 pub mod reads;
 pub mod settings;
 pub mod state;

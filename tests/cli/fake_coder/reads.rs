@@ -146,6 +146,7 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
             None => not_found(),
         },
         ["templateversions", v] => st.version(v).map_or_else(not_found, |v| json(200, &st.version_json(v))),
+        ["templateversions", v, "variables"] => super::provisioners::variables(st, v),
         ["files", id] => match st.file(id) {
             Some(f) => Reply { status: 200, headers: vec![("Content-Type".into(), f.content_type)], body: f.bytes },
             None => not_found(),
@@ -208,6 +209,7 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
             200,
             &Value::from(s.provisioner_keys.iter().filter(|k| k.organization == org).map(api::provisioner_key).collect::<Vec<_>>()),
         ),
+        ["provisionerjobs"] => super::provisioners::jobs(st, org, req),
         ["provisionerdaemons"] => {
             // No offset, no count, and `limit` defaults to 50 (coderd's provisionerDaemons).
             let limit = req.query_value("limit").and_then(|l| l.parse().ok()).unwrap_or(50);

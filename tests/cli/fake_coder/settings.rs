@@ -153,3 +153,44 @@ pub fn sync_mapping(st: &mut State, org: Option<&str>, kind: &str, req: &Request
     };
     Ok(reply(200, &body))
 }
+
+/// `PATCH .../idpsync/{organization,groups,roles}/config`: the claim and
+/// flags, leaving the mapping alone; answers the whole settings object.
+pub fn sync_config(st: &mut State, org: Option<&str>, kind: &str, req: &Request) -> Result<Reply, Reply> {
+    let b = body(req)?;
+    let field = str_field(&b, "field");
+    let flag = |key: &str| b.get(key).and_then(Value::as_bool);
+    let idp = &mut st.s.idp_sync;
+    let body = match (org, kind) {
+        (None, _) => {
+            let s = idp.organization.get_or_insert_with(|| OrganizationSyncSettings {
+                organization_assign_default: true,
+                ..Default::default()
+            });
+            s.field = field;
+            if let Some(a) = flag("assign_default") {
+                s.organization_assign_default = a;
+            }
+            api::org_sync(s)
+        }
+        (Some(org), "groups") => {
+            if !idp.groups.iter().any(|g| g.organization_id == org) {
+                idp.groups.push(OrgGroupSync { organization_id: org.into(), ..Default::default() });
+            }
+            let s = idp.groups.iter_mut().find(|g| g.organization_id == org).expect("inserted");
+            s.field = field;
+            s.regex_filter = b.get("regex_filter").and_then(Value::as_str).map(String::from);
+            s.auto_create_missing_groups = flag("auto_create_missing_groups").unwrap_or(false);
+            api::group_sync(s)
+        }
+        (Some(org), _) => {
+            if !idp.roles.iter().any(|r| r.organization_id == org) {
+                idp.roles.push(OrgRoleSync { organization_id: org.into(), ..Default::default() });
+            }
+            let s = idp.roles.iter_mut().find(|r| r.organization_id == org).expect("inserted");
+            s.field = field;
+            api::role_sync(s)
+        }
+    };
+    Ok(reply(200, &body))
+}

@@ -23,6 +23,18 @@ pub struct Job {
     pub polls_left: u32,
     /// `Some(error)` to make the build fail.
     pub error: Option<String>,
+    /// Who created the version (a user id).
+    pub initiator: String,
+}
+
+/// A Terraform variable of a template version (`codersdk.TemplateVersionVariable`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Variable {
+    pub name: String,
+    pub value: String,
+    pub default_value: String,
+    pub required: bool,
+    pub sensitive: bool,
 }
 
 /// Template fields the API has and the snapshot does not keep.
@@ -50,12 +62,16 @@ pub struct State {
     pub jobs: BTreeMap<String, Job>,
     pub key_secrets: BTreeMap<String, String>,
     pub template_extras: BTreeMap<String, TemplateExtras>,
+    /// Template version id -> its Terraform variables (none when absent).
+    pub variables: BTreeMap<String, Vec<Variable>>,
     /// Polls a new template version's job takes to succeed once a daemon matches.
     pub build_polls: u32,
     /// Makes the next template version builds fail with this error.
     pub fail_builds: Option<String>,
     /// Counter for new ids.
     pub created: u64,
+    /// Id -> the counter when it was made (creation order).
+    pub created_ids: HashMap<String, u64>,
     /// The most rows a page of users, workspaces or members holds, whatever `limit` asks.
     pub max_page: Option<usize>,
     pub idx: Index,
@@ -110,7 +126,9 @@ impl State {
     /// A new id, stable from run to run.
     pub fn new_id(&mut self, kind: &str, name: &str) -> String {
         self.created += 1;
-        orgsplit::fixture::id(&format!("fake-{kind}"), &format!("{name}#{}", self.created))
+        let id = orgsplit::fixture::id(&format!("fake-{kind}"), &format!("{name}#{}", self.created));
+        self.created_ids.insert(id.clone(), self.created);
+        id
     }
 
     pub fn user(&self, id_or_name: &str) -> Option<&User> {
@@ -179,12 +197,13 @@ impl State {
         body
     }
 
-    /// Daemons of `org` whose tags include all of `tags`.
+    /// Daemons of `org`, not offline, whose tags include all of `tags`.
     pub fn daemons_matching(&self, org: &str, tags: &BTreeMap<String, String>) -> usize {
         self.s
             .provisioner_daemons
             .iter()
-            .filter(|d| d.organization_id == org && tags.iter().all(|(k, v)| d.tags.get(k) == Some(v)))
+            .filter(|d| d.organization_id == org && d.status != "offline")
+            .filter(|d| tags.iter().all(|(k, v)| d.tags.get(k) == Some(v)))
             .count()
     }
 

@@ -22,7 +22,7 @@ const MAX_FILE: usize = 10 * (10 << 20);
 pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str], org: &str) -> Result<Reply, Reply> {
     match (req.method.as_str(), seg) {
         ("POST", ["files"]) => upload(st, me, req),
-        ("POST", ["organizations", _, "templateversions"]) => create_version(st, org, req),
+        ("POST", ["organizations", _, "templateversions"]) => create_version(st, me, org, req),
         ("POST", ["organizations", _, "templates"]) => create_template(st, me, org, req),
         ("PATCH", ["templates", id]) => patch_template(st, id, req),
         ("PATCH", ["templates", id, "acl"]) => patch_acl(st, id, req),
@@ -48,7 +48,7 @@ fn upload(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
     Ok(reply(201, &json!({ "hash": id })))
 }
 
-fn create_version(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
+fn create_version(st: &mut State, me: &str, org: &str, req: &Request) -> Result<Reply, Reply> {
     let b = body(req)?;
     if str_field(&b, "storage_method") != "file"
         || !matches!(str_field(&b, "provisioner").as_str(), "terraform" | "echo")
@@ -84,7 +84,22 @@ fn create_version(st: &mut State, org: &str, req: &Request) -> Result<Reply, Rep
         created_at: Some(NOW.into()),
         job: VersionJob { file_id, status: "pending".into(), tags },
     };
-    st.jobs.insert(id.clone(), Job { polls_left: st.build_polls, error: st.fail_builds.clone() });
+    st.jobs.insert(id.clone(), Job { polls_left: st.build_polls, error: st.fail_builds.clone(), initiator: me.into() });
+    // The version keeps the values it was given for its variables.
+    let given: Vec<super::state::Variable> = b
+        .get("user_variable_values")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|v| super::state::Variable {
+            name: str_field(v, "name"),
+            value: str_field(v, "value"),
+            ..Default::default()
+        })
+        .collect();
+    if !given.is_empty() {
+        st.variables.insert(id.clone(), given);
+    }
     st.s.template_versions.push(version.clone());
     Ok(reply(201, &st.version_json(&version)))
 }

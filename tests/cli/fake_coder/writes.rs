@@ -46,6 +46,7 @@ pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str]) -> Reply {
     let org = org.as_deref().unwrap_or_default();
     let result = match (method, seg) {
         ("POST", ["organizations"]) => create_org(st, me, req),
+        ("PATCH", ["organizations", o]) => update_org(st, o, req),
         ("POST", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, true),
         ("PUT", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, false),
         ("POST", ["organizations", _, "members", user]) => add_member(st, org, user),
@@ -58,6 +59,12 @@ pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str]) -> Reply {
         }
         ("PATCH", ["organizations", _, "settings", "idpsync", kind @ ("groups" | "roles"), "mapping"]) => {
             settings::sync_mapping(st, Some(org), kind, req)
+        }
+        ("PATCH", ["settings", "idpsync", "organization", "config"]) => {
+            settings::sync_config(st, None, "organization", req)
+        }
+        ("PATCH", ["organizations", _, "settings", "idpsync", kind @ ("groups" | "roles"), "config"]) => {
+            settings::sync_config(st, Some(org), kind, req)
         }
         _ => templates::handle(st, me, req, seg, org),
     };
@@ -109,6 +116,35 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
         ..Group::default()
     });
     Ok(reply(201, &api::organization(&org)))
+}
+
+/// `PATCH /organizations/{org}`: a non-empty name or display name changes
+/// them; `description` and `icon` are pointers (omitted keeps, "" clears).
+fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
+    let org = st.org(org).ok_or_else(not_found)?.id.clone();
+    let org = org.as_str();
+    let b = body(req)?;
+    let name = str_field(&b, "name");
+    if !name.is_empty() && (name == "default" || !valid_name(&name)) {
+        return Err(validation(400, "Validation failed.", "name", "Validation failed for tag \"organization_name\""));
+    }
+    if !name.is_empty() && st.s.organizations.iter().any(|o| o.name == name && o.id != org) {
+        return Err(error(409, &format!("Organization already exists with the name {name:?}."), ""));
+    }
+    let o = st.s.organizations.iter_mut().find(|o| o.id == org).ok_or_else(not_found)?;
+    if !name.is_empty() {
+        o.name = name;
+    }
+    if let Some(d) = b.get("display_name").and_then(Value::as_str).filter(|d| !d.is_empty()) {
+        o.display_name = d.into();
+    }
+    for (key, slot) in [("description", &mut o.description), ("icon", &mut o.icon)] {
+        if let Some(v) = b.get(key).and_then(Value::as_str) {
+            *slot = v.into();
+        }
+    }
+    let o = o.clone();
+    Ok(reply(200, &api::organization(&o)))
 }
 
 fn member_json(org: &str, user: &str, roles: &[String]) -> Value {

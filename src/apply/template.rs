@@ -1,0 +1,373 @@
+//! Re-creating a template in a new org, and deprecating the old one.
+//!
+//! Re-creation: download the source template's active version archive,
+//! upload it (the same bytes give the same file id), create a version in the
+//! new org with the plan's tags and the source's variable values, wait for
+//! its build, create the template with the source's settings, and grant the
+//! plan's groups and users access (group ids of the new org). Each part
+//! looks first: a template already there is only brought in line, and a
+//! version an earlier try created (recorded in the journal, or found among
+//! the org's jobs after a lost answer) is waited for instead of pushing
+//! another. Deprecation comes in its own step, after every re-creation of
+//! the template, and sends back every setting with the message.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::context::Ctx;
+use super::ledger::Status;
+use super::steps::{Outcome, org_of, org_or_fail};
+use crate::coder::ApiError;
+use crate::coder::requests::*;
+use crate::coder::types as wire;
+use crate::plan::{DeprecationSpec, TemplateSettings, TemplateSpec};
+
+pub(crate) fn template(ctx: &mut Ctx<'_>, org: &str, spec: &TemplateSpec) -> Outcome {
+    let org_id = org_or_fail!(ctx, org);
+    if let Some(t) = ctx.client.find_template(&org_id, &spec.name)? {
+        return settle(ctx, org, &org_id, &t, spec, "already there");
+    }
+    if !ctx.has_provisioner(&org_id, &spec.provisioner_tags, false)? {
+        return Ok(Status::Waiting(no_provisioner(ctx, org, spec)));
+    }
+    let values = match variables(ctx, org, spec)? {
+        Ok(v) => v,
+        Err(status) => return Ok(status),
+    };
+    let version = match version(ctx, &org_id, spec, values)? {
+        Ok(v) => v,
+        Err(status) => return Ok(status),
+    };
+    if ctx.stopped() {
+        return Ok(Status::Waiting("stopped".into()));
+    }
+    match build(ctx, org, &version, spec)? {
+        None => {}
+        Some(status) => return Ok(status),
+    }
+    let req = create_request(spec, &version);
+    let t = match ctx.client.create_template(&org_id, &req) {
+        Ok(t) => t,
+        Err(e) if e.maybe_applied || e.is_conflict() => match ctx.client.find_template(&org_id, &spec.name)? {
+            Some(t) => t,
+            None => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
+    let from = format!("re-created from `{}/{}`", spec.source.org, spec.source.name);
+    settle(ctx, org, &org_id, &t, spec, &from)
+}
+
+/// Why a template waits for a provisioner, and what to start where.
+fn no_provisioner(ctx: &Ctx<'_>, org: &str, spec: &TemplateSpec) -> String {
+    let tags = tag_list(&spec.provisioner_tags);
+    let key = ctx.plan.steps.iter().find_map(|s| match &s.spec {
+        crate::plan::StepSpec::ProvisionerKey(k) if s.org.as_deref() == Some(org) => Some(k),
+        _ => None,
+    });
+    match key {
+        Some(k) => format!(
+            "no provisioner serving `{org}` with tags {tags} is running: start one with key `{}` where `{org}`'s \
+             infrastructure is (`{}`), then run apply again (or pass --wait-for-provisioners)",
+            k.name, k.start_command
+        ),
+        None => format!(
+            "no provisioner serving `{org}` with tags {tags} is running, and the plan creates no key for it: create \
+             one (`coder provisioner keys create NAME --org {org}` with these tags), start a provisioner with it, \
+             then run apply again"
+        ),
+    }
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> String {
+    if tags.is_empty() {
+        return "(none)".into();
+    }
+    tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+}
+
+/// The source version's variable values: plain ones as read, sensitive ones
+/// (which the API redacts) from `--variables`, or the step fails asking for them.
+fn variables(
+    ctx: &mut Ctx<'_>,
+    org: &str,
+    spec: &TemplateSpec,
+) -> Result<Result<Vec<VariableValue>, Status>, ApiError> {
+    let read = ctx.client.template_version_variables(&spec.source.active_version_id)?;
+    let given = ctx.options.variables.get(&format!("{org}/{}", spec.name));
+    let mut values = Vec::new();
+    let mut missing = Vec::new();
+    for v in read {
+        match (v.sensitive, given.and_then(|g| g.get(&v.name))) {
+            (false, _) => values.push(VariableValue { name: v.name, value: v.value }),
+            (true, Some(secret)) => values.push(VariableValue { name: v.name, value: secret.expose().to_string() }),
+            (true, None) => missing.push(v.name),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(Ok(values));
+    }
+    Ok(Err(Status::Failed(format!(
+        "needs your input: the API hides the value of sensitive variable(s) {} of `{}/{}`; give them with \
+         --variables FILE under [\"{org}/{}\"] (see README), or push the template to `{org}` yourself and run apply \
+         again",
+        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+        spec.source.org,
+        spec.source.name,
+        spec.name
+    ))))
+}
+
+/// A version in the new org to build the template from: one an earlier try
+/// created, or a new one.
+fn version(
+    ctx: &mut Ctx<'_>,
+    org_id: &str,
+    spec: &TemplateSpec,
+    values: Vec<VariableValue>,
+) -> Result<Result<String, Status>, ApiError> {
+    if let Some(id) = ctx.recorded_version()
+        && usable(ctx, org_id, &id, spec)?
+    {
+        return Ok(Ok(id));
+    }
+    let (bytes, content_type) = ctx.client.download_file(&spec.source.file_id)?;
+    let content_type = if content_type.is_empty() { "application/x-tar".to_string() } else { content_type };
+    let file_id = ctx.client.upload_file(bytes, &content_type)?;
+    // A version whose answer was lost (or whose record a crash cut short) is among the org's jobs.
+    if let Some(id) = lost_version(ctx, org_id, &file_id, spec)? {
+        return Ok(Ok(id));
+    }
+    let mut req = CreateTemplateVersionRequest::from_file(&file_id, spec.provisioner_tags.clone());
+    req.name = spec.source.active_version_name.clone();
+    req.message = format!("orgsplit: re-created from {}/{}", spec.source.org, spec.source.name);
+    req.user_variable_values = values;
+    let id = match ctx.client.create_template_version(org_id, &req) {
+        Ok(v) => v.id,
+        Err(e) if e.maybe_applied => match lost_version(ctx, org_id, &file_id, spec)? {
+            Some(id) => id,
+            None => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
+    ctx.record_version(&id);
+    Ok(Ok(id))
+}
+
+/// The newest version of the org that an earlier try made from `file_id`
+/// and that can still become the template.
+fn lost_version(
+    ctx: &mut Ctx<'_>,
+    org_id: &str,
+    file_id: &str,
+    spec: &TemplateSpec,
+) -> Result<Option<String>, ApiError> {
+    let me = ctx.me.id.clone();
+    for job in ctx.client.provisioner_jobs(org_id, &me)? {
+        let id = &job.input.template_version_id;
+        if job.kind == "template_version_import"
+            && job.file_id == file_id
+            && !id.is_empty()
+            && usable(ctx, org_id, id, spec)?
+        {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// A version can become the template when it is in the org, not yet linked
+/// to a template, carries the plan's tags, and its build has not failed.
+fn usable(ctx: &Ctx<'_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<bool, ApiError> {
+    let v = match ctx.client.template_version(id) {
+        Ok(v) => v,
+        Err(e) if e.is_not_found() => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let tags_ok = spec.provisioner_tags.iter().all(|(k, val)| v.job.tags.get(k) == Some(val));
+    Ok(v.organization_id == org_id
+        && v.template_id.is_empty()
+        && tags_ok
+        && !matches!(v.job.status.as_str(), "failed" | "canceled" | "canceling"))
+}
+
+/// Wait for the version's build; `None` when it succeeded.
+fn build(ctx: &mut Ctx<'_>, org: &str, id: &str, spec: &TemplateSpec) -> Result<Option<Status>, ApiError> {
+    let mut waited = Duration::ZERO;
+    loop {
+        let v = ctx.client.template_version(id)?;
+        match v.job.status.as_str() {
+            "succeeded" => return Ok(None),
+            "failed" | "canceled" => {
+                return Ok(Some(Status::Failed(format!(
+                    "the build of the new version {}: {} (run apply again to try with a new version)",
+                    v.job.status,
+                    if v.job.error.is_empty() { "no reason given" } else { v.job.error.as_str() }
+                ))));
+            }
+            status if waited >= ctx.options.build_timeout || ctx.interrupted() => {
+                let matched = v.matched_provisioners.as_ref().map(|m| m.count);
+                if status == "pending" && matched == Some(0) {
+                    return Ok(Some(Status::Failed(format!(
+                        "no provisioner picked up the job: the version stayed pending and no provisioner of `{org}` \
+                         has its tags ({}); {}",
+                        tag_list(&spec.provisioner_tags),
+                        no_provisioner(ctx, org, spec)
+                    ))));
+                }
+                return Ok(Some(Status::Waiting(format!(
+                    "the build was still {status} after {}s: run apply again to go on waiting for the same version",
+                    waited.as_secs()
+                ))));
+            }
+            _ => {
+                ctx.client.pause(ctx.options.poll_every);
+                waited += ctx.options.poll_every;
+            }
+        }
+    }
+}
+
+fn create_request(spec: &TemplateSpec, version: &str) -> CreateTemplateRequest {
+    let s = &spec.settings;
+    CreateTemplateRequest {
+        name: spec.name.clone(),
+        display_name: s.display_name.clone(),
+        description: s.description.clone(),
+        icon: s.icon.clone(),
+        template_version_id: version.to_string(),
+        default_ttl_ms: s.default_ttl_ms,
+        activity_bump_ms: s.activity_bump_ms,
+        failure_ttl_ms: s.failure_ttl_ms,
+        dormant_ttl_ms: s.time_til_dormant_ms,
+        delete_ttl_ms: s.time_til_dormant_autodelete_ms,
+        allow_user_autostart: s.allow_user_autostart,
+        allow_user_autostop: s.allow_user_autostop,
+        allow_user_cancel_workspace_jobs: s.allow_user_cancel_workspace_jobs,
+        require_active_version: s.require_active_version,
+        max_port_share_level: s.max_port_share_level.clone(),
+        autostop_requirement: wire::AutostopRequirement {
+            days_of_week: s.autostop_requirement.days_of_week.clone(),
+            weeks: s.autostop_requirement.weeks,
+        },
+        autostart_requirement: wire::AutostartRequirement {
+            days_of_week: s.autostart_requirement.days_of_week.clone(),
+        },
+        disable_everyone_group_access: s.disable_everyone_group_access,
+    }
+}
+
+/// The settings that differ from the plan's, as PATCH fields.
+fn setting_changes(t: &wire::Template, s: &TemplateSettings) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |k: &str, differs: bool, v: Value| {
+        if differs {
+            m.insert(k.into(), v);
+        }
+    };
+    put("display_name", t.display_name != s.display_name, s.display_name.clone().into());
+    put("description", t.description != s.description, s.description.clone().into());
+    put("icon", t.icon != s.icon, s.icon.clone().into());
+    put("default_ttl_ms", t.default_ttl_ms != s.default_ttl_ms, s.default_ttl_ms.into());
+    put("activity_bump_ms", t.activity_bump_ms != s.activity_bump_ms, s.activity_bump_ms.into());
+    put("failure_ttl_ms", t.failure_ttl_ms != s.failure_ttl_ms, s.failure_ttl_ms.into());
+    put("time_til_dormant_ms", t.time_til_dormant_ms != s.time_til_dormant_ms, s.time_til_dormant_ms.into());
+    let autodelete = s.time_til_dormant_autodelete_ms;
+    put("time_til_dormant_autodelete_ms", t.time_til_dormant_autodelete_ms != autodelete, autodelete.into());
+    put(
+        "require_active_version",
+        t.require_active_version != s.require_active_version,
+        s.require_active_version.into(),
+    );
+    put("allow_user_autostart", t.allow_user_autostart != s.allow_user_autostart, s.allow_user_autostart.into());
+    put("allow_user_autostop", t.allow_user_autostop != s.allow_user_autostop, s.allow_user_autostop.into());
+    let cancel = s.allow_user_cancel_workspace_jobs;
+    put("allow_user_cancel_workspace_jobs", t.allow_user_cancel_workspace_jobs != cancel, cancel.into());
+    put(
+        "max_port_share_level",
+        t.max_port_share_level != s.max_port_share_level,
+        s.max_port_share_level.clone().into(),
+    );
+    let stop = &s.autostop_requirement;
+    let stop_differs =
+        t.autostop_requirement.days_of_week != stop.days_of_week || t.autostop_requirement.weeks != stop.weeks;
+    put(
+        "autostop_requirement",
+        stop_differs,
+        serde_json::json!({"days_of_week": stop.days_of_week, "weeks": stop.weeks}),
+    );
+    let start = &s.autostart_requirement.days_of_week;
+    put(
+        "autostart_requirement",
+        &t.autostart_requirement.days_of_week != start,
+        serde_json::json!({"days_of_week": start}),
+    );
+    m
+}
+
+/// Bring a template in the new org in line with the plan: its settings, and
+/// the plan's grants (group names resolved to the new org's ids). Grants are
+/// only added or changed, never removed.
+fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: &TemplateSpec, first: &str) -> Outcome {
+    let mut did = vec![first.to_string()];
+    let changes = setting_changes(t, &spec.settings);
+    if !changes.is_empty() {
+        ctx.client.update_template(&t.id, &changes)?;
+        did.push(format!("set {}", changes.keys().cloned().collect::<Vec<_>>().join(", ")));
+    }
+    let groups: BTreeMap<String, String> = ctx.client.groups(org_id)?.into_iter().map(|g| (g.name, g.id)).collect();
+    let mut wanted = UpdateTemplateAcl::default();
+    for (name, role) in &spec.acl.groups {
+        let id = if name == "Everyone" { Some(org_id.to_string()) } else { groups.get(name).cloned() };
+        match id {
+            Some(id) => wanted.group_perms.insert(id, role.clone()),
+            None => {
+                return Ok(Status::Failed(format!(
+                    "{}; it cannot be granted to group `{name}`, which does not exist in `{org}`",
+                    did.join("; ")
+                )));
+            }
+        };
+    }
+    for u in &spec.acl.users {
+        wanted.user_perms.insert(u.user.user_id.clone(), u.role.clone());
+    }
+    let acl = ctx.client.template_acl(&t.id)?;
+    let have = |list: &[wire::AclEntry], id: &str, role: &str| list.iter().any(|e| e.id == id && e.role == role);
+    wanted.group_perms.retain(|id, role| !have(&acl.group, id, role));
+    wanted.user_perms.retain(|id, role| !have(&acl.users, id, role));
+    if !(wanted.group_perms.is_empty() && wanted.user_perms.is_empty()) {
+        ctx.client.patch_template_acl(&t.id, &wanted)?;
+        let counted = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}(s)"));
+        let who: Vec<String> = [counted(wanted.group_perms.len(), "group"), counted(wanted.user_perms.len(), "user")]
+            .into_iter()
+            .flatten()
+            .collect();
+        did.push(format!("granted access to {}", who.join(" and ")));
+    }
+    Ok(Status::Done(did.join("; ")))
+}
+
+pub(crate) fn deprecation(ctx: &mut Ctx<'_>, spec: &DeprecationSpec) -> Outcome {
+    let t = ctx.client.template(&spec.template_id)?;
+    if t.deprecated && t.deprecation_message == spec.message {
+        return Ok(Status::Done("already deprecated with this message".into()));
+    }
+    // Only once every replacement is there, so nobody is pointed at nothing.
+    for r in &spec.replacements {
+        let there = match org_of(ctx, &r.org)? {
+            Ok(org_id) => ctx.client.find_template(&org_id, &r.template)?.is_some(),
+            Err(_) => false,
+        };
+        if !there {
+            return Ok(Status::Failed(format!(
+                "not deprecated: its replacement `{}/{}` does not exist",
+                r.org, r.template
+            )));
+        }
+    }
+    ctx.client.deprecate_template(&spec.template_id, &spec.message)?;
+    Ok(Status::Done("deprecated with the plan's message".into()))
+}
