@@ -322,3 +322,87 @@ fn edge(out: &mut String, e: &crate::report::picture::Edge, a: At, b: At) {
         esc(&e.label)
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::picture::{Edge, Item};
+
+    fn awkward() -> Picture {
+        let name = "a<b & \"c\" 'd' \\ e\nf";
+        let item =
+            |id: &str, kind| Item { id: id.into(), kind, name: name.into(), detail: "3 members".into(), merged: 0 };
+        let cluster = |id: &str, side, items| Cluster {
+            id: id.into(),
+            org: Some(name.into()),
+            side,
+            title: name.into(),
+            detail: name.into(),
+            items,
+        };
+        Picture {
+            clusters: vec![
+                cluster(
+                    "org:a",
+                    Side::Source,
+                    vec![item("group:a/x", ItemKind::Group), item("template:a/t", ItemKind::Template)],
+                ),
+                cluster("org:b", Side::Target, vec![item("group:b/x", ItemKind::Group)]),
+            ],
+            edges: vec![
+                Edge {
+                    from: "group:a/x".into(),
+                    to: "group:b/x".into(),
+                    kind: EdgeKind::Members,
+                    count: 3,
+                    label: name.into(),
+                },
+                Edge {
+                    from: "org:b".into(),
+                    to: "template:a/t".into(),
+                    kind: EdgeKind::StillUses,
+                    count: 1,
+                    label: "1".into(),
+                },
+                Edge {
+                    from: "gone".into(),
+                    to: "group:b/x".into(),
+                    kind: EdgeKind::Recreated,
+                    count: 1,
+                    label: "x".into(),
+                },
+            ],
+            omitted: vec![],
+        }
+    }
+
+    #[test]
+    fn svg_is_well_formed_and_names_stay_text() {
+        let svg = svg(&awkward());
+        let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        let text: Vec<&str> = doc.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+        assert!(text.iter().any(|t| t.starts_with("a<b & \"c\" 'd' \\ e f")), "{text:?}");
+        assert_eq!(doc.descendants().filter(|n| n.has_tag_name("b")).count(), 0);
+        // Two edges join drawn nodes; the one from an unknown node is left out.
+        let edges = doc.descendants().filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge "))).count();
+        assert_eq!(edges, 2);
+        assert_eq!(svg, super::svg(&awkward()), "same picture, same bytes");
+    }
+
+    #[test]
+    fn dot_escapes_labels_and_marks_edge_kinds() {
+        let dot = dot(&awkward());
+        assert!(dot.starts_with("digraph {"), "{dot}");
+        assert!(dot.contains(r#"label = "a<b & \"c\" 'd' \\ e\lf"#), "{dot}");
+        assert!(dot.contains("color=\"#2563eb\""), "members edge: {dot}");
+        assert!(dot.contains("style=dashed"), "still-uses edge: {dot}");
+        assert!(dot.contains("style=dotted arrowhead=none"), "containment: {dot}");
+    }
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis() {
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("abcdefghijkl", 5), "abcd…");
+        assert_eq!(fit("tab\there", 20), "tab here");
+    }
+}

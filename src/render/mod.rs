@@ -9,6 +9,7 @@ pub mod notices;
 pub mod readable;
 pub mod report_html;
 pub mod report_md;
+pub mod report_words;
 pub mod rules;
 pub mod score;
 pub mod scripts;

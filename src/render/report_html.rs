@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::escape_html as esc;
 use super::graph;
-use super::report_md::{agreement_text, shared_word, summary_rows};
+use super::report_words::{agreement_text, placement, shared_word, summary_rows};
 use crate::plan::Severity;
 use crate::report::picture::{count, thousands};
 use crate::report::{Agreement, Report, SplitOrigin};
@@ -164,8 +164,7 @@ fn candidates(out: &mut String, r: &Report) {
         for n in &c.notes {
             let _ = write!(why, "<span class=\"muted\">note: {}</span><br/>", esc(n));
         }
-        let placed =
-            c.placed_in.first().map_or("stays".to_string(), |p| format!("{} ({})", code(&p.org), thousands(p.members)));
+        let placed = esc(&placement(c));
         let class = if c.agreement == Agreement::AsRecommended { "" } else { " class=\"off\"" };
         let _ = writeln!(
             out,

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::graph;
+use super::report_words::{agreement_text, placement, shared_word, summary_rows};
 use crate::plan::{Finding, Severity};
 use crate::report::picture::{count, thousands};
 use crate::report::{Agreement, Report, SplitOrigin};
@@ -108,45 +109,6 @@ fn header(out: &mut String, r: &Report) {
     }
 }
 
-pub fn shared_word(s: crate::split::SharedTemplates) -> String {
-    match s {
-        crate::split::SharedTemplates::Duplicate => "duplicate".into(),
-        crate::split::SharedTemplates::KeepInDefault => "keep-in-default".into(),
-    }
-}
-
-/// The summary as (label, value) rows, shared with the HTML report.
-pub fn summary_rows(r: &Report) -> Vec<(&'static str, String)> {
-    let s = &r.summary;
-    vec![
-        ("Candidates scored", thousands(s.candidates)),
-        ("Recommended as organizations", thousands(s.recommended_organizations)),
-        (
-            "Organizations in the split",
-            format!("{} ({} new)", thousands(s.organizations), thousands(s.new_organizations)),
-        ),
-        ("Members of those organizations", thousands(s.members_placed)),
-        ("Templates re-created", thousands(s.templates_recreated)),
-        ("Templates deprecated", thousands(s.templates_deprecated)),
-        ("Shared templates", thousands(s.shared_templates)),
-        ("Users with workspaces to migrate", thousands(s.users_to_migrate)),
-        ("Workspaces to migrate", thousands(s.workspaces_to_migrate)),
-        (
-            "Plan steps",
-            format!(
-                "{} to create, {} to update, {} unchanged, 0 to delete",
-                thousands(s.steps_create),
-                thousands(s.steps_update),
-                thousands(s.steps_unchanged)
-            ),
-        ),
-        (
-            "Findings",
-            format!("{}, {}, {}", count(s.risks, "risk"), count(s.warnings, "warning"), count(s.notes, "note")),
-        ),
-    ]
-}
-
 fn summary(out: &mut String, r: &Report) {
     out.push_str("## Summary\n\n");
     table(out, &["", ""], summary_rows(r).into_iter().map(|(k, v)| vec![k.to_string(), v]));
@@ -173,14 +135,6 @@ fn picture(out: &mut String, r: &Report) {
     out.push('\n');
 }
 
-pub fn agreement_text(a: Agreement) -> &'static str {
-    match a {
-        Agreement::AsRecommended => "as recommended",
-        Agreement::NotInSplit => "**recommended, but not in this split**",
-        Agreement::OrgNotRecommended => "**gets an org against the verdict**",
-    }
-}
-
 fn candidates(out: &mut String, r: &Report) {
     out.push_str("## Candidates and verdicts\n\n");
     let rows = r.candidates.iter().map(|c| {
@@ -188,7 +142,7 @@ fn candidates(out: &mut String, r: &Report) {
             let t = if c.case_applies { md(t) } else { format!("none (closest: {})", md(t)) };
             format!("{t} ({}/{})", c.met, c.total)
         });
-        let placed = c.placed_in.first().map_or("stays".to_string(), |p| format!("{} ({})", md(&p.org), p.members));
+        let placed = md(&placement(c));
         vec![
             md(&c.name),
             thousands(c.members),
@@ -408,4 +362,24 @@ fn members(out: &mut String, r: &Report) {
         let _ = writeln!(out, "- **{}** ({}): {}", md(&o.name), thousands(names.len()), names.join(", "));
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_hold_backticks_and_names_cannot_inject() {
+        assert_eq!(code("coder provisioner start"), "`coder provisioner start`");
+        assert_eq!(code("a `b` c"), "``a `b` c``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(md("<img src=x> & [a](b) *c*"), "\\<img src=x\\> \\& \\[a\\](b) \\*c\\*");
+    }
+
+    #[test]
+    fn tables_are_pipe_tables() {
+        let mut out = String::new();
+        table(&mut out, &["a", "b"], vec![vec!["1".into(), md("x|y")]]);
+        assert_eq!(out, "| a | b |\n|---|---|\n| 1 | x\\|y |\n\n");
+    }
 }

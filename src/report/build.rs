@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::*;
-use crate::plan::{Action, ManagedBy, Plan, Step, StepSpec};
+use crate::plan::{Action, ManagedBy, OrgSummary, Plan, Step, StepSpec, WorkspaceMigration};
 use crate::rules::derive::Context;
 use crate::rules::score::{Match, Status};
 use crate::rules::{self, Scored};
@@ -30,7 +30,23 @@ pub fn build(inputs: Inputs) -> Report {
         }
     }
     let candidates: Vec<Verdict> = scoring.candidates.iter().map(|s| verdict(s, &user_orgs)).collect();
-    let organizations: Vec<Org> = plan.organizations.iter().map(|o| org(plan, o, &candidates)).collect();
+    // Steps and migrations by org, once: a split can have hundreds of orgs.
+    let mut steps: HashMap<&str, Vec<&Step>> = HashMap::new();
+    for s in &plan.steps {
+        steps.entry(s.org.as_deref().unwrap_or_default()).or_default().push(s);
+    }
+    let mut moving: HashMap<&str, Vec<&WorkspaceMigration>> = HashMap::new();
+    for m in &plan.workspace_migrations {
+        moving.entry(&m.new.org).or_default().push(m);
+    }
+    let organizations: Vec<Org> = plan
+        .organizations
+        .iter()
+        .map(|o| {
+            let name = o.name.as_str();
+            org(o, steps.get(name).map_or(&[], Vec::as_slice), moving.get(name).map_or(&[], Vec::as_slice), &candidates)
+        })
+        .collect();
     let shared_templates = shared_templates(ctx, plan, &user_orgs);
     let deprecations = deprecations(plan);
     let migrations = migrations(plan);
@@ -119,11 +135,8 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
     }
 }
 
-fn in_org<'p>(plan: &'p Plan, org: &'p str) -> impl Iterator<Item = &'p Step> {
-    plan.steps.iter().filter(move |s| s.org.as_deref() == Some(org))
-}
-
-fn org(plan: &Plan, o: &crate::plan::OrgSummary, candidates: &[Verdict]) -> Org {
+/// One org of the split, from its steps and the migrations into it.
+fn org(o: &OrgSummary, steps: &[&Step], moving_in: &[&WorkspaceMigration], candidates: &[Verdict]) -> Org {
     let (mut by_api, mut by_sync) = (0, 0);
     let mut roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut member_usernames = Vec::new();
@@ -133,11 +146,11 @@ fn org(plan: &Plan, o: &crate::plan::OrgSummary, candidates: &[Verdict]) -> Org 
     let mut custom_roles = Vec::new();
     let mut moving: HashMap<&str, usize> = HashMap::new();
     let mut owners = BTreeSet::new();
-    for m in plan.workspace_migrations.iter().filter(|m| m.new.org == o.name) {
+    for m in moving_in {
         *moving.entry(m.new.template_step.as_str()).or_default() += 1;
         owners.insert(m.owner.user_id.as_str());
     }
-    for s in in_org(plan, &o.name) {
+    for s in steps {
         match &s.spec {
             StepSpec::Member(m) => {
                 match m.membership_by {

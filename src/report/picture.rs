@@ -274,3 +274,19 @@ pub fn thousands(n: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_well() {
+        assert_eq!(count(1, "member"), "1 member");
+        assert_eq!(count(0, "workspace"), "0 workspaces");
+        assert_eq!(count(1234567, "user"), "1,234,567 users");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(edge_label(EdgeKind::StillUses, 1), "1 user still uses it");
+        assert_eq!(edge_label(EdgeKind::StillUses, 2), "2 users still use it");
+    }
+}
