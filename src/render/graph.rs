@@ -86,6 +86,8 @@ const LEGEND_H: f64 = 92.0;
 /// Characters that fit in a row beside its detail, at 12 px.
 const NAME_CHARS: usize = 26;
 const TITLE_CHARS: usize = 38;
+/// "Still uses" edges labelled on the picture at most.
+const MAX_STILL_LABELS: usize = 12;
 
 /// Where a node is drawn: the left x of its column, the middle y of its row.
 #[derive(Clone, Copy)]
@@ -111,9 +113,11 @@ pub fn svg(p: &Picture) -> String {
     for (c, top) in &clusters {
         cluster(&mut out, c, *top);
     }
+    // Many "still uses" labels would pile up mid-gutter: then only their tooltips say the count.
+    let still = p.edges.iter().filter(|e| e.kind == EdgeKind::StillUses).count();
     for e in &p.edges {
         let (Some(a), Some(b)) = (at.get(e.from.as_str()), at.get(e.to.as_str())) else { continue };
-        edge(&mut out, e, *a, *b);
+        edge(&mut out, e, *a, *b, e.kind != EdgeKind::StillUses || still <= MAX_STILL_LABELS);
     }
     out.push_str("</svg>\n");
     out
@@ -287,7 +291,7 @@ fn cluster(out: &mut String, c: &Cluster, top: f64) {
     }
 }
 
-fn edge(out: &mut String, e: &crate::report::picture::Edge, a: At, b: At) {
+fn edge(out: &mut String, e: &crate::report::picture::Edge, a: At, b: At, labelled: bool) {
     // Each end leaves its box on the gutter's side.
     let end_x = |at: At| {
         if at.side == Side::Source { column_x(Side::Source) + COL_W - 8.0 } else { column_x(Side::Target) + 8.0 }
@@ -314,6 +318,10 @@ fn edge(out: &mut String, e: &crate::report::picture::Edge, a: At, b: At) {
         _ if b.side == Side::Target => (x2 - 12.0, y2 - 5.0, "end"),
         _ => (x2 + 12.0, y2 - 5.0, "start"),
     };
+    if !labelled {
+        out.push_str("</g>\n");
+        return;
+    }
     let _ = writeln!(
         out,
         "<text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\" font-size=\"10\" fill=\"{}\" stroke=\"#ffffff\" \

@@ -50,15 +50,17 @@ pub(super) fn kind_word(kind: ItemKind) -> &'static str {
 }
 
 /// Each object's id in the picture: its own, or the merged item that stands for it.
+/// `rank` orders the items of one place, highest first; the second value
+/// is how many were merged into "more" items of drawn organizations.
 pub(super) fn map_items(
-    items: &BTreeMap<Node, usize>,
+    rank: &BTreeMap<Node, (usize, usize)>,
     shown_orgs: &BTreeSet<String>,
     side: &dyn Fn(&str) -> Side,
-    omitted: &mut Vec<String>,
-) -> BTreeMap<Node, String> {
-    let mut by_place: BTreeMap<(String, ItemKind), Vec<(&Node, usize)>> = BTreeMap::new();
+) -> (BTreeMap<Node, String>, usize) {
+    type Ranked<'n> = Vec<(&'n Node, (usize, usize))>;
+    let mut by_place: BTreeMap<(String, ItemKind), Ranked> = BTreeMap::new();
     let mut mapping = BTreeMap::new();
-    for (node, w) in items {
+    for (node, w) in rank {
         let org = node.org();
         let cluster = if shown_orgs.contains(org) { org_id(org) } else { more_orgs_id(side(org)) };
         if let Node::Item(_, kind, _) = node {
@@ -73,8 +75,12 @@ pub(super) fn map_items(
             (false, Side::Target) => MAX_TARGET_ITEMS,
             (false, Side::Source) => MAX_SOURCE_ITEMS,
         };
-        // Merging a single item would hide a name to save nothing.
-        let keep = if list.len() <= max + 1 { list.len() } else { max };
+        // Merging a single item would hide a name to save nothing. On the
+        // left, an item connected only to merged boxes is merged too.
+        let mut keep = if list.len() <= max + 1 { list.len() } else { max };
+        if cluster_side(&list, side) == Side::Source {
+            keep = list.iter().take(keep).take_while(|(_, r)| r.0 > 0).count();
+        }
         for (i, (node, _)) in list.iter().enumerate() {
             let Node::Item(org, _, name) = node else { continue };
             let id = if i < keep {
@@ -88,16 +94,10 @@ pub(super) fn map_items(
             merged_items += list.len() - keep;
         }
     }
-    if merged_items > 0 {
-        omitted.push(format!(
-            "{merged_items} groups and templates are merged into \"more\" items of their organization (the \
-             largest are drawn)"
-        ));
-    }
-    mapping
+    (mapping, merged_items)
 }
 
-pub(super) fn cluster_side(list: &[(&Node, usize)], side: &dyn Fn(&str) -> Side) -> Side {
+pub(super) fn cluster_side<W>(list: &[(&Node, W)], side: &dyn Fn(&str) -> Side) -> Side {
     list.first().map_or(Side::Source, |(n, _)| side(n.org()))
 }
 

@@ -23,7 +23,7 @@ pub const MAX_ORGS: usize = 12;
 /// Groups, and templates, shown per organization of the split.
 pub(super) const MAX_TARGET_ITEMS: usize = 5;
 /// Groups, and templates, shown per organization people come from.
-pub(super) const MAX_SOURCE_ITEMS: usize = 20;
+pub(super) const MAX_SOURCE_ITEMS: usize = 40;
 /// "Still uses" edges kept per organization of the split (the heaviest).
 const MAX_STILL_USES: usize = 3;
 
@@ -158,10 +158,32 @@ pub fn build(ctx: &Context, plan: &Plan, user_orgs: &HashMap<&str, Vec<&str>>) -
     }
     let side = |org: &str| if targets.contains(org) { Side::Target } else { Side::Source };
     let shown_orgs = pick_orgs(&org_weight, &side, &mut omitted);
-    let mut mapping = map_items(&items, &shown_orgs, &side, &mut omitted);
+    // The split's side first, by weight; then the items people come from,
+    // those connected to what is drawn there first.
+    let of_side = |s: Side| items.iter().filter(move |(n, _)| side(n.org()) == s);
+    let (mut mapping, mut merged) =
+        map_items(&of_side(Side::Target).map(|(n, w)| (n.clone(), (*w, 0))).collect(), &shown_orgs, &side);
     for org in org_weight.keys() {
         let cluster = if shown_orgs.contains(org) { org_id(org) } else { more_orgs_id(side(org)) };
         mapping.insert(Node::Org(org.clone()), cluster);
+    }
+    let mut visible: BTreeMap<&Node, usize> = BTreeMap::new();
+    for (_, from, to, n) in &edges {
+        for (mine, other) in [(from, to), (to, from)] {
+            if mapping.get(other).is_some_and(|id| !id.starts_with("more")) {
+                *visible.entry(mine).or_default() += n;
+            }
+        }
+    }
+    let sources = of_side(Side::Source).map(|(n, w)| (n.clone(), (visible.get(n).copied().unwrap_or(0), *w)));
+    let (more, n) = map_items(&sources.collect(), &shown_orgs, &side);
+    mapping.extend(more);
+    merged += n;
+    if merged > 0 {
+        omitted.push(format!(
+            "{merged} groups and templates are merged into \"more\" items of their organization (those drawn \
+             are the largest, and on the left those connected to what is drawn on the right)"
+        ));
     }
     let clusters = clusters(ctx, plan, &org_weight, &shown_orgs, &side, &mapping, &items);
     let mut summed: BTreeMap<(EdgeKind, String, String), usize> = BTreeMap::new();
