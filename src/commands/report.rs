@@ -45,19 +45,20 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         None => super::print(&text)?,
     }
     let s = &report.summary;
+    let n = |n: usize, what: &str| report::picture::count(n, what);
     super::note(&format!(
-        "{}{} of {} candidates recommended as organizations; the split creates {} organizations, re-creates {} \
-         templates, deprecates {}, and moves {} workspaces of {} users; {} risks, {} warnings",
+        "{}{} of {} recommended as organizations; the split creates {}, re-creates {}, deprecates {}, and \
+         moves {} of {}; {}, {}",
         args.out.as_ref().map_or(String::new(), |p| format!("wrote {}: ", p.display())),
         s.recommended_organizations,
-        s.candidates,
-        s.new_organizations,
-        s.templates_recreated,
+        n(s.candidates, "candidate"),
+        n(s.new_organizations, "organization"),
+        n(s.templates_recreated, "template"),
         s.templates_deprecated,
-        s.workspaces_to_migrate,
-        s.users_to_migrate,
-        s.risks,
-        s.warnings,
+        n(s.workspaces_to_migrate, "workspace"),
+        n(s.users_to_migrate, "user"),
+        n(s.risks, "risk"),
+        n(s.warnings, "warning"),
     ));
     if origin == SplitOrigin::Recommended && !report.split.to_fill_in.is_empty() {
         super::note(&format!(

@@ -67,6 +67,16 @@ fn section(out: &mut String, id: &str, title: &str) {
     let _ = writeln!(out, "<section id=\"{id}\">\n<h2>{}</h2>", esc(title));
 }
 
+/// Escaped text whose `backticked` parts (names, in the planner's and
+/// scorer's messages) become `<code>`; unpaired backticks stay as they are.
+fn ticks(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return esc(s);
+    }
+    parts.iter().enumerate().map(|(i, p)| if i % 2 == 1 { code(p) } else { esc(p) }).collect()
+}
+
 fn code(s: &str) -> String {
     format!("<code>{}</code>", esc(s))
 }
@@ -162,7 +172,7 @@ fn candidates(out: &mut String, r: &Report) {
             let _ = write!(why, "<span class=\"warning\">warning:</span> {}<br/>", esc(w));
         }
         for n in &c.notes {
-            let _ = write!(why, "<span class=\"muted\">note: {}</span><br/>", esc(n));
+            let _ = write!(why, "<span class=\"muted\">note: {}</span><br/>", ticks(n));
         }
         let placed = esc(&placement(c));
         let class = if c.agreement == Agreement::AsRecommended { "" } else { " class=\"off\"" };
@@ -170,7 +180,7 @@ fn candidates(out: &mut String, r: &Report) {
             out,
             "<tr><td>{}<br/><span class=\"muted\">{}</span></td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{why}</td><td>{placed}<br/><span{class}>{}</span></td></tr>",
             code(&c.name),
-            esc(&c.source),
+            ticks(&c.source),
             thousands(c.members),
             esc(&c.recommendation_title),
             case,
@@ -293,7 +303,7 @@ fn shared(out: &mut String, r: &Report) {
                 format!("{} {}", d.org.as_deref().map_or("in no org of the split".into(), code), thousands(d.users))
             })
             .collect();
-        let said: Vec<String> = t.findings.iter().map(|f| esc(f)).collect();
+        let said: Vec<String> = t.findings.iter().map(|f| ticks(f)).collect();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -346,9 +356,9 @@ fn findings(out: &mut String, r: &Report) {
         }
         out.push_str("<ul>\n");
         for f in list {
-            let _ = write!(out, "<li><span class=\"{class}\">{}</span> {}", code(&f.code), esc(&f.message));
+            let _ = write!(out, "<li><span class=\"{class}\">{}</span> {}", code(&f.code), ticks(&f.message));
             if let Some(h) = &f.help {
-                let _ = write!(out, "<br/><i>What to do:</i> {}", esc(h));
+                let _ = write!(out, "<br/><i>What to do:</i> {}", ticks(h));
             }
             if !f.affects.is_empty() {
                 let names: Vec<String> =

@@ -20,6 +20,17 @@ pub fn md(s: &str) -> String {
     super::escape_markdown(s).replace('&', "\\&")
 }
 
+/// Text whose `backticked` parts are names (the planner's and scorer's
+/// messages): those become code spans, the rest is escaped. Unpaired
+/// backticks leave the whole escaped.
+pub fn md_ticks(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return md(s);
+    }
+    parts.iter().enumerate().map(|(i, p)| if i % 2 == 1 { code(p) } else { md(p) }).collect()
+}
+
 /// `text` as a code span, exactly (a fence longer than any backtick run inside).
 pub fn code(s: &str) -> String {
     let s = super::plain(s);
@@ -165,7 +176,7 @@ fn candidates(out: &mut String, r: &Report) {
             let _ = write!(why, "; warnings: {}", md(&c.warnings.join("; ")));
         }
         for n in &c.notes {
-            let _ = write!(why, "; note: {}", md(n));
+            let _ = write!(why, "; note: {}", md_ticks(n));
         }
         if c.agreement != Agreement::AsRecommended {
             let _ = write!(why, "; {}", agreement_text(c.agreement));
@@ -276,7 +287,7 @@ fn shared(out: &mut String, r: &Report) {
     table(out, &["template", "re-created in", "deprecated", "users", "where its users go"], rows);
     for t in &r.shared_templates {
         for f in &t.findings {
-            let _ = writeln!(out, "- {}", md(f));
+            let _ = writeln!(out, "- {}", md_ticks(f));
         }
     }
     out.push('\n');
@@ -309,9 +320,9 @@ fn findings(out: &mut String, r: &Report) {
             out.push_str("None.\n\n");
         }
         for f in list {
-            let _ = write!(out, "- **{}** {}", md(&f.code), md(&f.message));
+            let _ = write!(out, "- **{}** {}", md(&f.code), md_ticks(&f.message));
             if let Some(h) = &f.help {
-                let _ = write!(out, " _What to do:_ {}", md(h));
+                let _ = write!(out, " _What to do:_ {}", md_ticks(h));
             }
             let names: Vec<String> =
                 f.affects.iter().take(AFFECTS_SHOWN).map(|a| format!("{} {}", a.kind, md(&a.name))).collect();
@@ -374,6 +385,8 @@ mod tests {
         assert_eq!(code("a `b` c"), "``a `b` c``");
         assert_eq!(code("`x"), "`` `x ``");
         assert_eq!(md("<img src=x> & [a](b) *c*"), "\\<img src=x\\> \\& \\[a\\](b) \\*c\\*");
+        assert_eq!(md_ticks("`a<b` goes to `x`"), "`a<b` goes to `x`");
+        assert_eq!(md_ticks("odd ` tick <"), "odd \\` tick \\<");
     }
 
     #[test]

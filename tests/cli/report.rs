@@ -275,6 +275,7 @@ fn markdown_pins_verdicts_messages_risks_and_the_draft_note() {
         "- group coder/raptix → group raptix/raptix: 180 members",
         "- template coder/payments-k8s → template checkout/payments-k8s: 12 workspaces",
         "### Risks (1)\n\n- **idp-sync-no-mapping**",
+        "- **shared-template** `payments-k8s` goes to `payments`, but 12 of its users are in `checkout` instead",
         "- **Provisioner key:** `raptix-provisioner` (tags `cloud=raptix-aws`)",
         "```dot\ndigraph {",
     ] {
