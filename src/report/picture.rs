@@ -158,33 +158,7 @@ pub fn build(ctx: &Context, plan: &Plan, user_orgs: &HashMap<&str, Vec<&str>>) -
     }
     let side = |org: &str| if targets.contains(org) { Side::Target } else { Side::Source };
     let shown_orgs = pick_orgs(&org_weight, &side, &mut omitted);
-    // The split's side first, by weight; then the items people come from,
-    // those connected to what is drawn there first.
-    let of_side = |s: Side| items.iter().filter(move |(n, _)| side(n.org()) == s);
-    let (mut mapping, mut merged) =
-        map_items(&of_side(Side::Target).map(|(n, w)| (n.clone(), (*w, 0))).collect(), &shown_orgs, &side);
-    for org in org_weight.keys() {
-        let cluster = if shown_orgs.contains(org) { org_id(org) } else { more_orgs_id(side(org)) };
-        mapping.insert(Node::Org(org.clone()), cluster);
-    }
-    let mut visible: BTreeMap<&Node, usize> = BTreeMap::new();
-    for (_, from, to, n) in &edges {
-        for (mine, other) in [(from, to), (to, from)] {
-            if mapping.get(other).is_some_and(|id| !id.starts_with("more")) {
-                *visible.entry(mine).or_default() += n;
-            }
-        }
-    }
-    let sources = of_side(Side::Source).map(|(n, w)| (n.clone(), (visible.get(n).copied().unwrap_or(0), *w)));
-    let (more, n) = map_items(&sources.collect(), &shown_orgs, &side);
-    mapping.extend(more);
-    merged += n;
-    if merged > 0 {
-        omitted.push(format!(
-            "{merged} groups and templates are merged into \"more\" items of their organization (those drawn \
-             are the largest, and on the left those connected to what is drawn on the right)"
-        ));
-    }
+    let mapping = map_all(&items, &edges, &org_weight, &shown_orgs, &side, &mut omitted);
     let clusters = clusters(ctx, plan, &org_weight, &shown_orgs, &side, &mapping, &items);
     let mut summed: BTreeMap<(EdgeKind, String, String), usize> = BTreeMap::new();
     for (kind, from, to, n) in edges.drain(..) {
@@ -198,6 +172,45 @@ pub fn build(ctx: &Context, plan: &Plan, user_orgs: &HashMap<&str, Vec<&str>>) -
         .map(|((kind, from, to), count)| Edge { label: edge_label(kind, count), from, to, kind, count })
         .collect();
     Picture { clusters, edges, omitted }
+}
+
+/// Each object's id in the picture. The split's side first, by weight;
+/// then the items people come from, those connected to what is drawn
+/// there first.
+fn map_all(
+    items: &BTreeMap<Node, usize>,
+    edges: &[(EdgeKind, Node, Node, usize)],
+    org_weight: &BTreeMap<String, usize>,
+    shown_orgs: &BTreeSet<String>,
+    side: &dyn Fn(&str) -> Side,
+    omitted: &mut Vec<String>,
+) -> BTreeMap<Node, String> {
+    let of_side = |s: Side| items.iter().filter(move |(n, _)| side(n.org()) == s);
+    let (mut mapping, mut merged) =
+        map_items(&of_side(Side::Target).map(|(n, w)| (n.clone(), (*w, 0))).collect(), shown_orgs, side);
+    for org in org_weight.keys() {
+        let cluster = if shown_orgs.contains(org) { org_id(org) } else { more_orgs_id(side(org)) };
+        mapping.insert(Node::Org(org.clone()), cluster);
+    }
+    let mut visible: BTreeMap<&Node, usize> = BTreeMap::new();
+    for (_, from, to, n) in edges {
+        for (mine, other) in [(from, to), (to, from)] {
+            if mapping.get(other).is_some_and(|id| !id.starts_with("more")) {
+                *visible.entry(mine).or_default() += n;
+            }
+        }
+    }
+    let sources = of_side(Side::Source).map(|(n, w)| (n.clone(), (visible.get(n).copied().unwrap_or(0), *w)));
+    let (more, n) = map_items(&sources.collect(), shown_orgs, side);
+    mapping.extend(more);
+    merged += n;
+    if merged > 0 {
+        omitted.push(format!(
+            "{merged} groups and templates are merged into \"more\" items of their organization (those drawn \
+             are the largest, and on the left those connected to what is drawn on the right)"
+        ));
+    }
+    mapping
 }
 
 type FineEdges = (Vec<(EdgeKind, Node, Node, usize)>, BTreeMap<Node, usize>);
