@@ -42,6 +42,9 @@ pub enum Command {
     /// The rule catalogue: list the rules, or explain one.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// The dry-run report to circulate before anything changes: verdicts, orgs, conflicts,
+    /// deprecations, migrations, risks and a picture of the split.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -291,4 +294,35 @@ pub struct NoticesArgs {
     /// Folder to write `templates/`, `users/` and `mailing-list.csv` into.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Snapshot file; without it, the built-in MegaCo example (and its candidates file).
+    pub snapshot: Option<PathBuf>,
+    /// The split file to report on; without it, the split that scoring recommends (with its
+    /// migration wiki and deadline marked as still to be filled in).
+    #[arg(long, value_name = "FILE")]
+    pub split: Option<PathBuf>,
+    /// Where candidates come from, as for `orgsplit score`.
+    #[arg(long, value_name = "HOW", default_value = "groups")]
+    pub by: String,
+    /// Candidates file, as for `orgsplit score`.
+    #[arg(long, value_name = "FILE")]
+    pub candidates: Option<PathBuf>,
+    /// Folder of rule files that add rules or override built-in ones by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub output: ReportFormat,
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
+    Json,
 }

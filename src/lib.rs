@@ -23,5 +23,6 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod rules;
 pub mod split;

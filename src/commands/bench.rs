@@ -136,6 +136,27 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             env: Vec::new(),
         },
         Stage {
+            name: "report --split -o html",
+            args: vec![
+                "report".into(),
+                p(&snapshot),
+                "--split".into(),
+                p(&fixture.join("split.toml")),
+                "-o".into(),
+                "html".into(),
+                "--out".into(),
+                p(&work.join("report.html")),
+            ],
+            ok: &[0],
+            env: Vec::new(),
+        },
+        Stage {
+            name: "report (recommended split)",
+            args: vec!["report".into(), p(&snapshot), "--out".into(), p(&work.join("report.md"))],
+            ok: &[0],
+            env: Vec::new(),
+        },
+        Stage {
             name: "diff --access",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot), "--access".into()],
             ok: &[0, 2],

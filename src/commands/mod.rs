@@ -10,6 +10,7 @@ mod import;
 mod inventory;
 mod notices;
 mod plan;
+mod report;
 mod rules;
 mod schema;
 mod score;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Bench(args) => bench::run(args),
         Command::Score(args) => score::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Report(args) => report::run(args),
     }
 }
 

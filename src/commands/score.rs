@@ -15,28 +15,7 @@ pub fn run(args: ScoreArgs) -> Result<u8> {
     let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
     let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
     let ctx = Context::new(&snapshot);
-    let (derived, empty) =
-        candidates::derive(&ctx.index, &by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", args.by)))?;
-    let mut notes: Vec<String> = Vec::new();
-    if !empty.is_empty() {
-        notes.push(format!("left out {} with no members: {}", empty.len(), empty.join(", ")));
-    }
-    for (id, was) in &catalogue.overridden {
-        notes.push(format!("rule `{id}` is overridden by a file of `--rules` (the built-in one is at {was})"));
-    }
-    let file = candidates_file(&args, &by)?;
-    if by == By::None && file.is_none() {
-        return Err(Error::Usage("`--by none` takes the candidates from `--candidates FILE`: give one".into()));
-    }
-    let candidates = match file {
-        Some((path, text)) => {
-            let (c, more) = candfile::apply(&path, &text, &ctx.index, &catalogue, derived)?;
-            notes.extend(more);
-            c
-        }
-        None => derived,
-    };
-    let report = rules::score(&ctx, candidates, &catalogue, &by.describe(), notes);
+    let report = score_with(&ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())?;
     if let Some(path) = &args.emit_split {
         let split = rules::recommend_split(&ctx, &report);
         output::write_atomic(path, rules::render_split(&split, &report).as_bytes())?;
@@ -50,15 +29,50 @@ pub fn run(args: ScoreArgs) -> Result<u8> {
     super::OK
 }
 
+/// Find the candidates (`--by`, then the candidates file) and score them;
+/// `report` scores the same way. `builtin` says the snapshot is the
+/// built-in example, whose own candidates file is then used.
+pub(super) fn score_with(
+    ctx: &Context,
+    catalogue: &rules::Catalogue,
+    by_text: &str,
+    by: &By,
+    candidates_path: Option<&Path>,
+    builtin: bool,
+) -> Result<rules::Report> {
+    let (derived, empty) =
+        candidates::derive(&ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by_text)))?;
+    let mut notes: Vec<String> = Vec::new();
+    if !empty.is_empty() {
+        notes.push(format!("left out {} with no members: {}", empty.len(), empty.join(", ")));
+    }
+    for (id, was) in &catalogue.overridden {
+        notes.push(format!("rule `{id}` is overridden by a file of `--rules` (the built-in one is at {was})"));
+    }
+    let file = candidates_file(candidates_path, builtin, by)?;
+    if *by == By::None && file.is_none() {
+        return Err(Error::Usage("`--by none` takes the candidates from `--candidates FILE`: give one".into()));
+    }
+    let candidates = match file {
+        Some((path, text)) => {
+            let (c, more) = candfile::apply(&path, &text, &ctx.index, catalogue, derived)?;
+            notes.extend(more);
+            c
+        }
+        None => derived,
+    };
+    Ok(rules::score(ctx, candidates, catalogue, &by.describe(), notes))
+}
+
 /// The candidates file's path (for messages) and text: `--candidates FILE`,
 /// or for the built-in example its own `candidates.toml`.
-fn candidates_file(args: &ScoreArgs, by: &By) -> Result<Option<(String, String)>> {
-    if let Some(path) = &args.candidates {
+fn candidates_file(candidates: Option<&Path>, builtin: bool, by: &By) -> Result<Option<(String, String)>> {
+    if let Some(path) = candidates {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
         return Ok(Some((path.display().to_string(), text)));
     }
     // The built-in file names MegaCo's groups: it fits the built-in example scored by groups only.
-    if args.snapshot.is_some() || *by != By::Groups {
+    if !builtin || *by != By::Groups {
         return Ok(None);
     }
     let name = "fixtures/megaco/candidates.toml";

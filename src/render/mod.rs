@@ -2,10 +2,14 @@
 
 pub mod access;
 pub mod diff;
+pub mod graph;
 pub mod handout;
 pub mod inventory;
 pub mod notices;
 pub mod readable;
+pub mod report_html;
+pub mod report_md;
+pub mod report_words;
 pub mod rules;
 pub mod score;
 pub mod scripts;
@@ -54,6 +58,26 @@ pub fn escape_markdown_cell(s: &str) -> String {
 /// escaping, which also fills deprecation messages).
 pub use crate::plan::names::escape_markdown;
 
+/// Text from the deployment inside HTML or SVG (element text and quoted
+/// attribute values): markup characters become entities, control
+/// characters spaces, so no name can open a tag, end an attribute or
+/// start a script.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Text from the deployment in plain text: control characters removed,
 /// line breaks kept only where the caller puts them.
 pub fn plain(s: &str) -> String {
@@ -83,6 +107,14 @@ mod tests {
         assert_eq!(
             escape_markdown("[x](javascript:alert(1)) <b>*hi*</b>\nz"),
             "\\[x\\](javascript:alert(1)) \\<b\\>\\*hi\\*\\</b\\> z"
+        );
+    }
+
+    #[test]
+    fn html_escaping_leaves_no_markup() {
+        assert_eq!(
+            escape_html("<script>alert('x')</script> & \"q\"\u{7}"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot; "
         );
     }
 

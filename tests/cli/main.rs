@@ -20,6 +20,7 @@ mod live_cli;
 mod live_import;
 mod plan;
 mod plan_checks;
+mod report;
 mod schema;
 mod score;
 mod scripts_e2e;

@@ -1,0 +1,114 @@
+//! `orgsplit report`: the dry-run org-split report. One process does it all
+//! once: read the snapshot, score the candidates, plan the split (the file
+//! given, or the one scoring recommends) in memory, and render.
+
+use std::path::Path;
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::error::{Error, Result};
+use crate::report::{self, DEADLINE_TO_FILL_IN, Inputs, SplitOrigin, WIKI_TO_FILL_IN};
+use crate::rules::{self, By, derive::Context};
+use crate::split::{self, SplitDocument};
+use crate::{output, plan, render};
+
+/// What the report calls the recommended split in messages and in the report.
+const RECOMMENDED: &str = "the split recommended by `orgsplit score`";
+
+pub fn run(args: ReportArgs) -> Result<u8> {
+    let by = By::parse(&args.by).map_err(Error::Usage)?;
+    // Inputs a person wrote are checked before the (large) snapshot is read.
+    let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
+    let given = args.split.as_deref().map(read_split).transpose()?;
+    let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
+    let ctx = Context::new(&snapshot);
+    let builtin = args.snapshot.is_none();
+    let scoring = super::score::score_with(&ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), builtin)?;
+    let (doc, bytes, origin, to_fill_in) = match given {
+        Some((doc, bytes)) => (doc, bytes, SplitOrigin::File, Vec::new()),
+        None => recommended(&ctx, &scoring)?,
+    };
+    let plan = plan::plan(&snapshot, &doc, &bytes).map_err(|e| match origin {
+        SplitOrigin::File => e,
+        SplitOrigin::Recommended => Error::Refused(format!(
+            "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
+             fix it, and give it with `--split split.toml`"
+        )),
+    })?;
+    let report = report::build(Inputs { ctx: &ctx, scoring: &scoring, plan: &plan, origin, to_fill_in });
+    let text = match args.output {
+        ReportFormat::Markdown => render::report_md::render(&report),
+        ReportFormat::Html => render::report_html::render(&report),
+        ReportFormat::Json => String::from_utf8_lossy(&output::to_json_pretty(&report)?).into_owned(),
+    };
+    match &args.out {
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
+        None => super::print(&text)?,
+    }
+    let s = &report.summary;
+    let n = |n: usize, what: &str| report::picture::count(n, what);
+    super::note(&format!(
+        "{}{} of {} recommended as organizations; the split creates {}, re-creates {}, deprecates {}, and \
+         moves {} of {}; {}, {}",
+        args.out.as_ref().map_or(String::new(), |p| format!("wrote {}: ", p.display())),
+        s.recommended_organizations,
+        n(s.candidates, "candidate"),
+        n(s.new_organizations, "organization"),
+        n(s.templates_recreated, "template"),
+        s.templates_deprecated,
+        n(s.workspaces_to_migrate, "workspace"),
+        n(s.users_to_migrate, "user"),
+        n(s.risks, "risk"),
+        n(s.warnings, "warning"),
+    ));
+    if origin == SplitOrigin::Recommended && !report.split.to_fill_in.is_empty() {
+        super::note(&format!(
+            "the report plans {RECOMMENDED}, whose {} {} still to be filled in (marked in the messages): \
+             write it with `orgsplit score --emit-split split.toml`, fill {} in, and run \
+             `orgsplit report --split split.toml`",
+            report.split.to_fill_in.join(" and "),
+            if report.split.to_fill_in.len() == 1 { "is" } else { "are" },
+            if report.split.to_fill_in.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    // The process ends now: freeing a large deployment's millions of strings
+    // one by one would only make the command slower.
+    std::mem::forget(report);
+    std::mem::forget(plan);
+    std::mem::forget(scoring);
+    std::mem::forget(ctx);
+    std::mem::forget(snapshot);
+    super::OK
+}
+
+fn read_split(path: &Path) -> Result<(SplitDocument, Vec<u8>)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::input(path, "the split file is not UTF-8 text"))?;
+    let doc = split::load(text, path)?;
+    Ok((doc, bytes))
+}
+
+type Planned = (SplitDocument, Vec<u8>, SplitOrigin, Vec<String>);
+
+/// The split scoring recommends, as `score --emit-split` writes it. It leaves
+/// the migration wiki and deadline blank, which planning refuses in a
+/// message that uses them: the message says plainly that they are still to be
+/// filled in instead, and the report lists them.
+fn recommended(ctx: &Context, scoring: &rules::Report) -> Result<Planned> {
+    let mut split = rules::recommend_split(ctx, scoring);
+    let m = &mut split.migration;
+    let mut to_fill_in = Vec::new();
+    let blank = [m.wiki.is_empty(), m.deadline.is_empty()];
+    for (blank, field, marker, placeholder) in [
+        (blank[0], "migration wiki", WIKI_TO_FILL_IN, "{wiki}"),
+        (blank[1], "deadline", DEADLINE_TO_FILL_IN, "{deadline}"),
+    ] {
+        if blank {
+            m.deprecation_message = m.deprecation_message.replace(placeholder, marker);
+            to_fill_in.push(field.to_string());
+        }
+    }
+    let text = rules::render_split(&split, scoring);
+    let doc = split::load(&text, Path::new(RECOMMENDED))
+        .map_err(|e| Error::Bug(format!("the recommended split does not read back: {e}")))?;
+    Ok((doc, text.into_bytes(), SplitOrigin::Recommended, to_fill_in))
+}
