@@ -4,6 +4,7 @@
 mod canonical;
 mod index;
 mod snapshot;
+mod stable;
 
 pub use index::Index;
 pub use snapshot::*;
@@ -64,9 +65,11 @@ impl Snapshot {
     }
 
     /// A digest of the deployment's state: everything the API reports, but
-    /// not where or when it was read, the import's warnings, nor the people
-    /// and template-source inputs (which a live deployment does not hold).
-    /// Two imports of the same state have the same fingerprint.
+    /// not where or when it was read, the import's warnings, the people and
+    /// template-source inputs (which a live deployment does not hold), nor
+    /// the day-to-day activity no plan depends on (see `stable.rs`: users
+    /// signing in, workspaces starting and stopping). Two imports of the
+    /// same state have the same fingerprint.
     pub fn fingerprint(&self) -> String {
         self.fingerprints().0
     }
@@ -93,12 +96,12 @@ impl Snapshot {
         };
         let mut out = BTreeMap::new();
         out.insert("organizations", digest_of(&canonical.organizations));
-        out.insert("users", digest_of(&canonical.users));
+        out.insert("users", digest_of(&stable::users(&canonical.users)));
         out.insert("organization_members", digest_of(&canonical.organization_members));
         out.insert("groups", digest_of(&canonical.groups));
-        out.insert("templates", digest_of(&canonical.templates));
+        out.insert("templates", digest_of(&stable::templates(&canonical.templates)));
         out.insert("template_versions", digest_of(&canonical.template_versions));
-        out.insert("workspaces", digest_of(&canonical.workspaces));
+        out.insert("workspaces", digest_of(&stable::workspaces(&canonical.workspaces)));
         out.insert("provisioner_keys", digest_of(&canonical.provisioner_keys));
         out.insert("custom_roles", digest_of(&canonical.custom_roles));
         out.insert("idp_sync", digest_of(&canonical.idp_sync));
@@ -243,6 +246,46 @@ mod tests {
             .map(|(x, _)| x.0)
             .collect();
         assert_eq!(changed, ["users"]);
+    }
+
+    #[test]
+    fn day_to_day_activity_leaves_the_fingerprint_alone() {
+        let before = crate::fixture::builtin().unwrap();
+        let mut after = before.clone();
+        let u = after.users.iter_mut().find(|u| u.status == "active").unwrap();
+        u.last_seen_at = Some("2030-01-01T00:00:00Z".into());
+        u.status = "dormant".into();
+        let t = &mut after.templates[0];
+        t.active_user_count += 7;
+        t.updated_at = Some("2030-01-01T00:00:00Z".into());
+        let w = after.workspaces.iter_mut().find(|w| !w.is_deleted_or_deleting()).unwrap();
+        w.last_used_at = Some("2030-01-01T00:00:00Z".into());
+        w.outdated = !w.outdated;
+        w.latest_build.build_number += 1;
+        w.latest_build.status = "stopped".into();
+        w.latest_build.transition = "stop".into();
+        w.latest_build.template_version_id = "another-version".into();
+        assert_eq!(before.fingerprints(), after.fingerprints());
+
+        // What a plan relies on still counts, each in its own section.
+        let changes: [(&str, fn(&mut Snapshot)); 5] = [
+            ("users", |s| s.users.iter_mut().find(|u| u.status == "active").unwrap().status = "suspended".into()),
+            ("templates", |s| s.templates[0].time_til_dormant_autodelete_ms += 1),
+            ("workspaces", |s| s.workspaces[0].dormant_at = Some("2030-01-01T00:00:00Z".into())),
+            ("workspaces", |s| {
+                let w = s.workspaces.iter_mut().find(|w| !w.is_deleted_or_deleting()).unwrap();
+                w.latest_build.transition = "delete".into();
+            }),
+            ("workspaces", |s| s.workspaces[0].name.push('x')),
+        ];
+        for (section, change) in changes {
+            let mut changed = before.clone();
+            change(&mut changed);
+            assert_ne!(before.fingerprint(), changed.fingerprint(), "{section}");
+            let (a, b) = (before.section_fingerprints(), changed.section_fingerprints());
+            let differ: Vec<_> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+            assert_eq!(differ, [&section], "{section}");
+        }
     }
 
     #[test]

@@ -44,6 +44,34 @@ fn a_stale_plan_is_refused_naming_what_changed_before_any_change() {
     assert_eq!(files_in(dir.path()), ["plan.json"], "no journal before the first change");
 }
 
+/// A live deployment does not stand still between plan and apply: users sign
+/// in, go dormant, workspaces start and stop, templates get used. None of
+/// that makes the plan stale.
+#[test]
+fn activity_between_plan_and_apply_does_not_make_the_plan_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, path) = small_plan(dir.path());
+    fake.state_mut(|st| {
+        for u in &mut st.s.users {
+            u.last_seen_at = Some("2030-01-01T00:00:00Z".into());
+        }
+        if let Some(u) = st.s.users.iter_mut().find(|u| u.status == "active") {
+            u.status = "dormant".into();
+        }
+        for t in &mut st.s.templates {
+            t.active_user_count += 3;
+            t.updated_at = Some("2030-01-01T00:00:00Z".into());
+        }
+        for w in st.s.workspaces.iter_mut().filter(|w| !w.is_deleted_or_deleting()) {
+            w.last_used_at = Some("2030-01-01T00:00:00Z".into());
+            w.latest_build.build_number += 1;
+            w.latest_build.transition = if w.latest_build.transition == "start" { "stop" } else { "start" }.into();
+        }
+    });
+    let report = run(&fake, &path, &options(), &mut Admin::new(&fake)).expect("not refused");
+    assert_eq!(report.exit_code(), 0, "{}", report.ledger.render());
+}
+
 #[test]
 fn preflight_refuses_a_caller_who_is_not_owner_and_a_license_without_organizations() {
     let dir = tempfile::tempdir().unwrap();
