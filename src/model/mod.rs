@@ -268,7 +268,8 @@ mod tests {
         assert_eq!(before.fingerprints(), after.fingerprints());
 
         // What a plan relies on still counts, each in its own section.
-        let changes: [(&str, fn(&mut Snapshot)); 5] = [
+        type Change = (&'static str, fn(&mut Snapshot));
+        let changes: [Change; 5] = [
             ("users", |s| s.users.iter_mut().find(|u| u.status == "active").unwrap().status = "suspended".into()),
             ("templates", |s| s.templates[0].time_til_dormant_autodelete_ms += 1),
             ("workspaces", |s| s.workspaces[0].dormant_at = Some("2030-01-01T00:00:00Z".into())),
