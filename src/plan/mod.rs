@@ -50,7 +50,7 @@ mod validate;
 
 pub use after::{apply, expected_after, planned_id, set_settings};
 pub use build::settings_of;
-pub use make::plan;
+pub use make::{Fingerprints, plan, plan_fingerprinted};
 
 pub use specs::*;
 pub use types::*;
