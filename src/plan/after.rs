@@ -8,7 +8,8 @@
 //! members are included (they arrive at their next login); the caller who
 //! creates an org, whom the server also makes a member, is not.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Plan, StepSpec, TemplateSettings, TemplateSpec};
 use crate::error::{Error, Result};

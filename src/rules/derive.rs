@@ -4,7 +4,8 @@
 //! (in `people.rs`) what the people attributes say. Declared facts from a
 //! candidates file are applied last, with a warning where they contradict.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::candidates::Candidate;
 use super::facts::{Evidence, Fact, Facts, Value, sample};
