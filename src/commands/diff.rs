@@ -16,7 +16,7 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     // snapshot, then checking the fingerprint beside rendering the before side.
     let (plan, before) = std::thread::scope(|scope| {
         let plan = scope.spawn(|| -> Result<Plan> {
-            let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
+            let bytes = super::read_input(&args.plan)?;
             Plan::from_json(&bytes, &args.plan)
         });
         let before = super::load_snapshot(args.snapshot.as_deref());

@@ -47,10 +47,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 /// (saying so on stderr, so a report never passes for a real deployment's).
 pub fn load_snapshot(path: Option<&Path>) -> Result<Snapshot> {
     match path {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-            Snapshot::from_json(&bytes, path)
-        }
+        Some(path) => Snapshot::from_json(&read_input(path)?, path),
         None => {
             note("no SNAPSHOT given: using the built-in MegaCo example");
             crate::fixture::builtin()
@@ -60,8 +57,44 @@ pub fn load_snapshot(path: Option<&Path>) -> Result<Snapshot> {
 
 /// Read a plan file.
 pub fn load_plan(path: &Path) -> Result<crate::plan::Plan> {
-    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-    crate::plan::Plan::from_json(&bytes, path)
+    crate::plan::Plan::from_json(&read_input(path)?, path)
+}
+
+/// A large input file's bytes (a snapshot, a plan), mapped into memory when
+/// it is a regular file. Reading a 200 MB snapshot copies it into 200 MB of
+/// fresh memory first (a tenth of a second), and parsing after that copy was
+/// measured slower too (0.5-1.0 s against 0.35-0.4 s at 50,000 users).
+pub fn read_input(path: &Path) -> Result<Input> {
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    // SAFETY: `Mmap` is only ever read, and lives no longer than the command.
+    // The danger of a mapping is a file changed while it is mapped: a file
+    // rewritten in place reads as a mix of old and new bytes, as `read` could
+    // give too (and a mix is not valid JSON, or fails the fingerprint); one
+    // truncated meanwhile stops orgsplit with SIGBUS instead of an error.
+    // orgsplit itself writes files with `write_atomic` (a rename), which
+    // leaves a mapped file untouched.
+    match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        Ok(map) => Ok(Input::Mapped(map)),
+        // Not a regular file (a pipe, `<(...)`, a folder): read it, with
+        // read's own error when that fails too.
+        Err(_) => Ok(Input::Read(std::fs::read(path).map_err(|e| Error::read(path, e))?)),
+    }
+}
+
+/// The bytes of an input file (see [`read_input`]).
+pub enum Input {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Mapped(map) => map,
+            Input::Read(bytes) => bytes,
+        }
+    }
 }
 
 /// Write data to stdout. A closed pipe (`orgsplit ... | head`) is not an error.

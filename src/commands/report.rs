@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
+use crate::model::Snapshot;
 use crate::report::{self, DEADLINE_TO_FILL_IN, Inputs, SplitOrigin, WIKI_TO_FILL_IN};
 use crate::rules::{self, By, derive::Context};
 use crate::split::{self, SplitDocument};
@@ -20,20 +21,10 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
     let given = args.split.as_deref().map(read_split).transpose()?;
     let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
-    let ctx = Context::new(&snapshot);
-    let builtin = args.snapshot.is_none();
-    let scoring = super::score::score_with(&ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), builtin)?;
-    let (doc, bytes, origin, to_fill_in) = match given {
-        Some((doc, bytes)) => (doc, bytes, SplitOrigin::File, Vec::new()),
-        None => recommended(&ctx, &scoring)?,
+    let scored = |ctx: &Context| {
+        super::score::score_with(ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())
     };
-    let plan = plan::plan(&snapshot, &doc, &bytes).map_err(|e| match origin {
-        SplitOrigin::File => e,
-        SplitOrigin::Recommended => Error::Refused(format!(
-            "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
-             fix it, and give it with `--split split.toml`"
-        )),
-    })?;
+    let Planned { ctx, scoring, plan, origin, to_fill_in } = plan_and_score(&snapshot, given, scored)?;
     let report = report::build(Inputs { ctx: &ctx, scoring: &scoring, plan: &plan, origin, to_fill_in });
     let text = match args.output {
         ReportFormat::Markdown => render::report_md::render(&report),
@@ -87,13 +78,54 @@ fn read_split(path: &Path) -> Result<(SplitDocument, Vec<u8>)> {
     Ok((doc, bytes))
 }
 
-type Planned = (SplitDocument, Vec<u8>, SplitOrigin, Vec<String>);
+/// The scores and the plan, and where the split came from.
+struct Planned<'a> {
+    ctx: Context<'a>,
+    scoring: rules::Report,
+    plan: plan::Plan,
+    origin: SplitOrigin,
+    to_fill_in: Vec<String>,
+}
+
+/// Score, and plan the split given or else the one scoring recommends. On two
+/// cores the work that does not wait for other work runs beside it: the
+/// snapshot's fingerprints (a pass over all of it) beside everything, and
+/// planning a given split beside scoring. Errors are those of doing it in
+/// order: scoring's first.
+fn plan_and_score<'a>(
+    snapshot: &'a Snapshot,
+    given: Option<(SplitDocument, Vec<u8>)>,
+    scored: impl FnOnce(&Context) -> Result<rules::Report>,
+) -> Result<Planned<'a>> {
+    std::thread::scope(|scope| {
+        let fingerprints = scope.spawn(|| snapshot.fingerprints());
+        let fingerprints = || fingerprints.join();
+        if let Some((doc, bytes)) = &given {
+            let plan = scope.spawn(move || plan::plan_fingerprinted(snapshot, doc, bytes, fingerprints));
+            let ctx = Context::new(snapshot);
+            let scoring = scored(&ctx);
+            let plan = plan.join().map_err(|_| Error::Bug("planning failed".into()));
+            let (scoring, plan) = (scoring?, plan??);
+            return Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::File, to_fill_in: Vec::new() });
+        }
+        let ctx = Context::new(snapshot);
+        let scoring = scored(&ctx)?;
+        let (doc, bytes, to_fill_in) = recommended(&ctx, &scoring)?;
+        let plan = plan::plan_fingerprinted(snapshot, &doc, &bytes, fingerprints).map_err(|e| {
+            Error::Refused(format!(
+                "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
+                 fix it, and give it with `--split split.toml`"
+            ))
+        })?;
+        Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::Recommended, to_fill_in })
+    })
+}
 
 /// The split scoring recommends, as `score --emit-split` writes it. It leaves
 /// the migration wiki and deadline blank, which planning refuses in a
 /// message that uses them: the message says plainly that they are still to be
 /// filled in instead, and the report lists them.
-fn recommended(ctx: &Context, scoring: &rules::Report) -> Result<Planned> {
+fn recommended(ctx: &Context, scoring: &rules::Report) -> Result<(SplitDocument, Vec<u8>, Vec<String>)> {
     let mut split = rules::recommend_split(ctx, scoring);
     let m = &mut split.migration;
     let mut to_fill_in = Vec::new();
@@ -110,5 +142,5 @@ fn recommended(ctx: &Context, scoring: &rules::Report) -> Result<Planned> {
     let text = rules::render_split(&split, scoring);
     let doc = split::load(&text, Path::new(RECOMMENDED))
         .map_err(|e| Error::Bug(format!("the recommended split does not read back: {e}")))?;
-    Ok((doc, text.into_bytes(), SplitOrigin::Recommended, to_fill_in))
+    Ok((doc, text.into_bytes(), to_fill_in))
 }

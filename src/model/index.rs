@@ -2,7 +2,8 @@
 //! relations the API expresses with ids (members of an org, groups of a user,
 //! workspaces of a template, ...). Every list it hands out is in canonical order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 

@@ -3,6 +3,7 @@
 
 mod canonical;
 mod index;
+mod parallel;
 mod snapshot;
 mod stable;
 
@@ -22,10 +23,12 @@ pub const ORG_MEMBER_ROLE: &str = "organization-member";
 impl Snapshot {
     /// Read a snapshot document. `path` is only used in error messages.
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<Snapshot> {
-        // One parse in the usual case (a large snapshot takes most of a
-        // second); only a document that fails it is probed for its version,
-        // so a version problem is reported as such rather than as a bad field.
-        if let Ok(mut snapshot) = serde_json::from_slice::<Snapshot>(bytes)
+        // One parse in the usual case (on two cores when it can, see
+        // `parallel.rs`); only a document that fails it is probed for its
+        // version, so a version problem is reported as such rather than as a
+        // bad field.
+        let parsed = parallel::parse(bytes).or_else(|| serde_json::from_slice::<Snapshot>(bytes).ok());
+        if let Some(mut snapshot) = parsed
             && snapshot.format_version == FORMAT_VERSION
         {
             snapshot.canonicalize();

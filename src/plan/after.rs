@@ -8,7 +8,8 @@
 //! members are included (they arrive at their next login); the caller who
 //! creates an org, whom the server also makes a member, is not.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Plan, StepSpec, TemplateSettings, TemplateSpec};
 use crate::error::{Error, Result};
@@ -295,9 +296,13 @@ fn upsert(list: &mut Vec<AclEntry>, entries: Vec<AclEntry>) {
 
 /// Every org has an Everyone group (id = org id) holding all its members.
 fn everyone_groups(s: &mut Snapshot, orgs: &BTreeSet<Id>) {
+    // One pass over the memberships for all the orgs, not one per org.
+    let mut members_of: HashMap<&str, Vec<Id>> = HashMap::new();
+    for m in s.organization_members.iter().filter(|m| orgs.contains(&m.organization_id)) {
+        members_of.entry(&m.organization_id).or_default().push(m.user_id.clone());
+    }
     for org in orgs {
-        let members: Vec<Id> =
-            s.organization_members.iter().filter(|m| &m.organization_id == org).map(|m| m.user_id.clone()).collect();
+        let members = members_of.remove(org.as_str()).unwrap_or_default();
         match s.groups.iter_mut().find(|g| &g.id == org) {
             Some(g) => {
                 g.members = members;

@@ -4,8 +4,9 @@
 //! and reads well (all orgs first, deprecations last). A cycle or a
 //! dependency on a step that does not exist is a bug in orgsplit.
 
+use foldhash::HashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use petgraph::Direction;
 use petgraph::algo::tarjan_scc;

@@ -23,13 +23,30 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
     std::thread::scope(|scope| {
         let fingerprints = scope.spawn(|| snapshot.fingerprints());
         let plan = plan_with(snapshot, doc, split_bytes);
-        let fingerprints = fingerprints.join().map_err(|_| Error::Bug("computing the fingerprint failed".into()))?;
-        plan.map(|mut p| {
-            p.snapshot.fingerprint = fingerprints.0;
-            p.snapshot.sections = fingerprints.1.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            p
-        })
+        let fingerprints = fingerprints.join();
+        plan.and_then(|p| fingerprinted(p, fingerprints))
     })
+}
+
+/// `snapshot.fingerprints()` as a thread returned it.
+pub type Fingerprints = std::thread::Result<(String, BTreeMap<&'static str, String>)>;
+
+/// [`plan`], with the snapshot's fingerprints computed by the caller (on
+/// another thread while it did something else).
+pub fn plan_fingerprinted(
+    snapshot: &Snapshot,
+    doc: &SplitDocument,
+    split_bytes: &[u8],
+    fingerprints: impl FnOnce() -> Fingerprints,
+) -> Result<Plan> {
+    plan_with(snapshot, doc, split_bytes).and_then(|p| fingerprinted(p, fingerprints()))
+}
+
+fn fingerprinted(mut plan: Plan, fingerprints: Fingerprints) -> Result<Plan> {
+    let (fingerprint, sections) = fingerprints.map_err(|_| Error::Bug("computing the fingerprint failed".into()))?;
+    plan.snapshot.fingerprint = fingerprint;
+    plan.snapshot.sections = sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Ok(plan)
 }
 
 /// The plan, its snapshot fingerprints left empty.

@@ -5,7 +5,8 @@
 //! is shown once per org instead of once per member, which keeps the output
 //! readable (and small) at 50,000 users.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::model::{Index, Permission, Snapshot, Template};

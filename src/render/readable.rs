@@ -7,7 +7,7 @@
 //! users' own fields, workspace build status, provisioner daemons, proxies,
 //! counts and timestamps.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt::Write;
 
 use crate::model::*;

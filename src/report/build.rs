@@ -1,7 +1,8 @@
 //! Assemble the report from the scoring and the plan of one split. Every
 //! list is sorted, so the same inputs give the same report.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::plan::{Action, ManagedBy, OrgSummary, Plan, Step, StepSpec, WorkspaceMigration};

@@ -10,7 +10,8 @@
 //! organization (the rest become one "more" item), edges summed between
 //! what is shown. `omitted` says in words what was merged.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 

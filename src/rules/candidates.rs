@@ -3,7 +3,8 @@
 //! column (`--by people:department`), or nothing (`--by none`); a candidates
 //! file (`candfile.rs` reads it) adds candidates and declares facts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 

@@ -4,7 +4,8 @@
 //! (in `people.rs`) what the people attributes say. Declared facts from a
 //! candidates file are applied last, with a warning where they contradict.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::candidates::Candidate;
 use super::facts::{Evidence, Fact, Facts, Value, sample};
@@ -32,6 +33,14 @@ pub struct Context<'a> {
     sources: HashMap<&'a str, &'a TemplateSource>,
     /// (signal kind, value) -> templates whose sources have it.
     signal_templates: HashMap<(&'a str, &'a str), BTreeSet<&'a str>>,
+    /// Provisioner tag (owner and scope aside) -> the templates whose active
+    /// version carries it, in snapshot order: "on no other template" is a
+    /// lookup here, not a pass over every template for every candidate.
+    tag_templates: HashMap<(&'a str, &'a str), Vec<&'a Template>>,
+    /// Template name -> templates of that name, in snapshot order.
+    templates_by_name: HashMap<&'a str, Vec<&'a Template>>,
+    /// Group name -> positions in the snapshot's groups.
+    groups_by_name: HashMap<&'a str, Vec<usize>>,
     pub people: People<'a>,
 }
 
@@ -56,8 +65,41 @@ impl<'a> Context<'a> {
                 signal_templates.entry((sig.kind.as_str(), sig.value.as_str())).or_default().insert(id);
             }
         }
+        let mut tag_templates: HashMap<(&str, &str), Vec<&Template>> = HashMap::new();
+        let mut templates_by_name: HashMap<&str, Vec<&Template>> = HashMap::new();
+        for t in &snapshot.templates {
+            templates_by_name.entry(&t.name).or_default().push(t);
+            for tag in job_tags(&index, t) {
+                tag_templates.entry(tag).or_default().push(t);
+            }
+        }
+        let mut groups_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, g) in snapshot.groups.iter().enumerate() {
+            groups_by_name.entry(&g.name).or_default().push(i);
+        }
         let people = People::new(snapshot);
-        Context { index, template_users, user_templates, sources, signal_templates, people }
+        Context {
+            index,
+            template_users,
+            user_templates,
+            sources,
+            signal_templates,
+            tag_templates,
+            templates_by_name,
+            groups_by_name,
+            people,
+        }
+    }
+
+    /// Whether a provisioner tag (owner and scope aside) is on a template
+    /// that `outside` says is not the candidate's.
+    pub fn tag_elsewhere(&self, tag: (&str, &str), outside: impl Fn(&Template) -> bool) -> bool {
+        self.tag_templates.get(&tag).is_some_and(|ts| ts.iter().any(|t| outside(t)))
+    }
+
+    /// The templates of a name, in snapshot order.
+    pub fn templates_named(&self, name: &str) -> impl Iterator<Item = &'a Template> + '_ {
+        self.templates_by_name.get(name).into_iter().flatten().copied()
     }
 
     fn template(&self, id: &str) -> Option<&'a Template> {
@@ -86,6 +128,12 @@ impl<'a> Context<'a> {
         out.sort_by_cached_key(|u| self.template_name(&u.template));
         out
     }
+}
+
+/// The provisioner tags of a template's active version, owner and scope aside.
+pub fn job_tags<'a>(index: &Index<'a>, t: &Template) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
+    let tags = index.version_by_id.get(t.active_version_id.as_str()).map(|v| &v.job.tags);
+    tags.into_iter().flatten().filter(|(k, _)| *k != "owner" && *k != "scope").map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 /// Derive every fact for one candidate. `dedicated_anywhere` holds the
@@ -117,7 +165,8 @@ fn size_facts(ctx: &Context, members: &BTreeSet<&str>, f: &mut Facts) {
         .filter(|m| ctx.index.user_by_id.get(*m).is_some_and(|u| u.is_active()))
         .map(|m| ctx.index.username(m))
         .collect();
-    let inactive: Vec<&str> = names.iter().copied().filter(|n| !active.contains(n)).collect();
+    let active_names: HashSet<&str> = active.iter().copied().collect();
+    let inactive: Vec<&str> = names.iter().copied().filter(|n| !active_names.contains(n)).collect();
     number(f, "members", names.len(), vec![Evidence::new(format!("users: {}", sample(&names, 5)))]);
     number(f, "active_members", active.len(), vec![]);
     let ev = if inactive.is_empty() {
@@ -296,44 +345,29 @@ fn acl_facts(ctx: &Context, members: &BTreeSet<&str>, dedicated: &[&str], f: &mu
         number(f, "restricted_templates", restricted.len(), restricted);
     }
     // Provisioner tags on its dedicated templates' active versions and on no other template.
-    let tags_of = |t: &Template| {
-        ctx.index.version_by_id.get(t.active_version_id.as_str()).map(|v| {
-            v.job
-                .tags
-                .iter()
-                .filter(|(k, _)| *k != "owner" && *k != "scope")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
-    let mut mine: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut mine: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for t in dedicated.iter().filter_map(|t| ctx.template(t)) {
-        for tag in tags_of(t).unwrap_or_default() {
-            mine.entry(tag).or_default().push(t.name.clone());
+        for tag in job_tags(&ctx.index, t) {
+            mine.entry(tag).or_default().push(&t.name);
         }
     }
-    let others: BTreeSet<(String, String)> = ctx
-        .index
-        .snapshot
-        .templates
-        .iter()
-        .filter(|t| !dedicated.contains(&t.id.as_str()))
-        .flat_map(|t| tags_of(t).unwrap_or_default())
-        .collect();
-    mine.retain(|tag, _| !others.contains(tag));
+    let ids: HashSet<&str> = dedicated.iter().copied().collect();
+    mine.retain(|tag, _| !ctx.tag_elsewhere(*tag, |t| !ids.contains(t.id.as_str())));
     let evidence = mine.iter().map(|((k, v), ts)| Evidence::new(format!("`{k}={v}` on {}", sample(ts, 5)))).collect();
     number(f, "dedicated_provisioner_tags", mine.len(), evidence);
 }
 
 fn idp_fact(ctx: &Context, c: &Candidate, f: &mut Facts) {
-    let groups: Vec<(&str, &str)> = ctx
-        .index
-        .snapshot
-        .groups
-        .iter()
-        .filter(|g| c.selector.groups.iter().any(|n| *n == g.name || n.ends_with(&format!("/{}", g.name))))
-        .map(|g| (g.name.as_str(), g.source.as_str()))
-        .collect();
+    // The groups a selector names: `name`, or `org/name` (any suffix after a `/`), in snapshot order.
+    let mut at: BTreeSet<usize> = BTreeSet::new();
+    for n in &c.selector.groups {
+        let suffixes = n.match_indices('/').map(|(i, _)| &n[i + 1..]);
+        for name in std::iter::once(n.as_str()).chain(suffixes) {
+            at.extend(ctx.groups_by_name.get(name).into_iter().flatten());
+        }
+    }
+    let all = &ctx.index.snapshot.groups;
+    let groups: Vec<(&str, &str)> = at.iter().map(|&i| (all[i].name.as_str(), all[i].source.as_str())).collect();
     let claims = !c.selector.claims.is_empty();
     let synced = claims || (!groups.is_empty() && groups.iter().all(|g| g.1 == "oidc"));
     let mut ev: Vec<Evidence> =

@@ -19,7 +19,8 @@ pub mod rule;
 pub mod score;
 pub mod tomlread;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 

@@ -2,7 +2,8 @@
 //! members are, who employs them, whether they are contractors, and how that
 //! compares with the whole deployment.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use super::derive::percent;
 use super::facts::{Evidence, Fact, Facts, Value};

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::candidates::attribute_values;
-use super::derive::Context;
+use super::derive::{Context, job_tags};
 use super::facts::Value;
 use super::people::serves;
 use super::rule::Verdict;
@@ -91,30 +91,18 @@ fn org_for(
 /// Tags (other than owner and scope) that every dedicated template's active
 /// version carries with one value, and no other template does.
 fn provisioner_tags(ctx: &Context, dedicated: &[&super::TemplateUse]) -> BTreeMap<String, String> {
-    let tags_of = |t: &crate::model::Template| {
-        ctx.index.version_by_id.get(t.active_version_id.as_str()).map(|v| v.job.tags.clone()).unwrap_or_default()
-    };
     let names: BTreeSet<&str> = dedicated.iter().map(|t| t.name.as_str()).collect();
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    let mut out: BTreeMap<&str, &str> = BTreeMap::new();
     let mut clash = BTreeSet::new();
-    for t in ctx.index.snapshot.templates.iter().filter(|t| names.contains(t.name.as_str())) {
-        for (k, v) in tags_of(t).into_iter().filter(|(k, _)| k != "owner" && k != "scope") {
-            if out.get(&k).is_some_and(|old| *old != v) {
-                clash.insert(k.clone());
+    for t in names.iter().flat_map(|n| ctx.templates_named(n)) {
+        for (k, v) in job_tags(&ctx.index, t) {
+            if out.insert(k, v).is_some_and(|old| old != v) {
+                clash.insert(k);
             }
-            out.insert(k, v);
         }
     }
-    let elsewhere: BTreeSet<(String, String)> = ctx
-        .index
-        .snapshot
-        .templates
-        .iter()
-        .filter(|t| !names.contains(t.name.as_str()))
-        .flat_map(|t| tags_of(t).into_iter())
-        .collect();
-    out.retain(|k, v| !clash.contains(k) && !elsewhere.contains(&(k.clone(), v.clone())));
-    out
+    out.retain(|k, v| !clash.contains(k) && !ctx.tag_elsewhere((k, v), |t| !names.contains(t.name.as_str())));
+    out.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// The snapshot's group sync entries that map claims to these groups.

@@ -2,7 +2,8 @@
 //! template, with a valid new name unique among the owner's workspaces; and
 //! the dormancy check (auto-delete could remove old workspaces mid-migration).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Builder;
 use crate::model::{Template, Workspace};

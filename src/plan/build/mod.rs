@@ -9,7 +9,8 @@ mod migrate;
 mod orgs;
 mod templates;
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use super::validate::Target;
 use super::{Action, Affected, Finding, MemberSpec, Step, StepSpec, UserRef, WorkspaceMigration, step_key};

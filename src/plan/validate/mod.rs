@@ -55,6 +55,9 @@ struct Ctx<'a, 'i> {
     ix: &'i Index<'a>,
     doc: &'a SplitDocument,
     target_names: BTreeSet<&'a str>,
+    /// Templates that can be a source (those in orgs the split does not
+    /// target), sorted by name (ties in snapshot order).
+    sources: Vec<&'a Template>,
     problems: Vec<Diagnostic>,
     findings: Vec<Finding>,
 }
@@ -70,8 +73,11 @@ fn item(i: usize, field: &str, j: usize) -> Vec<Seg> {
 }
 
 pub fn resolve<'a>(s: &'a Snapshot, ix: &Index<'a>, doc: &'a SplitDocument) -> Result<Resolved<'a>> {
-    let target_names = doc.split.organizations.iter().map(|o| o.name.as_str()).collect();
-    let mut c = Ctx { s, ix, doc, target_names, problems: Vec::new(), findings: Vec::new() };
+    let target_names: BTreeSet<&str> = doc.split.organizations.iter().map(|o| o.name.as_str()).collect();
+    let mut sources: Vec<&Template> =
+        s.templates.iter().filter(|t| !target_names.contains(ix.org_name(&t.organization_id))).collect();
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut c = Ctx { s, ix, doc, target_names, sources, problems: Vec::new(), findings: Vec::new() };
     c.migration();
     let defined = c.custom_role_definitions();
     let mut orgs = Vec::new();

@@ -13,9 +13,15 @@ use crate::split::Seg;
 const IMPLICIT_TAGS: [&str; 2] = ["scope", "owner"];
 
 impl<'a> Ctx<'a, '_> {
-    /// Templates that can be a source: those in orgs the split does not target.
+    /// Templates that can be a source (those in orgs the split does not target), by name.
     fn sources(&self) -> impl Iterator<Item = &'a Template> + '_ {
-        self.s.templates.iter().filter(|t| !self.target_names.contains(self.ix.org_name(&t.organization_id)))
+        self.sources.iter().copied()
+    }
+
+    /// Source templates whose name starts with `prefix` (a range of the sorted list).
+    fn sources_starting<'p>(&'p self, prefix: &'p str) -> impl Iterator<Item = &'a Template> + 'p {
+        let from = self.sources.partition_point(|t| t.name.as_str() < prefix);
+        self.sources[from..].iter().copied().take_while(move |t| t.name.starts_with(prefix))
     }
 
     pub(super) fn templates(&mut self, i: usize, t: &mut Target<'a>) {
@@ -36,8 +42,13 @@ impl<'a> Ctx<'a, '_> {
                         continue;
                     }
                 };
-                let found: Vec<&'a Template> =
-                    self.sources().filter(in_org).filter(|x| matcher.is_match(&x.name)).collect();
+                // `name-*`, the usual form, is a range of the sorted sources: with
+                // hundreds of orgs, testing every template against every org's
+                // globs would be a large part of planning. (`*` matches anything.)
+                let found: Vec<&'a Template> = match literal_prefix(name) {
+                    Some(prefix) => self.sources_starting(prefix).filter(in_org).collect(),
+                    None => self.sources().filter(in_org).filter(|x| matcher.is_match(&x.name)).collect(),
+                };
                 if found.is_empty() {
                     self.findings.push(unmatched(
                         &t.name,
@@ -47,7 +58,8 @@ impl<'a> Ctx<'a, '_> {
                 }
                 picked.extend(found);
             } else {
-                let found: Vec<&'a Template> = self.sources().filter(in_org).filter(|x| x.name == name).collect();
+                let found: Vec<&'a Template> =
+                    self.sources_starting(name).filter(|x| x.name == name).filter(in_org).collect();
                 match found.as_slice() {
                     [x] => picked.push(x),
                     [] => {
@@ -164,4 +176,35 @@ impl<'a> Ctx<'a, '_> {
 /// Provisioner key names: at most 64 characters, not one Coder reserves.
 fn valid_key_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && !["built-in", "user-auth", "psk"].contains(&name.to_lowercase().as_str())
+}
+
+/// `prefix` when a glob is a plain prefix followed by one `*`.
+fn literal_prefix(glob: &str) -> Option<&str> {
+    glob.strip_suffix('*').filter(|p| !p.contains(['*', '?', '[', ']', '{', '}', '\\']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_prefix;
+
+    #[test]
+    fn only_a_plain_prefix_and_one_star_is_a_prefix() {
+        assert_eq!(literal_prefix("team-0001-*"), Some("team-0001-"));
+        assert_eq!(literal_prefix("*"), Some(""));
+        for glob in ["team", "a*b*", "a**", "[ab]*", "{a,b}*", "a?*", "a\\**"] {
+            assert_eq!(literal_prefix(glob), None, "{glob}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_matches_what_the_glob_matches() {
+        let names = ["", "team", "team-", "team-0001-go", "Team-0001-go", "team-0001/x", "team-00011", "tëam-0001-é"];
+        for glob in ["team-0001-*", "*", "team*", "tëam-*", "team-0001/*"] {
+            let matcher = globset::Glob::new(glob).unwrap().compile_matcher();
+            let prefix = literal_prefix(glob).unwrap();
+            for name in names {
+                assert_eq!(name.starts_with(prefix), matcher.is_match(name), "{glob} {name}");
+            }
+        }
+    }
 }
