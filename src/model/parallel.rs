@@ -1,16 +1,17 @@
 //! Parsing a snapshot document on two cores. Most of a large snapshot is its
 //! `workspaces` array (70% of the bytes at 50,000 users), and one serde_json
 //! parse of the document takes 0.35-0.4 s there, so a second thread parses
-//! the array's second half while this one parses the rest.
+//! from the middle of that array to the end of the document while this one
+//! parses up to the middle.
 //!
-//! Where the second half starts is a guess made on the raw bytes (an element
-//! boundary near the middle, as `to_json` lays the document out), so it is
-//! checked before it is used: this thread walks the document's top-level
-//! object key by key with serde_json, parses the array element by element,
-//! and takes the helper's elements only if it lands exactly on the guessed
-//! boundary. From there the helper did what this thread would have done,
-//! element by element with the same parser, so the result is the same as
-//! one `serde_json::from_slice`. Anything unusual (a key that is missing,
+//! Where the second thread starts is a guess made on the raw bytes (an
+//! element boundary near the middle of the document, as `to_json` lays it
+//! out), so it is checked before it is used: this thread walks the
+//! document's top-level object key by key with serde_json, parses the array
+//! element by element, and takes the helper's work only if it lands exactly
+//! on the guessed boundary. From there the helper did what this thread would
+//! have done, with the same parser, so the result is the same as one
+//! `serde_json::from_slice`. Anything unusual (a key that is missing,
 //! repeated or unknown, a layout the guess does not recognise, any error)
 //! gives `None`, and the caller parses the plain way, which also gives the
 //! error messages.
@@ -22,40 +23,61 @@ use super::{Snapshot, Workspace};
 /// The snapshot in `bytes`, parsed on two cores; `None` when the caller
 /// should parse it the plain way.
 pub(super) fn parse(bytes: &[u8]) -> Option<Snapshot> {
-    let split = guess_split(bytes)?;
+    let Guess { split, end } = guess_split(bytes)?;
     std::thread::scope(|scope| {
-        let helper = scope.spawn(move || elements_from(bytes, split));
-        let mut walk = Walk { bytes, pos: 0, split, helper: Some(helper) };
+        let helper = scope.spawn(move || rest_from(bytes, split, end));
+        let mut walk = Walk { bytes, pos: 0, split, end, helper: Some(helper), rest: None };
         walk.snapshot()
     })
 }
 
-/// A position near the middle of the bytes up to the end of `workspaces`
-/// where an element of that array seems to start: what comes before it and
-/// what comes after it take about as long to parse.
-fn guess_split(bytes: &[u8]) -> Option<usize> {
+/// Where the helper starts (an element of `workspaces` seems to start there,
+/// near the middle of the document), and where that array seems to end. The
+/// layout guessed is `to_json`'s: fields in `NAMES` order, pretty-printed.
+struct Guess {
+    split: usize,
+    end: usize,
+}
+
+fn guess_split(bytes: &[u8]) -> Option<Guess> {
     // Raw newlines only occur between tokens (JSON strings cannot hold them),
-    // so these patterns cannot be inside a string.
-    let start = find(bytes, b"\n  \"workspaces\": [", 0)?;
-    let end = find(bytes, b"\n  ]", start)?;
+    // so these patterns cannot be inside a string. The array's end is found
+    // from the end of the document, by the key that follows it: a search
+    // through the array itself would take longer (15 ms at 50,000 users).
+    let next = NAMES.get(NAMES.iter().position(|n| *n == "workspaces")? + 1)?;
+    let end = rfind(bytes, format!("\n  ],\n  \"{next}\": ").as_bytes())?;
     let boundary = b"},\n    {";
-    let at = find(bytes, boundary, (end / 2).max(start))?;
-    (at < end).then_some(at + boundary.len() - 1)
+    let at = find(bytes, boundary, bytes.len() / 2)?;
+    // A boundary in an earlier array is never landed on (the walk looks for
+    // it in this array only): a wasted guess, not a wrong result.
+    (at < end).then_some(Guess { split: at + boundary.len() - 1, end })
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(haystack.get(from..)?, needle).map(|p| from + p)
 }
 
-type Tail = Option<(Vec<Workspace>, usize)>;
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(haystack, needle)
+}
 
-/// The helper: elements from `at` to the end of their array, and the
-/// position after its `]`.
-fn elements_from(bytes: &[u8], at: usize) -> Tail {
-    let mut walk = Walk { bytes, pos: at, split: usize::MAX, helper: None };
-    let mut out = Vec::new();
-    walk.elements(&mut out)?;
-    Some((out, walk.pos))
+/// What the helper parsed: the workspaces from where it started, and the
+/// document's later fields (with their bits), up to its end.
+struct Rest {
+    workspaces: Vec<Workspace>,
+    fields: Snapshot,
+    seen: u32,
+}
+
+/// The helper: elements from `at` to the end of their array, then the rest
+/// of the top-level object, which must end the document.
+fn rest_from(bytes: &[u8], at: usize, end: usize) -> Option<Rest> {
+    let mut walk = Walk { bytes, pos: at, split: usize::MAX, end, helper: None, rest: None };
+    let mut workspaces = Vec::new();
+    walk.elements(&mut workspaces)?;
+    let mut fields = Snapshot::default();
+    let seen = walk.members(&mut fields, false)?;
+    Some(Rest { workspaces, fields, seen })
 }
 
 struct Walk<'b, 's> {
@@ -63,7 +85,11 @@ struct Walk<'b, 's> {
     pos: usize,
     /// Where the helper started, and the helper (until joined).
     split: usize,
-    helper: Option<std::thread::ScopedJoinHandle<'s, Tail>>,
+    /// Where the workspaces array seems to end (to size its vector).
+    end: usize,
+    helper: Option<std::thread::ScopedJoinHandle<'s, Option<Rest>>>,
+    /// The helper's later fields, once joined.
+    rest: Option<(Snapshot, u32)>,
 }
 
 impl Walk<'_, '_> {
@@ -90,54 +116,48 @@ impl Walk<'_, '_> {
     /// The document: one object holding every field once, then nothing.
     fn snapshot(&mut self) -> Option<Snapshot> {
         let mut s = Snapshot::default();
-        let mut seen = 0u32;
         self.eat(b'{')?;
+        let seen = self.members(&mut s, true)?;
+        (seen == EVERY_FIELD).then_some(s)
+    }
+
+    /// The top-level object's members from here (`first`: just after its
+    /// `{`) to its `}`, which must end the document; the set of fields seen.
+    /// When the helper's work is taken on the way, its fields end the object.
+    fn members(&mut self, s: &mut Snapshot, mut first: bool) -> Option<u32> {
+        let mut seen = 0u32;
         loop {
+            if !first {
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        return self.peek().is_none().then_some(seen);
+                    }
+                    _ => return None,
+                }
+            }
+            first = false;
             let key: String = self.value()?;
             self.eat(b':')?;
-            let field = self.field(&key, &mut s)?;
+            let field = if key == "workspaces" {
+                s.workspaces = self.workspaces()?;
+                WORKSPACES
+            } else {
+                self.field(&key, s)?
+            };
             if seen & field != 0 {
                 return None;
             }
             seen |= field;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => break,
-                _ => return None,
+            if let Some((fields, later)) = self.rest.take() {
+                if seen & later != 0 {
+                    return None;
+                }
+                merge(s, fields, later);
+                return Some(seen | later);
             }
         }
-        self.pos += 1;
-        let every_field = (1 << 19) - 1;
-        (seen == every_field && self.peek().is_none()).then_some(s)
-    }
-
-    /// Parse the value of field `key` into `s`; its bit in the set of fields.
-    /// Every field of `Snapshot` must be here (with plain serde attributes):
-    /// `two_cores_give_what_one_parse_gives` fails until a new one is.
-    fn field(&mut self, key: &str, s: &mut Snapshot) -> Option<u32> {
-        let bit = match key {
-            "format_version" => set(&mut s.format_version, self.value()?, 0),
-            "source" => set(&mut s.source, self.value()?, 1),
-            "build_info" => set(&mut s.build_info, self.value()?, 2),
-            "entitlements" => set(&mut s.entitlements, self.value()?, 3),
-            "organizations" => set(&mut s.organizations, self.value()?, 4),
-            "users" => set(&mut s.users, self.value()?, 5),
-            "organization_members" => set(&mut s.organization_members, self.value()?, 6),
-            "groups" => set(&mut s.groups, self.value()?, 7),
-            "templates" => set(&mut s.templates, self.value()?, 8),
-            "template_versions" => set(&mut s.template_versions, self.value()?, 9),
-            "workspaces" => set(&mut s.workspaces, self.workspaces()?, 10),
-            "provisioner_daemons" => set(&mut s.provisioner_daemons, self.value()?, 11),
-            "provisioner_keys" => set(&mut s.provisioner_keys, self.value()?, 12),
-            "workspace_proxies" => set(&mut s.workspace_proxies, self.value()?, 13),
-            "custom_roles" => set(&mut s.custom_roles, self.value()?, 14),
-            "idp_sync" => set(&mut s.idp_sync, self.value()?, 15),
-            "people" => set(&mut s.people, self.value()?, 16),
-            "template_sources" => set(&mut s.template_sources, self.value()?, 17),
-            "warnings" => set(&mut s.warnings, self.value()?, 18),
-            _ => return None,
-        };
-        Some(bit)
     }
 
     /// The workspaces array, with the helper's elements when it started on
@@ -153,18 +173,29 @@ impl Walk<'_, '_> {
         Some(out)
     }
 
-    /// Elements from here to the end of the array, and past its `]`.
+    /// Elements from here to the end of the array, and past its `]`; or up
+    /// to the helper's start, taking its work, which goes on to the end of
+    /// the document.
     fn elements(&mut self, out: &mut Vec<Workspace>) -> Option<()> {
         loop {
             if self.pos == self.split
                 && let Some(helper) = self.helper.take()
-                && let Ok(Some((tail, end))) = helper.join()
+                && let Ok(Some(rest)) = helper.join()
             {
-                out.extend(tail);
-                self.pos = end;
+                out.extend(rest.workspaces);
+                self.rest = Some((rest.fields, rest.seen));
+                self.pos = self.bytes.len();
                 return Some(());
             }
+            let from = self.pos;
             out.push(self.value()?);
+            if out.len() == 1 {
+                // A vector the size the array seems to be, from the first
+                // element's: growing it step by step copies it each time.
+                // Room reserved and never used costs no memory.
+                let each = (self.pos - from).max(1);
+                out.reserve(self.end.saturating_sub(self.pos) / each * 5 / 4);
+            }
             match self.peek()? {
                 b',' => self.pos += 1,
                 b']' => {
@@ -181,10 +212,69 @@ impl Walk<'_, '_> {
     }
 }
 
-fn set<T>(field: &mut T, value: T, bit: u32) -> u32 {
-    *field = value;
-    1 << bit
+/// Every field of `Snapshot`, each with a bit (its place in this list) in a
+/// set of fields: how the walk parses one, and how the helper's fields join
+/// this thread's. Listing every field is checked by the compiler (`merge`
+/// takes the struct apart).
+macro_rules! fields {
+    ($($name:ident),* $(,)?) => {
+        const NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        impl Walk<'_, '_> {
+            /// Parse the value of field `key` into `s`; its bit.
+            fn field(&mut self, key: &str, s: &mut Snapshot) -> Option<u32> {
+                let mut bit = 0;
+                $(
+                    if key == stringify!($name) {
+                        s.$name = self.value()?;
+                        return Some(1 << bit);
+                    }
+                    bit += 1;
+                )*
+                let _ = bit;
+                None
+            }
+        }
+
+        /// Move the fields in the set `bits` from `from` to `to`.
+        fn merge(to: &mut Snapshot, from: Snapshot, bits: u32) {
+            let Snapshot { $($name),* } = from;
+            let mut bit = 0;
+            $(
+                if bits & (1 << bit) != 0 {
+                    to.$name = $name;
+                }
+                bit += 1;
+            )*
+            let _ = bit;
+        }
+    };
 }
+
+fields!(
+    format_version,
+    source,
+    build_info,
+    entitlements,
+    organizations,
+    users,
+    organization_members,
+    groups,
+    templates,
+    template_versions,
+    workspaces,
+    provisioner_daemons,
+    provisioner_keys,
+    workspace_proxies,
+    custom_roles,
+    idp_sync,
+    people,
+    template_sources,
+    warnings,
+);
+
+const EVERY_FIELD: u32 = (1 << NAMES.len()) - 1;
+const WORKSPACES: u32 = 1 << 10;
 
 #[cfg(test)]
 mod tests {
@@ -205,6 +295,7 @@ mod tests {
         let bytes = canonical();
         let plain: Snapshot = serde_json::from_slice(&bytes).unwrap();
         assert!(guess_split(&bytes).is_some(), "the canonical layout is recognised");
+        assert!(plain.people.is_some() && !plain.template_sources.is_empty(), "fields after the workspaces");
         assert_eq!(parse(&bytes), Some(plain));
     }
 
@@ -216,13 +307,53 @@ mod tests {
         let first = find(&bytes, b"{", start).unwrap();
         // The first element (used), inside it, and inside a string (never
         // landed on: the helper's work is ignored).
+        let end = guess_split(&bytes).unwrap().end;
         for split in [first, first + 1, first + 10, find(&bytes, b"\"id\": \"w1", start).unwrap() + 8] {
             let found = std::thread::scope(|scope| {
-                let helper = scope.spawn(|| elements_from(&bytes, split));
-                Walk { bytes: &bytes, pos: 0, split, helper: Some(helper) }.snapshot()
+                let helper = scope.spawn(|| rest_from(&bytes, split, end));
+                Walk { bytes: &bytes, pos: 0, split, end, helper: Some(helper), rest: None }.snapshot()
             });
             assert_eq!(found.as_ref(), Some(&plain), "split at {split}");
         }
+    }
+
+    #[test]
+    fn the_guess_lands_and_the_helpers_work_is_taken() {
+        let bytes = canonical();
+        let plain: Snapshot = serde_json::from_slice(&bytes).unwrap();
+        let Guess { split, end } = guess_split(&bytes).unwrap();
+        // The helper's result, marked: the walk's result has the marks only
+        // if it took the helper's work.
+        let found = std::thread::scope(|scope| {
+            let helper = scope.spawn(|| {
+                let mut rest = rest_from(&bytes, split, end)?;
+                rest.workspaces[0].name = "from-the-helper".into();
+                rest.fields.template_sources.clear();
+                Some(rest)
+            });
+            Walk { bytes: &bytes, pos: 0, split, end, helper: Some(helper), rest: None }.snapshot()
+        })
+        .unwrap();
+        assert!(!plain.template_sources.is_empty());
+        assert!(found.template_sources.is_empty(), "the fields after the workspaces are the helper's");
+        let first = found.workspaces.iter().position(|w| w.name == "from-the-helper").unwrap();
+        assert!(first > plain.workspaces.len() / 4, "the helper starts near the middle");
+        assert_eq!(found.workspaces.len(), plain.workspaces.len());
+    }
+
+    #[test]
+    fn the_field_list_is_the_snapshots() {
+        let value = serde_json::to_value(Snapshot::default()).unwrap();
+        let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        // As a map the keys come sorted; the order is checked on the text.
+        let mut names = NAMES.to_vec();
+        keys.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(names, keys);
+        let text = String::from_utf8(Snapshot::default().to_json().unwrap()).unwrap();
+        let at: Vec<usize> = NAMES.iter().map(|n| text.find(&format!("\n  \"{n}\": ")).unwrap()).collect();
+        assert!(at.is_sorted(), "`to_json` writes the fields in this order");
+        assert_eq!(1 << NAMES.iter().position(|n| *n == "workspaces").unwrap(), WORKSPACES);
     }
 
     #[test]
@@ -237,6 +368,7 @@ mod tests {
         let cases = [
             bytes.replacen("\"warnings\": [", "\"surprise\": 1, \"warnings\": [", 1),
             bytes.replacen("\"warnings\": [", "\"users\": [], \"warnings\": [", 1),
+            bytes.replacen("\"warnings\": [", "\"warnings\": [], \"warnings\": [", 1),
             missing,
             format!("{bytes} x"),
             trailing_comma,
