@@ -15,6 +15,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Like [`write_atomic`], and set the Unix permission bits (for scripts).
 pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    write_atomic_with(path, mode, |w| w.write_all(bytes))
+}
+
+/// Write `value` as pretty JSON with a trailing newline (as
+/// [`to_json_pretty`] makes it) to `path` atomically, streaming it to the
+/// file: a large plan is never held in memory a second time as text.
+pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic_with(path, Some(0o644), |w| {
+        serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// The temp file, written by `write` through a buffer, synced, given `mode`
+/// and renamed to `path`; on any error it is removed and `path` is untouched.
+fn write_atomic_with(
+    path: &Path,
+    mode: Option<u32>,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = parent_dir(path);
     fs::create_dir_all(&dir).map_err(|e| Error::Io { action: "create folder", path: dir.clone(), source: e })?;
     let mut tmp = tempfile::Builder::new()
@@ -22,7 +42,9 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| Error::write(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    write(&mut buffered).and_then(|()| buffered.flush()).map_err(|e| Error::write(path, e))?;
+    drop(buffered);
     tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
     #[cfg(unix)]
     if let Some(mode) = mode {
@@ -135,6 +157,23 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
         }
+    }
+
+    #[test]
+    fn streamed_json_is_to_json_pretty_and_a_failure_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let value = serde_json::json!({"b": [1, {"c": "x\"y"}], "a": null});
+        write_json_atomic(&path, &value).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), to_json_pretty(&value).unwrap());
+        // serde_json refuses map keys that are not strings, after it has
+        // written the document's first bytes.
+        let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let err = write_json_atomic(&path, &bad).unwrap_err().to_string();
+        assert!(err.contains("plan.json"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), to_json_pretty(&value).unwrap());
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]

@@ -17,14 +17,35 @@ use serde::Serialize;
 
 use super::{Template, User, Workspace};
 
+/// A user without their activity: serialised as `User` is, with
+/// `last_seen_at` null and `dormant` written as `active`.
+#[derive(Serialize)]
+pub(super) struct UserView<'a> {
+    id: &'a str,
+    username: &'a str,
+    email: &'a str,
+    name: &'a str,
+    status: &'a str,
+    login_type: &'a str,
+    roles: &'a [String],
+    created_at: Option<&'a str>,
+    last_seen_at: Option<&'a str>,
+}
+
 /// Users without their activity.
-pub(super) fn users(users: &[User]) -> Vec<User> {
+pub(super) fn users(users: &[User]) -> Vec<UserView<'_>> {
     users
         .iter()
-        .map(|u| User {
+        .map(|u| UserView {
+            id: &u.id,
+            username: &u.username,
+            email: &u.email,
+            name: &u.name,
+            status: if u.status == "dormant" { "active" } else { &u.status },
+            login_type: &u.login_type,
+            roles: &u.roles,
+            created_at: u.created_at.as_deref(),
             last_seen_at: None,
-            status: if u.status == "dormant" { "active".into() } else { u.status.clone() },
-            ..u.clone()
         })
         .collect()
 }
@@ -65,4 +86,25 @@ pub(super) fn workspaces(workspaces: &[Workspace]) -> Vec<WorkspaceView<'_>> {
             deleted: w.is_deleted_or_deleting(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_view_is_written_as_the_user_without_activity() {
+        let mut all = crate::fixture::builtin().unwrap().users;
+        all[0].status = "dormant".into();
+        assert!(all.iter().any(|u| u.last_seen_at.is_some()));
+        let expected: Vec<User> = all
+            .iter()
+            .map(|u| User {
+                last_seen_at: None,
+                status: if u.status == "dormant" { "active".into() } else { u.status.clone() },
+                ..u.clone()
+            })
+            .collect();
+        assert_eq!(serde_json::to_string(&users(&all)).unwrap(), serde_json::to_string(&expected).unwrap());
+    }
 }
