@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
-use crate::model::Snapshot;
+use crate::model::Index;
 use crate::report::{self, DEADLINE_TO_FILL_IN, Inputs, SplitOrigin, WIKI_TO_FILL_IN};
 use crate::rules::{self, By, derive::Context};
 use crate::split::{self, SplitDocument};
@@ -24,8 +24,29 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     let scored = |ctx: &Context| {
         super::score::score_with(ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())
     };
-    let Planned { ctx, scoring, plan, origin, to_fill_in } = plan_and_score(&snapshot, given, scored)?;
-    let report = report::build(Inputs { ctx: &ctx, scoring: &scoring, plan: &plan, origin, to_fill_in });
+    // The snapshot's fingerprints (a pass over all of it) are made on a
+    // second core while the rest is done; scoring and planning share one index.
+    std::thread::scope(|scope| {
+        let fingerprints = scope.spawn(|| snapshot.fingerprints());
+        let index = Index::new(&snapshot);
+        let planned = plan_and_score(&index, given, scored, || fingerprints.join())?;
+        write(&args, &planned)?;
+        // The process ends now: freeing a large deployment's millions of
+        // strings one by one would only make the command slower.
+        std::mem::forget(planned);
+        std::mem::forget(index);
+        Ok::<(), Error>(())
+    })?;
+    std::mem::forget(snapshot);
+    super::OK
+}
+
+/// Render the report, write it, and say what it holds.
+fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
+    let Planned { ctx, scoring, plan, origin, to_fill_in } = planned;
+    let origin = *origin;
+    let to_fill_in = to_fill_in.clone();
+    let report = report::build(Inputs { ctx, scoring, plan, origin, to_fill_in });
     let text = match args.output {
         ReportFormat::Markdown => render::report_md::render(&report),
         ReportFormat::Html => render::report_html::render(&report),
@@ -61,14 +82,8 @@ pub fn run(args: ReportArgs) -> Result<u8> {
             if report.split.to_fill_in.len() == 1 { "it" } else { "them" },
         ));
     }
-    // The process ends now: freeing a large deployment's millions of strings
-    // one by one would only make the command slower.
     std::mem::forget(report);
-    std::mem::forget(plan);
-    std::mem::forget(scoring);
-    std::mem::forget(ctx);
-    std::mem::forget(snapshot);
-    super::OK
+    Ok(())
 }
 
 fn read_split(path: &Path) -> Result<(SplitDocument, Vec<u8>)> {
@@ -88,30 +103,27 @@ struct Planned<'a> {
 }
 
 /// Score, and plan the split given or else the one scoring recommends. On two
-/// cores the work that does not wait for other work runs beside it: the
-/// snapshot's fingerprints (a pass over all of it) beside everything, and
-/// planning a given split beside scoring. Errors are those of doing it in
-/// order: scoring's first.
+/// cores planning a given split runs beside scoring. Errors are those of
+/// doing it in order: scoring's first.
 fn plan_and_score<'a>(
-    snapshot: &'a Snapshot,
+    index: &'a Index<'a>,
     given: Option<(SplitDocument, Vec<u8>)>,
     scored: impl FnOnce(&Context) -> Result<rules::Report>,
+    fingerprints: impl FnOnce() -> plan::Fingerprints + Send,
 ) -> Result<Planned<'a>> {
     std::thread::scope(|scope| {
-        let fingerprints = scope.spawn(|| snapshot.fingerprints());
-        let fingerprints = || fingerprints.join();
         if let Some((doc, bytes)) = &given {
-            let plan = scope.spawn(move || plan::plan_fingerprinted(snapshot, doc, bytes, fingerprints));
-            let ctx = Context::new(snapshot);
+            let plan = scope.spawn(move || plan::plan_fingerprinted(index, doc, bytes, fingerprints));
+            let ctx = Context::new(index);
             let scoring = scored(&ctx);
             let plan = plan.join().map_err(|_| Error::Bug("planning failed".into()));
             let (scoring, plan) = (scoring?, plan??);
             return Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::File, to_fill_in: Vec::new() });
         }
-        let ctx = Context::new(snapshot);
+        let ctx = Context::new(index);
         let scoring = scored(&ctx)?;
         let (doc, bytes, to_fill_in) = recommended(&ctx, &scoring)?;
-        let plan = plan::plan_fingerprinted(snapshot, &doc, &bytes, fingerprints).map_err(|e| {
+        let plan = plan::plan_fingerprinted(index, &doc, &bytes, fingerprints).map_err(|e| {
             Error::Refused(format!(
                 "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
                  fix it, and give it with `--split split.toml`"

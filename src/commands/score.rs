@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
+use crate::model::Index;
 use crate::rules::{self, By, candfile, candidates, derive::Context};
 use crate::{output, render};
 
@@ -14,7 +15,8 @@ pub fn run(args: ScoreArgs) -> Result<u8> {
     // Rules first: broken rule files are reported before anything is read or scored.
     let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
     let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
-    let ctx = Context::new(&snapshot);
+    let index = Index::new(&snapshot);
+    let ctx = Context::new(&index);
     let report = score_with(&ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())?;
     if let Some(path) = &args.emit_split {
         let split = rules::recommend_split(&ctx, &report);

@@ -22,7 +22,7 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
     // need: on a second core it costs no time.
     std::thread::scope(|scope| {
         let fingerprints = scope.spawn(|| snapshot.fingerprints());
-        let plan = plan_with(snapshot, doc, split_bytes);
+        let plan = plan_with(&Index::new(snapshot), doc, split_bytes);
         let fingerprints = fingerprints.join();
         plan.and_then(|p| fingerprinted(p, fingerprints))
     })
@@ -31,15 +31,15 @@ pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Res
 /// `snapshot.fingerprints()` as a thread returned it.
 pub type Fingerprints = std::thread::Result<(String, BTreeMap<&'static str, String>)>;
 
-/// [`plan`], with the snapshot's fingerprints computed by the caller (on
-/// another thread while it did something else).
+/// [`plan`] of the snapshot `ix` indexes, with its fingerprints computed by
+/// the caller (on another thread while it did something else).
 pub fn plan_fingerprinted(
-    snapshot: &Snapshot,
+    ix: &Index,
     doc: &SplitDocument,
     split_bytes: &[u8],
     fingerprints: impl FnOnce() -> Fingerprints,
 ) -> Result<Plan> {
-    plan_with(snapshot, doc, split_bytes).and_then(|p| fingerprinted(p, fingerprints()))
+    plan_with(ix, doc, split_bytes).and_then(|p| fingerprinted(p, fingerprints()))
 }
 
 fn fingerprinted(mut plan: Plan, fingerprints: Fingerprints) -> Result<Plan> {
@@ -50,11 +50,11 @@ fn fingerprinted(mut plan: Plan, fingerprints: Fingerprints) -> Result<Plan> {
 }
 
 /// The plan, its snapshot fingerprints left empty.
-fn plan_with(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan> {
-    let ix = Index::new(snapshot);
-    let resolved = validate::resolve(snapshot, &ix, doc)?;
+fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan> {
+    let snapshot = ix.snapshot;
+    let resolved = validate::resolve(snapshot, ix, doc)?;
     let Built { orgs, members, templates, steps, mut findings, migrations } =
-        build::build(snapshot, &ix, &doc.split, resolved.orgs);
+        build::build(snapshot, ix, &doc.split, resolved.orgs);
     findings.extend(resolved.findings);
     findings.extend(licence_findings(snapshot, &steps));
     let steps = graph::order(steps)?;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::candidates::Candidate;
 use super::facts::{Evidence, Fact, Facts, Value, sample};
 use super::people::People;
-use crate::model::{Index, Signal, Snapshot, Template, TemplateSource};
+use crate::model::{Index, Signal, Template, TemplateSource};
 
 /// How a candidate uses one template.
 #[derive(Debug, Clone)]
@@ -25,7 +25,8 @@ pub struct Usage {
 
 /// Deployment-wide lookups, built once for all candidates.
 pub struct Context<'a> {
-    pub index: Index<'a>,
+    /// The snapshot's lookups (shared with planning when both run).
+    pub index: &'a Index<'a>,
     /// template id -> its users (live workspace owners and ACL grants, Everyone aside).
     pub template_users: HashMap<&'a str, BTreeSet<&'a str>>,
     /// user id -> templates they use.
@@ -45,8 +46,8 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(snapshot: &'a Snapshot) -> Context<'a> {
-        let index = Index::new(snapshot);
+    pub fn new(index: &'a Index<'a>) -> Context<'a> {
+        let snapshot = index.snapshot;
         let mut template_users = HashMap::new();
         let mut user_templates: HashMap<&str, Vec<&str>> = HashMap::new();
         for t in &snapshot.templates {
@@ -219,7 +220,7 @@ fn template_facts(
     let ev = authored.iter().map(|u| line(u)).collect();
     f.insert("own_platform_team".into(), Fact::derived(Value::Bool(!authored.is_empty()), ev));
     // Workspaces on templates that people outside the candidate also use.
-    let outside: BTreeSet<&str> = usage.iter().filter(|u| u.users > u.members).map(|u| u.template.as_str()).collect();
+    let outside: HashSet<&str> = usage.iter().filter(|u| u.users > u.members).map(|u| u.template.as_str()).collect();
     let (mut total, mut on_shared) = (0usize, 0usize);
     for m in members {
         for w in ctx.index.workspaces_of_user.get(m).into_iter().flatten().filter(|w| !w.is_deleted_or_deleting()) {
