@@ -221,6 +221,10 @@ pub struct BenchArgs {
     /// Requests in flight in the live-import stages.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: u16,
+    /// Runs of each offline stage (import to diff --access); the median is reported, with
+    /// the fastest and slowest run.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
 }
 
 #[derive(Debug, Args)]

@@ -163,12 +163,65 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             env: Vec::new(),
         },
     ];
+    println!(
+        "offline stages: median of {} run(s) each (fastest-slowest), peak memory the largest of the runs",
+        args.runs
+    );
+    let mut measured = Vec::new();
     for stage in &stages {
-        let (wall, peak_kib) = measure(&exe, stage, &work)?;
-        println!("{:<28} {:>9.2}s {:>8.0} MiB", stage.name, wall.as_secs_f64(), peak_kib as f64 / 1024.0);
+        let runs = (0..args.runs).map(|_| measure(&exe, stage, &work)).collect::<Result<Vec<_>>>()?;
+        let m = Measured::of(&runs);
+        println!(
+            "{:<28} {:>9.2}s {:>8.0} MiB   ({:.2}-{:.2} s)",
+            stage.name,
+            m.median,
+            m.peak_kib as f64 / 1024.0,
+            m.fastest,
+            m.slowest
+        );
+        measured.push((stage.name, m));
     }
+    let together: Vec<&Measured> =
+        measured.iter().filter(|(name, _)| TOGETHER.contains(name)).map(|(_, m)| m).collect();
+    let wall: f64 = together.iter().map(|m| m.median).sum();
+    let peak = together.iter().map(|m| m.peak_kib).max().unwrap_or(0);
+    println!(
+        "{} together: {wall:.2} s (target: under 2 s), each under {:.0} MiB (target: 1 GiB together)",
+        TOGETHER.join(" + "),
+        peak as f64 / 1024.0,
+    );
     live::run(&exe, &snapshot, &work, &args)?;
     super::OK
+}
+
+/// The stages the target is about: plan, diff and report of the
+/// generated deployment, under 2 s together.
+const TOGETHER: [&str; 3] = ["plan", "diff", "report --split -o html"];
+
+/// One stage over its runs: seconds, and the largest peak (KiB).
+struct Measured {
+    median: f64,
+    fastest: f64,
+    slowest: f64,
+    peak_kib: u64,
+}
+
+impl Measured {
+    fn of(runs: &[(Duration, u64)]) -> Measured {
+        let mut secs: Vec<f64> = runs.iter().map(|(d, _)| d.as_secs_f64()).collect();
+        secs.sort_by(f64::total_cmp);
+        let median = match secs.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => secs[n / 2],
+            n => (secs[n / 2 - 1] + secs[n / 2]) / 2.0,
+        };
+        Measured {
+            median,
+            fastest: secs.first().copied().unwrap_or(0.0),
+            slowest: secs.last().copied().unwrap_or(0.0),
+            peak_kib: runs.iter().map(|(_, p)| *p).max().unwrap_or(0),
+        }
+    }
 }
 
 /// Run one stage as a child process; its wall time and peak resident memory (KiB).
@@ -230,4 +283,18 @@ fn machine() -> String {
         .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
         .map_or("unknown memory".into(), |k| format!("{:.0} GiB", k as f64 / 1048576.0));
     format!("{cpu}, {cores} cores, {mem}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_runs_and_the_largest_peak() {
+        let s = |secs: f64, peak: u64| (Duration::from_secs_f64(secs), peak);
+        let m = Measured::of(&[s(0.9, 10), s(0.7, 30), s(0.8, 20)]);
+        assert_eq!((m.median, m.fastest, m.slowest, m.peak_kib), (0.8, 0.7, 0.9, 30));
+        let m = Measured::of(&[s(1.0, 1), s(2.0, 1)]);
+        assert_eq!(m.median, 1.5);
+    }
 }

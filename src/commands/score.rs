@@ -43,7 +43,7 @@ pub(super) fn score_with(
     builtin: bool,
 ) -> Result<rules::Report> {
     let (derived, empty) =
-        candidates::derive(&ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by_text)))?;
+        candidates::derive(ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by_text)))?;
     let mut notes: Vec<String> = Vec::new();
     if !empty.is_empty() {
         notes.push(format!("left out {} with no members: {}", empty.len(), empty.join(", ")));
@@ -57,7 +57,7 @@ pub(super) fn score_with(
     }
     let candidates = match file {
         Some((path, text)) => {
-            let (c, more) = candfile::apply(&path, &text, &ctx.index, catalogue, derived)?;
+            let (c, more) = candfile::apply(&path, &text, ctx.index, catalogue, derived)?;
             notes.extend(more);
             c
         }

@@ -70,7 +70,7 @@ impl<'a> Context<'a> {
         let mut templates_by_name: HashMap<&str, Vec<&Template>> = HashMap::new();
         for t in &snapshot.templates {
             templates_by_name.entry(&t.name).or_default().push(t);
-            for tag in job_tags(&index, t) {
+            for tag in job_tags(index, t) {
                 tag_templates.entry(tag).or_default().push(t);
             }
         }
@@ -348,7 +348,7 @@ fn acl_facts(ctx: &Context, members: &BTreeSet<&str>, dedicated: &[&str], f: &mu
     // Provisioner tags on its dedicated templates' active versions and on no other template.
     let mut mine: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for t in dedicated.iter().filter_map(|t| ctx.template(t)) {
-        for tag in job_tags(&ctx.index, t) {
+        for tag in job_tags(ctx.index, t) {
             mine.entry(tag).or_default().push(&t.name);
         }
     }

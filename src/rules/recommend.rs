@@ -95,7 +95,7 @@ fn provisioner_tags(ctx: &Context, dedicated: &[&super::TemplateUse]) -> BTreeMa
     let mut out: BTreeMap<&str, &str> = BTreeMap::new();
     let mut clash = BTreeSet::new();
     for t in names.iter().flat_map(|n| ctx.templates_named(n)) {
-        for (k, v) in job_tags(&ctx.index, t) {
+        for (k, v) in job_tags(ctx.index, t) {
             if out.insert(k, v).is_some_and(|old| old != v) {
                 clash.insert(k);
             }
