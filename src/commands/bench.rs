@@ -20,6 +20,11 @@ struct Stage {
     ok: &'static [i32],
     /// Environment variables for the stage (the session token of a live import).
     env: Vec<(String, String)>,
+    /// An output folder (one of `args`) that each run after the first
+    /// writes under its own name (`scripts-2`, ...), so that every run writes
+    /// into a new folder: replacing thousands of files is slower (ext4 writes
+    /// each replaced file out at its rename) and would measure the disk.
+    fresh_dir: Option<PathBuf>,
 }
 
 pub fn run(args: BenchArgs) -> Result<u8> {
@@ -56,6 +61,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         ],
         ok: &[0],
         env: Vec::new(),
+        fresh_dir: None,
     };
     let (wall, peak) = measure(&exe, &generate, &work)?;
     let generated = std::fs::read_to_string(work.join("fixture.stderr")).unwrap_or_default();
@@ -83,14 +89,22 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: None,
         },
         Stage {
             name: "inventory -o json",
             args: vec!["inventory".into(), p(&snapshot), "-o".into(), "json".into()],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: None,
         },
-        Stage { name: "inventory (table)", args: vec!["inventory".into(), p(&snapshot)], ok: &[0], env: Vec::new() },
+        Stage {
+            name: "inventory (table)",
+            args: vec!["inventory".into(), p(&snapshot)],
+            ok: &[0],
+            env: Vec::new(),
+            fresh_dir: None,
+        },
         Stage {
             name: "score -o json",
             args: vec![
@@ -103,6 +117,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: None,
         },
         Stage {
             name: "plan",
@@ -116,24 +131,28 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: None,
         },
         Stage {
             name: "scripts",
             args: vec!["scripts".into(), p(&plan), "--out-dir".into(), p(&work.join("scripts"))],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: Some(work.join("scripts")),
         },
         Stage {
             name: "notices",
             args: vec!["notices".into(), p(&plan), "--out-dir".into(), p(&work.join("notices"))],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: Some(work.join("notices")),
         },
         Stage {
             name: "diff",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot)],
             ok: &[0, 2],
             env: Vec::new(),
+            fresh_dir: None,
         },
         Stage {
             name: "report --split -o html",
@@ -149,18 +168,21 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: None,
         },
         Stage {
             name: "report (recommended split)",
             args: vec!["report".into(), p(&snapshot), "--out".into(), p(&work.join("report.md"))],
             ok: &[0],
             env: Vec::new(),
+            fresh_dir: None,
         },
         Stage {
             name: "diff --access",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot), "--access".into()],
             ok: &[0, 2],
             env: Vec::new(),
+            fresh_dir: None,
         },
     ];
     println!(
@@ -169,7 +191,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     );
     let mut measured = Vec::new();
     for stage in &stages {
-        let runs = (0..args.runs).map(|_| measure(&exe, stage, &work)).collect::<Result<Vec<_>>>()?;
+        let runs = (1..=args.runs).map(|run| measure_run(&exe, stage, &work, run)).collect::<Result<Vec<_>>>()?;
         let m = Measured::of(&runs);
         println!(
             "{:<28} {:>9.2}s {:>8.0} MiB   ({:.2}-{:.2} s)",
@@ -226,11 +248,23 @@ impl Measured {
 
 /// Run one stage as a child process; its wall time and peak resident memory (KiB).
 fn measure(exe: &Path, stage: &Stage, work: &Path) -> Result<(Duration, u64)> {
+    measure_run(exe, stage, work, 1)
+}
+
+/// [`measure`], for the `run`th run of the stage (from 1).
+fn measure_run(exe: &Path, stage: &Stage, work: &Path, run: u32) -> Result<(Duration, u64)> {
     let err_path = work.join(format!("{}.stderr", stage.name.split_whitespace().next().unwrap_or("stage")));
     let stderr = File::create(&err_path).map_err(|e| Error::write(&err_path, e))?;
+    let args: Vec<String> = match &stage.fresh_dir {
+        Some(dir) if run > 1 => {
+            let dir = dir.display().to_string();
+            stage.args.iter().map(|a| if *a == dir { format!("{dir}-{run}") } else { a.clone() }).collect()
+        }
+        _ => stage.args.clone(),
+    };
     let start = Instant::now();
     let child = Command::new(exe)
-        .args(&stage.args)
+        .args(&args)
         .envs(stage.env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(stderr)

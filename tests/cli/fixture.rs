@@ -61,3 +61,28 @@ fn fixture_command_writes_an_importable_folder() {
     assert_eq!(s["users"].as_array().unwrap().len(), 120);
     assert_eq!(s["warnings"].as_array().unwrap().len(), 0, "{}", s["warnings"]);
 }
+
+#[test]
+fn bench_runs_every_stage_and_reports_medians_and_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = orgsplit()
+        .args(["bench", "--users", "300", "--runs", "2", "--fake-coder", "/nonexistent/fake_coder", "--work-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("input: 300 users"), "{text}");
+    assert!(text.contains("median of 2 run(s)"), "{text}");
+    for stage in ["import", "plan", "scripts", "notices", "diff", "report --split -o html", "diff --access"] {
+        assert!(text.lines().any(|l| l.starts_with(&format!("{stage} "))), "no `{stage}` line: {text}");
+    }
+    let together = text.lines().find(|l| l.contains(" together: ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(together.starts_with("plan + diff + report --split -o html together: "), "{together}");
+    assert!(text.contains("live import: skipped"), "{text}");
+    // Each run of a stage that writes a folder writes a new one.
+    for folder in ["scripts", "scripts-2", "notices", "notices-2"] {
+        assert!(dir.path().join(folder).is_dir(), "{folder} was not written");
+    }
+    assert!(!dir.path().join("scripts-3").exists());
+}

@@ -45,6 +45,7 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
             ],
             ok: &[0],
             env: vec![(crate::coder::TOKEN_ENV.to_string(), std::mem::take(&mut server.token))],
+            fresh_dir: None,
         };
         let (wall, peak) = measure(exe, &stage, work)?;
         let (requests, minimum) = server.finish()?;
