@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 mod live;
 
+#[derive(Default)]
 struct Stage {
     name: &'static str,
     args: Vec<String>,
@@ -60,8 +61,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             p(&fixture),
         ],
         ok: &[0],
-        env: Vec::new(),
-        fresh_dir: None,
+        ..Default::default()
     };
     let (wall, peak) = measure(&exe, &generate, &work)?;
     let generated = std::fs::read_to_string(work.join("fixture.stderr")).unwrap_or_default();
@@ -88,22 +88,19 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&snapshot),
             ],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "inventory -o json",
             args: vec!["inventory".into(), p(&snapshot), "-o".into(), "json".into()],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "inventory (table)",
             args: vec!["inventory".into(), p(&snapshot)],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "score -o json",
@@ -116,8 +113,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&work.join("split.toml")),
             ],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "plan",
@@ -130,29 +126,27 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&plan),
             ],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "scripts",
             args: vec!["scripts".into(), p(&plan), "--out-dir".into(), p(&work.join("scripts"))],
             ok: &[0],
-            env: Vec::new(),
             fresh_dir: Some(work.join("scripts")),
+            ..Default::default()
         },
         Stage {
             name: "notices",
             args: vec!["notices".into(), p(&plan), "--out-dir".into(), p(&work.join("notices"))],
             ok: &[0],
-            env: Vec::new(),
             fresh_dir: Some(work.join("notices")),
+            ..Default::default()
         },
         Stage {
             name: "diff",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot)],
             ok: &[0, 2],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "report --split -o html",
@@ -167,22 +161,19 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 p(&work.join("report.html")),
             ],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "report (recommended split)",
             args: vec!["report".into(), p(&snapshot), "--out".into(), p(&work.join("report.md"))],
             ok: &[0],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
         Stage {
             name: "diff --access",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot), "--access".into()],
             ok: &[0, 2],
-            env: Vec::new(),
-            fresh_dir: None,
+            ..Default::default()
         },
     ];
     println!(

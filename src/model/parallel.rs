@@ -44,8 +44,8 @@ fn guess_split(bytes: &[u8]) -> Option<Guess> {
     // so these patterns cannot be inside a string. The array's end is found
     // from the end of the document, by the key that follows it: a search
     // through the array itself would take longer (15 ms at 50,000 users).
-    let next = NAMES.get(NAMES.iter().position(|n| *n == "workspaces")? + 1)?;
-    let end = rfind(bytes, format!("\n  ],\n  \"{next}\": ").as_bytes())?;
+    let next = NAMES.get(WORKSPACES_AT + 1)?;
+    let end = memchr::memmem::rfind(bytes, format!("\n  ],\n  \"{next}\": ").as_bytes())?;
     let boundary = b"},\n    {";
     let at = find(bytes, boundary, bytes.len() / 2)?;
     // A boundary in an earlier array is never landed on (the walk looks for
@@ -55,10 +55,6 @@ fn guess_split(bytes: &[u8]) -> Option<Guess> {
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(haystack.get(from..)?, needle).map(|p| from + p)
-}
-
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::rfind(haystack, needle)
 }
 
 /// What the helper parsed: the workspaces from where it started, and the
@@ -274,7 +270,9 @@ fields!(
 );
 
 const EVERY_FIELD: u32 = (1 << NAMES.len()) - 1;
-const WORKSPACES: u32 = 1 << 10;
+/// Where `workspaces` is in `NAMES` (checked by a test), and its bit.
+const WORKSPACES_AT: usize = 10;
+const WORKSPACES: u32 = 1 << WORKSPACES_AT;
 
 #[cfg(test)]
 mod tests {
@@ -353,7 +351,7 @@ mod tests {
         let text = String::from_utf8(Snapshot::default().to_json().unwrap()).unwrap();
         let at: Vec<usize> = NAMES.iter().map(|n| text.find(&format!("\n  \"{n}\": ")).unwrap()).collect();
         assert!(at.is_sorted(), "`to_json` writes the fields in this order");
-        assert_eq!(1 << NAMES.iter().position(|n| *n == "workspaces").unwrap(), WORKSPACES);
+        assert_eq!(NAMES[WORKSPACES_AT], "workspaces");
     }
 
     #[test]
