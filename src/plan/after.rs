@@ -36,13 +36,7 @@ pub fn expected_after(before: &Snapshot, plan: &Plan) -> Result<Snapshot> {
 pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
     let mut org_ids: HashMap<String, Id> = s.organizations.iter().map(|o| (o.name.clone(), o.id.clone())).collect();
     let mut touched: BTreeSet<Id> = BTreeSet::new();
-    // (org, user) -> position in organization_members: member steps are many.
-    let mut member_at: HashMap<(Id, Id), usize> = s
-        .organization_members
-        .iter()
-        .enumerate()
-        .map(|(i, m)| ((m.organization_id.clone(), m.user_id.clone()), i))
-        .collect();
+    let mut at = Positions::new(&mut s);
     for step in plan.steps.iter().filter(|st| st.action != Action::NoOp) {
         let org_id = || -> Result<Id> {
             let name = step.org.as_deref().unwrap_or_default();
@@ -110,11 +104,10 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
             StepSpec::Member(m) => {
                 let org = org_id()?;
                 let roles = Some(m.roles.clone());
-                let key = (org.clone(), m.user.user_id.clone());
-                match member_at.get(&key) {
-                    Some(&i) => s.organization_members[i].roles = roles,
+                match at.member(&s, &org, &m.user.user_id) {
+                    Some(i) => s.organization_members[i].roles = roles,
                     None => {
-                        member_at.insert(key, s.organization_members.len());
+                        at.added_member(&org, &m.user.user_id, s.organization_members.len());
                         let user_id = m.user.user_id.clone();
                         s.organization_members.push(OrganizationMember {
                             organization_id: org.clone(),
@@ -127,10 +120,11 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
             }
             StepSpec::Group(g) => {
                 let org = org_id()?;
-                let group = match s.groups.iter_mut().find(|x| x.organization_id == org && x.name == g.name) {
-                    Some(group) => group,
+                let i = match at.groups.get(&(org.clone(), g.name.clone())) {
+                    Some(&i) => i,
                     None => {
                         let id = planned_id("group", step.org.as_deref().unwrap_or_default(), &g.name);
+                        at.groups.insert((org.clone(), g.name.clone()), s.groups.len());
                         s.groups.push(Group {
                             id,
                             organization_id: org,
@@ -138,9 +132,10 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
                             source: "user".into(),
                             ..Default::default()
                         });
-                        s.groups.last_mut().expect("just pushed")
+                        s.groups.len() - 1
                     }
                 };
+                let group = &mut s.groups[i];
                 group.display_name = g.display_name.clone();
                 group.avatar_url = g.avatar_url.clone();
                 group.quota_allowance = g.quota_allowance;
@@ -194,10 +189,10 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
             }
             StepSpec::Template(t) => {
                 let org = org_id()?;
-                apply_template(&mut s, &org, step.org.as_deref().unwrap_or_default(), t)?;
+                apply_template(&mut s, &mut at, &org, step.org.as_deref().unwrap_or_default(), t)?;
             }
             StepSpec::Deprecation(d) => {
-                let t = s.templates.iter_mut().find(|t| t.id == d.template_id).ok_or_else(|| {
+                let t = at.template_by_id.get(&d.template_id).map(|&i| &mut s.templates[i]).ok_or_else(|| {
                     inconsistent(format!("it deprecates `{}`, which the snapshot does not hold", d.template_name))
                 })?;
                 t.deprecated = true;
@@ -229,29 +224,31 @@ pub fn set_settings(t: &mut Template, settings: &TemplateSettings) {
     t.autostart_requirement = settings.autostart_requirement.clone();
 }
 
-fn apply_template(s: &mut Snapshot, org: &str, org_name: &str, spec: &TemplateSpec) -> Result<()> {
-    let group_ids: BTreeMap<&str, Id> = s
-        .groups
-        .iter()
-        .filter(|g| g.organization_id == org && !g.is_everyone())
-        .map(|g| (g.name.as_str(), g.id.clone()))
-        .collect();
+fn apply_template(s: &mut Snapshot, at: &mut Positions, org: &str, org_name: &str, spec: &TemplateSpec) -> Result<()> {
     let mut groups = Vec::new();
     for (name, role) in &spec.acl.groups {
         let id = match name.as_str() {
             "Everyone" => org.to_string(),
-            n => group_ids.get(n).cloned().ok_or_else(|| {
-                inconsistent(format!(
-                    "template `{}` grants group `{n}`, which neither exists nor is created",
-                    spec.name
-                ))
-            })?,
+            n => at
+                .groups
+                .get(&(org.to_string(), n.to_string()))
+                .map(|&i| &s.groups[i])
+                .filter(|g| !g.is_everyone())
+                .map(|g| g.id.clone())
+                .ok_or_else(|| {
+                    inconsistent(format!(
+                        "template `{}` grants group `{n}`, which neither exists nor is created",
+                        spec.name
+                    ))
+                })?,
         };
         groups.push(AclEntry { id, role: role.clone() });
     }
     let users: Vec<AclEntry> =
         spec.acl.users.iter().map(|g| AclEntry { id: g.user.user_id.clone(), role: g.role.clone() }).collect();
-    if let Some(t) = s.templates.iter_mut().find(|t| t.organization_id == org && t.name == spec.name) {
+    let key = (org.to_string(), spec.name.clone());
+    if let Some(&i) = at.templates.get(&key) {
+        let t = &mut s.templates[i];
         set_settings(t, &spec.settings);
         let acl = t.acl.get_or_insert_with(Default::default);
         upsert(&mut acl.group, groups);
@@ -282,8 +279,59 @@ fn apply_template(s: &mut Snapshot, org: &str, org_name: &str, spec: &TemplateSp
         ..Default::default()
     };
     set_settings(&mut t, &spec.settings);
+    at.templates.insert(key, s.templates.len());
+    at.template_by_id.insert(t.id.clone(), s.templates.len());
     s.templates.push(t);
     Ok(())
+}
+
+/// Where objects are in the snapshot's lists while steps are applied (steps
+/// are many; lists only grow until the end, so positions stay valid).
+struct Positions {
+    /// `organization_members` rows before the first step, sorted by (org, user).
+    members_before: usize,
+    /// Rows added since: org -> user -> row.
+    members_added: HashMap<Id, HashMap<Id, usize>>,
+    /// (org id, name) -> row, for groups and templates.
+    groups: HashMap<(Id, String), usize>,
+    templates: HashMap<(Id, String), usize>,
+    template_by_id: HashMap<Id, usize>,
+}
+
+impl Positions {
+    fn new(s: &mut Snapshot) -> Positions {
+        // Canonical already when loaded: then this is one pass.
+        fn key(m: &OrganizationMember) -> (&str, &str) {
+            (&m.organization_id, &m.user_id)
+        }
+        s.organization_members.sort_by(|a, b| key(a).cmp(&key(b)));
+        // The first of a name (or id), as a search from the start finds it.
+        fn first<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
+            let mut at = HashMap::new();
+            for (i, k) in keys.enumerate() {
+                at.entry(k).or_insert(i);
+            }
+            at
+        }
+        Positions {
+            members_before: s.organization_members.len(),
+            members_added: HashMap::new(),
+            groups: first(s.groups.iter().map(|g| (g.organization_id.clone(), g.name.clone()))),
+            templates: first(s.templates.iter().map(|t| (t.organization_id.clone(), t.name.clone()))),
+            template_by_id: first(s.templates.iter().map(|t| t.id.clone())),
+        }
+    }
+
+    fn member(&self, s: &Snapshot, org: &str, user: &str) -> Option<usize> {
+        s.organization_members[..self.members_before]
+            .binary_search_by(|m| (m.organization_id.as_str(), m.user_id.as_str()).cmp(&(org, user)))
+            .ok()
+            .or_else(|| self.members_added.get(org).and_then(|users| users.get(user)).copied())
+    }
+
+    fn added_member(&mut self, org: &str, user: &str, row: usize) {
+        self.members_added.entry(org.to_string()).or_default().insert(user.to_string(), row);
+    }
 }
 
 /// Add or change grants by id; other grants stay.
