@@ -30,7 +30,6 @@ struct OrgParts<'a> {
     groups: Vec<&'a Group>,
     templates: Vec<&'a Template>,
     members: Vec<(&'a str, &'a OrganizationMember)>,
-    workspaces: Vec<&'a Workspace>,
 }
 
 /// The names the readable form needs (a full `Index` costs twice as much).
@@ -65,6 +64,27 @@ impl<'a> Names<'a> {
 }
 
 pub fn readable(s: &Snapshot) -> String {
+    // The workspaces (half the lines) are written on a second core.
+    let (sections, mut workspaces) = std::thread::scope(|scope| {
+        let workspaces = scope.spawn(|| workspaces_by_org(s));
+        (org_sections(s), workspaces.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    let mut out = String::with_capacity(
+        sections.iter().map(String::len).sum::<usize>() + workspaces.values().map(String::len).sum::<usize>(),
+    );
+    out.push_str(&sections[0]);
+    for (org, text) in s.organizations.iter().zip(&sections[1..]) {
+        out.push_str(text);
+        if let Some(w) = workspaces.remove(org.id.as_str()) {
+            out.push_str(&w);
+        }
+    }
+    out
+}
+
+/// The text before the organizations (org sync), then each organization's
+/// up to its workspaces, in the order of `s.organizations`.
+fn org_sections(s: &Snapshot) -> Vec<String> {
     let ix = Names::new(s);
     let mut parts: HashMap<&str, OrgParts> = HashMap::new();
     for k in &s.provisioner_keys {
@@ -82,16 +102,36 @@ pub fn readable(s: &Snapshot) -> String {
     for m in &s.organization_members {
         parts.entry(&m.organization_id).or_default().members.push((ix.user(&m.user_id), m));
     }
-    for w in s.workspaces.iter().filter(|w| !w.is_deleted_or_deleting()) {
-        parts.entry(&w.organization_id).or_default().workspaces.push(w);
-    }
-    let mut out = String::with_capacity(64 * (s.organization_members.len() + s.workspaces.len() + 1024));
-    org_sync(&mut out, s, &ix);
+    let mut sections = Vec::with_capacity(s.organizations.len() + 1);
+    let mut sync = String::new();
+    org_sync(&mut sync, s, &ix);
+    sections.push(sync);
     for org in &s.organizations {
         let mut p = parts.remove(org.id.as_str()).unwrap_or_default();
+        let mut out = String::with_capacity(64 * (p.members.len() + 16 * p.templates.len() + 16));
         organization(&mut out, s, &ix, org, &mut p);
+        sections.push(out);
     }
-    out
+    sections
+}
+
+/// Each organization's workspace lines, by org id.
+fn workspaces_by_org(s: &Snapshot) -> HashMap<&str, String> {
+    let mut by_org: HashMap<&str, Vec<&Workspace>> = HashMap::new();
+    for w in s.workspaces.iter().filter(|w| !w.is_deleted_or_deleting()) {
+        by_org.entry(&w.organization_id).or_default().push(w);
+    }
+    by_org
+        .into_iter()
+        .map(|(org, mut ws)| {
+            ws.sort_by(|a, b| (&a.owner_name, &a.name).cmp(&(&b.owner_name, &b.name)));
+            let mut out = String::with_capacity(64 * ws.len());
+            for w in ws {
+                line(&mut out, &["  workspace ", &w.owner_name, "/", &w.name, " template ", &w.template_name]);
+            }
+            (org, out)
+        })
+        .collect()
 }
 
 fn org_sync(out: &mut String, s: &Snapshot, ix: &Names<'_>) {
@@ -145,7 +185,7 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organizati
         let mut names: Vec<&str> = g.members.iter().map(|u| ix.user(u)).collect();
         names.sort_unstable();
         for n in names {
-            let _ = writeln!(out, "    member {n}");
+            line(out, &["    member ", n]);
         }
     }
     p.templates.sort_by(|a, b| a.name.cmp(&b.name));
@@ -154,22 +194,31 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organizati
     }
     p.members.sort_by(|a, b| a.0.cmp(b.0));
     for (name, m) in &p.members {
-        match &m.roles {
-            Some(r) if !r.is_empty() => {
-                let _ = writeln!(out, "  member {name} roles {}", r.join(", "));
+        out.push_str("  member ");
+        out.push_str(name);
+        match m.roles.as_deref() {
+            Some([]) => {}
+            Some([first, rest @ ..]) => {
+                out.push_str(" roles ");
+                out.push_str(first);
+                for r in rest {
+                    out.push_str(", ");
+                    out.push_str(r);
+                }
             }
-            Some(_) => {
-                let _ = writeln!(out, "  member {name}");
-            }
-            None => {
-                let _ = writeln!(out, "  member {name} roles (unknown)");
-            }
+            None => out.push_str(" roles (unknown)"),
         }
+        out.push('\n');
     }
-    p.workspaces.sort_by(|a, b| (&a.owner_name, &a.name).cmp(&(&b.owner_name, &b.name)));
-    for w in &p.workspaces {
-        let _ = writeln!(out, "  workspace {}/{} template {}", w.owner_name, w.name, w.template_name);
+}
+
+/// A line of `parts` (the most numerous lines: members and workspaces,
+/// written without the formatting machinery).
+fn line(out: &mut String, parts: &[&str]) {
+    for part in parts {
+        out.push_str(part);
     }
+    out.push('\n');
 }
 
 fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
