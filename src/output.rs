@@ -13,19 +13,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_mode(path, bytes, Some(0o644))
 }
 
+/// Like [`write_atomic`], the file's bytes given in parts.
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    write_atomic_with(path, Some(0o644), |w| parts.iter().try_for_each(|p| w.write_all(p)))
+}
+
 /// Like [`write_atomic`], and set the Unix permission bits (for scripts).
 pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     write_atomic_with(path, mode, |w| w.write_all(bytes))
-}
-
-/// Write `value` as pretty JSON with a trailing newline (as
-/// [`to_json_pretty`] makes it) to `path` atomically, streaming it to the
-/// file: a large plan is never held in memory a second time as text.
-pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    write_atomic_with(path, Some(0o644), |w| {
-        serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
-        w.write_all(b"\n")
-    })
 }
 
 /// The temp file, written by `write` through a buffer, synced, given `mode`
@@ -160,18 +155,19 @@ mod tests {
     }
 
     #[test]
-    fn streamed_json_is_to_json_pretty_and_a_failure_leaves_the_old_file() {
+    fn parts_make_one_file_and_a_failure_part_way_leaves_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.json");
-        let value = serde_json::json!({"b": [1, {"c": "x\"y"}], "a": null});
-        write_json_atomic(&path, &value).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), to_json_pretty(&value).unwrap());
-        // serde_json refuses map keys that are not strings, after it has
-        // written the document's first bytes.
-        let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
-        let err = write_json_atomic(&path, &bad).unwrap_err().to_string();
-        assert!(err.contains("plan.json"), "{err}");
-        assert_eq!(fs::read(&path).unwrap(), to_json_pretty(&value).unwrap());
+        write_atomic_parts(&path, &[b"{\n", b"  \"a\": 1", b"\n}\n"]).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"{\n  \"a\": 1\n}\n");
+        let err = write_atomic_with(&path, Some(0o644), |w| {
+            w.write_all(&[b'x'; 1 << 20])?;
+            Err(std::io::Error::other("stopped part-way"))
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("plan.json") && err.contains("stopped part-way"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"{\n  \"a\": 1\n}\n");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }

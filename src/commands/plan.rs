@@ -11,9 +11,9 @@ pub fn run(args: PlanArgs) -> Result<u8> {
     let text =
         String::from_utf8(bytes.clone()).map_err(|_| Error::input(&args.split, "the split file is not UTF-8 text"))?;
     let doc = split::load(&text, &args.split)?;
-    let plan = plan::plan(&snapshot, &doc, &bytes)?;
+    let mut plan = plan::plan(&snapshot, &doc, &bytes)?;
     match &args.output {
-        Some(path) => crate::output::write_json_atomic(path, &plan)?,
+        Some(path) => plan.write_json(path)?,
         None => super::print(&String::from_utf8_lossy(&plan.to_json()?))?,
     }
     // Risks and warnings, at most a few of each kind: the plan holds them all.

@@ -127,6 +127,32 @@ impl Plan {
         crate::output::to_json_pretty(self)
     }
 
+    /// Write the plan document (as `to_json` makes it) to `path`, atomically.
+    /// The workspace migrations, half of a large plan, are serialised on a
+    /// second core as a document of that one field (so at the same depth),
+    /// and put in the place the rest of the plan leaves for them.
+    pub fn write_json(&mut self, path: &Path) -> Result<()> {
+        #[derive(serde::Serialize)]
+        struct Field<'a> {
+            workspace_migrations: &'a [WorkspaceMigration],
+        }
+        const LEFT: &[u8] = b"\n  \"workspace_migrations\": []";
+        let migrations = std::mem::take(&mut self.workspace_migrations);
+        let (rest, field) = std::thread::scope(|scope| {
+            let field = scope.spawn(|| crate::output::to_json_pretty(&Field { workspace_migrations: &migrations }));
+            (self.to_json(), field.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        self.workspace_migrations = migrations;
+        let (rest, field) = (rest?, field?);
+        // `{\n  "workspace_migrations": [...]\n}\n`, without the braces.
+        let field = &field[1..field.len() - 3];
+        // A raw newline is only ever formatting (strings escape theirs), and
+        // only a top-level key follows one with two spaces.
+        let at = memchr::memmem::rfind(&rest, LEFT)
+            .ok_or_else(|| Error::Bug("the plan document has no place for its workspace migrations".into()))?;
+        crate::output::write_atomic_parts(path, &[&rest[..at], field, &rest[at + LEFT.len()..]])
+    }
+
     pub fn step(&self, key: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.key == key)
     }
@@ -211,6 +237,25 @@ mod tests {
         assert_eq!(plan.steps[1].key, "ml/member/amy");
         assert_eq!(step_key(None, "organization-sync", "memberOf"), "(deployment)/organization-sync/memberOf");
         assert!(plan.has_changes());
+    }
+
+    #[test]
+    fn a_written_plan_is_its_to_json_with_or_without_migrations() {
+        let before = crate::fixture::builtin().unwrap();
+        let text = String::from_utf8(crate::fixture::builtin_file("split.toml").unwrap().to_vec()).unwrap();
+        let doc = crate::split::load(&text, Path::new("split.toml")).unwrap();
+        let mut megaco = crate::plan::plan(&before, &doc, text.as_bytes()).unwrap();
+        assert!(megaco.workspace_migrations.len() > 100);
+        // A message quoting the field, even after a newline, is not taken for it.
+        megaco.findings[0].message = "\n  \"workspace_migrations\": []".into();
+        let dir = tempfile::tempdir().unwrap();
+        for mut plan in [megaco, tiny()] {
+            let path = dir.path().join("plan.json");
+            let copy = plan.clone();
+            plan.write_json(&path).unwrap();
+            assert_eq!(plan, copy, "the plan is left as it was");
+            assert!(std::fs::read(&path).unwrap() == plan.to_json().unwrap(), "the same bytes as to_json");
+        }
     }
 
     #[test]
