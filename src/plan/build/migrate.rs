@@ -30,10 +30,46 @@ impl<'a> Builder<'a, '_> {
                 }
             }
         }
+        // Two halves on two cores, cut between owners: the names an owner's
+        // new workspaces take are all decided in one half.
+        let items: Vec<_> = items.into_values().collect();
+        let mut cut = items.len() / 2;
+        while cut > 0 && cut < items.len() && items[cut].0.owner_name == items[cut - 1].0.owner_name {
+            cut += 1;
+        }
+        let (first, second) = items.split_at(cut);
+        let ((migrations, mut renamed), (more, more_renamed)) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| self.migrate(second));
+            (self.migrate(first), second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        self.migrations.extend(migrations.into_iter().chain(more));
+        renamed.extend(more_renamed);
+        if !renamed.is_empty() {
+            self.findings.push(Finding {
+                code: "workspace-name-adjusted".into(),
+                severity: Severity::Info,
+                message: format!(
+                    "{} new workspace name(s) are not simply `<old>-<org>`: the old name broke Coder's name rules, the \
+                     result was longer than {} characters, or the owner already has a workspace of that name \
+                     (each migration item says why)",
+                    renamed.len(),
+                    names::MAX_NAME
+                ),
+                help: None,
+                affects: renamed,
+            });
+        }
+        self.dormancy_findings();
+    }
+
+    /// The migration items for `items` (sorted by owner), and the workspaces
+    /// whose new name is not simply `<old>-<org>`.
+    fn migrate(&self, items: &[(&'a Workspace, usize, usize)]) -> (Vec<WorkspaceMigration>, Vec<Affected>) {
         let mut taken: HashMap<&'a str, BTreeSet<String>> = HashMap::new();
         let mut claimed: BTreeSet<&'a str> = BTreeSet::new();
         let mut renamed = Vec::new();
-        for (w, i, o) in items.into_values() {
+        let mut migrations = Vec::with_capacity(items.len());
+        for &(w, i, o) in items {
             let t = self.templates[i].source;
             let names = taken.entry(w.owner_id.as_str()).or_insert_with(|| self.names_of(&w.owner_id));
             let org = &self.orgs[o];
@@ -52,7 +88,7 @@ impl<'a> Builder<'a, '_> {
                 renamed.push(workspace_affected(w, self.ix.org_name(&w.organization_id)));
             }
             let owner = self.ix.user_by_id.get(w.owner_id.as_str());
-            self.migrations.push(WorkspaceMigration {
+            migrations.push(WorkspaceMigration {
                 owner: Owner {
                     user_id: w.owner_id.clone(),
                     username: w.owner_name.clone(),
@@ -80,22 +116,7 @@ impl<'a> Builder<'a, '_> {
                 state,
             });
         }
-        if !renamed.is_empty() {
-            self.findings.push(Finding {
-                code: "workspace-name-adjusted".into(),
-                severity: Severity::Info,
-                message: format!(
-                    "{} new workspace name(s) are not simply `<old>-<org>`: the old name broke Coder's name rules, the \
-                     result was longer than {} characters, or the owner already has a workspace of that name \
-                     (each migration item says why)",
-                    renamed.len(),
-                    names::MAX_NAME
-                ),
-                help: None,
-                affects: renamed,
-            });
-        }
-        self.dormancy_findings();
+        (migrations, renamed)
     }
 
     fn copy_step_key(&self, i: usize, o: usize) -> String {
