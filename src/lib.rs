@@ -15,6 +15,7 @@ pub mod apply;
 pub mod cli;
 pub mod coder;
 pub mod commands;
+pub mod cores;
 pub mod error;
 pub mod fixture;
 pub mod import;

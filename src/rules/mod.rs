@@ -109,7 +109,8 @@ pub fn score(
     by: &str,
     notes: Vec<String>,
 ) -> Report {
-    let usages: Vec<Vec<derive::Usage>> = candidates.iter().map(|c| ctx.usage(&c.members)).collect();
+    // Candidates are scored independently: half of them on a second core.
+    let usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
     let mut dedicated_to: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, usage) in usages.iter().enumerate() {
         for u in usage.iter().filter(|u| u.dedicated) {
@@ -123,23 +124,14 @@ pub fn score(
             of_user.entry(m).or_default().push(i);
         }
     }
-    let mut scored = Vec::with_capacity(candidates.len());
-    for (i, c) in candidates.iter().enumerate() {
+    let mut scored = crate::cores::map_halves(&candidates, |i, c| {
         let mut facts = derive::facts(ctx, c, &usages[i], &dedicated_anywhere);
         let fact_warnings = apply_declared(c, &mut facts);
         let decision = score::decide(catalogue, &facts, &c.suppressed);
         let conflicts = conflicts(ctx, &candidates, i, &usages[i], &dedicated_to, &of_user);
         let templates = template_uses(ctx, c, &usages[i]);
-        scored.push(Scored {
-            candidate: c.clone(),
-            members: c.members.len(),
-            decision,
-            templates,
-            facts,
-            conflicts,
-            fact_warnings,
-        });
-    }
+        Scored { candidate: c.clone(), members: c.members.len(), decision, templates, facts, conflicts, fact_warnings }
+    });
     scored.sort_by(|a, b| a.candidate.name.cmp(&b.candidate.name));
     Report {
         candidates_from: by.to_string(),
