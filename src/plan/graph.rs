@@ -58,7 +58,7 @@ pub fn order(steps: Vec<Step>) -> Result<Vec<Step>> {
     let g = graph(&steps)?;
     let mut waiting: Vec<usize> =
         g.node_indices().map(|n| g.neighbors_directed(n, Direction::Incoming).count()).collect();
-    let rank = |i: usize| Reverse((phase(&steps[i].spec), steps[i].key.clone(), i));
+    let rank = |i: usize| Reverse((phase(&steps[i].spec), steps[i].key.as_str(), i));
     let mut ready: BinaryHeap<_> = (0..steps.len()).filter(|&i| waiting[i] == 0).map(rank).collect();
     let mut out = Vec::with_capacity(steps.len());
     while let Some(Reverse((_, _, i))) = ready.pop() {
