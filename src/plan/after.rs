@@ -369,3 +369,41 @@ fn everyone_groups(s: &mut Snapshot, orgs: &BTreeSet<Id>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Applying a plan to its own after-state changes nothing, even when
+    /// the memberships are out of order and one member's roles were changed
+    /// meanwhile (the member step sets them back, without a second row).
+    #[test]
+    fn a_plan_applied_to_its_after_state_gives_it_back() {
+        let before = crate::fixture::builtin().unwrap();
+        let text = String::from_utf8(crate::fixture::builtin_file("split.toml").unwrap().to_vec()).unwrap();
+        let doc = crate::split::load(&text, Path::new("split.toml")).unwrap();
+        let plan = crate::plan::plan(&before, &doc, text.as_bytes()).unwrap();
+        let after = expected_after(&before, &plan).unwrap();
+        let mut changed = after.clone();
+        changed.organization_members.reverse();
+        let member = plan
+            .steps
+            .iter()
+            .find_map(|s| match &s.spec {
+                StepSpec::Member(m) if !m.roles.is_empty() => Some(m),
+                _ => None,
+            })
+            .expect("a member with an org role");
+        let row = changed
+            .organization_members
+            .iter_mut()
+            .find(|m| m.user_id == member.user.user_id && m.roles.as_ref() == Some(&member.roles))
+            .unwrap();
+        row.roles = Some(vec![]);
+        let again = apply(changed, &plan).unwrap();
+        assert_eq!(again.organization_members, after.organization_members);
+        assert!(again == after, "the same state");
+    }
+}
