@@ -11,6 +11,7 @@
 use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::positions::Positions;
 use super::{Action, Plan, StepSpec, TemplateSettings, TemplateSpec};
 use crate::error::{Error, Result};
 use crate::model::*;
@@ -283,55 +284,6 @@ fn apply_template(s: &mut Snapshot, at: &mut Positions, org: &str, org_name: &st
     at.template_by_id.insert(t.id.clone(), s.templates.len());
     s.templates.push(t);
     Ok(())
-}
-
-/// Where objects are in the snapshot's lists while steps are applied (steps
-/// are many; lists only grow until the end, so positions stay valid).
-struct Positions {
-    /// `organization_members` rows before the first step, sorted by (org, user).
-    members_before: usize,
-    /// Rows added since: org -> user -> row.
-    members_added: HashMap<Id, HashMap<Id, usize>>,
-    /// (org id, name) -> row, for groups and templates.
-    groups: HashMap<(Id, String), usize>,
-    templates: HashMap<(Id, String), usize>,
-    template_by_id: HashMap<Id, usize>,
-}
-
-impl Positions {
-    fn new(s: &mut Snapshot) -> Positions {
-        // Canonical already when loaded: then this is one pass.
-        fn key(m: &OrganizationMember) -> (&str, &str) {
-            (&m.organization_id, &m.user_id)
-        }
-        s.organization_members.sort_by(|a, b| key(a).cmp(&key(b)));
-        // The first of a name (or id), as a search from the start finds it.
-        fn first<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
-            let mut at = HashMap::new();
-            for (i, k) in keys.enumerate() {
-                at.entry(k).or_insert(i);
-            }
-            at
-        }
-        Positions {
-            members_before: s.organization_members.len(),
-            members_added: HashMap::new(),
-            groups: first(s.groups.iter().map(|g| (g.organization_id.clone(), g.name.clone()))),
-            templates: first(s.templates.iter().map(|t| (t.organization_id.clone(), t.name.clone()))),
-            template_by_id: first(s.templates.iter().map(|t| t.id.clone())),
-        }
-    }
-
-    fn member(&self, s: &Snapshot, org: &str, user: &str) -> Option<usize> {
-        s.organization_members[..self.members_before]
-            .binary_search_by(|m| (m.organization_id.as_str(), m.user_id.as_str()).cmp(&(org, user)))
-            .ok()
-            .or_else(|| self.members_added.get(org).and_then(|users| users.get(user)).copied())
-    }
-
-    fn added_member(&mut self, org: &str, user: &str, row: usize) {
-        self.members_added.entry(org.to_string()).or_default().insert(user.to_string(), row);
-    }
 }
 
 /// Add or change grants by id; other grants stay.

@@ -41,6 +41,7 @@ mod build;
 mod graph;
 mod make;
 pub mod names;
+mod positions;
 #[cfg(test)]
 mod props;
 pub mod roles;
