@@ -187,6 +187,16 @@ pub fn check_fingerprint(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
     )))
 }
 
+/// MegaCo and the plan of its split file, for tests.
+#[cfg(test)]
+pub(crate) fn megaco_plan() -> (Snapshot, Plan) {
+    let before = crate::fixture::builtin().unwrap();
+    let text = String::from_utf8(crate::fixture::builtin_file("split.toml").unwrap().to_vec()).unwrap();
+    let doc = crate::split::load(&text, Path::new("split.toml")).unwrap();
+    let plan = plan(&before, &doc, text.as_bytes()).unwrap();
+    (before, plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,10 +252,7 @@ mod tests {
 
     #[test]
     fn a_written_plan_is_its_to_json_with_or_without_migrations() {
-        let before = crate::fixture::builtin().unwrap();
-        let text = String::from_utf8(crate::fixture::builtin_file("split.toml").unwrap().to_vec()).unwrap();
-        let doc = crate::split::load(&text, Path::new("split.toml")).unwrap();
-        let mut megaco = crate::plan::plan(&before, &doc, text.as_bytes()).unwrap();
+        let (_, mut megaco) = megaco_plan();
         assert!(megaco.workspace_migrations.len() > 100);
         // A message quoting the field, even after a newline, is not taken for it.
         megaco.findings[0].message = "\n  \"workspace_migrations\": []".into();
