@@ -1,24 +1,44 @@
 //! Work shared between two cores (the machine orgsplit is measured on has
 //! two): independent items, split in halves, results in their order.
 
+/// `(here(), there())`, `there` run on a second core. A panic in either goes
+/// on as the panic it was.
+pub fn join<A, B: Send>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|scope| {
+        let there = scope.spawn(there);
+        let here = here();
+        (here, there.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    })
+}
+
 /// `items.iter().enumerate().map(f).collect()`, the second half of the items
 /// on a second core. The result is the same, in the same order.
 pub fn map_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
     let cut = items.len() / 2;
     let (first, second) = items.split_at(cut);
     let f = &f;
-    std::thread::scope(|scope| {
-        let later = scope.spawn(move || second.iter().enumerate().map(|(i, x)| f(cut + i, x)).collect::<Vec<R>>());
-        let mut out: Vec<R> = Vec::with_capacity(items.len());
-        out.extend(first.iter().enumerate().map(|(i, x)| f(i, x)));
-        out.extend(later.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        out
-    })
+    let (mut out, later) = join(
+        || {
+            let mut out: Vec<R> = Vec::with_capacity(items.len());
+            out.extend(first.iter().enumerate().map(|(i, x)| f(i, x)));
+            out
+        },
+        move || second.iter().enumerate().map(|(i, x)| f(cut + i, x)).collect::<Vec<R>>(),
+    );
+    out.extend(later);
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::map_halves;
+    use super::{join, map_halves};
+
+    #[test]
+    fn join_gives_both_results_and_a_panic_goes_on() {
+        assert_eq!(join(|| 1, || "two"), (1, "two"));
+        let there = std::panic::catch_unwind(|| join(|| (), || panic!("there")));
+        assert_eq!(there.unwrap_err().downcast_ref::<&str>(), Some(&"there"));
+    }
 
     #[test]
     fn halves_give_what_one_pass_gives_in_order() {

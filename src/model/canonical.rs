@@ -16,8 +16,9 @@ impl Snapshot {
         let mut users = std::mem::take(&mut self.users);
         let mut workspaces = std::mem::take(&mut self.workspaces);
         let mut people = self.people.take();
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
+        crate::cores::join(
+            || self.canonicalize_the_rest(),
+            || {
                 for u in &mut users {
                     sort_dedup(&mut u.roles);
                 }
@@ -26,9 +27,8 @@ impl Snapshot {
                 if let Some(people) = &mut people {
                     people.records.sort_by(|a, b| (&a.username, &a.user_id).cmp(&(&b.username, &b.user_id)));
                 }
-            });
-            self.canonicalize_the_rest();
-        });
+            },
+        );
         (self.users, self.workspaces, self.people) = (users, workspaces, people);
     }
 

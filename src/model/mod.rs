@@ -99,21 +99,21 @@ impl Snapshot {
         };
         let mut out = BTreeMap::new();
         // The workspaces are half the work: a second core digests them.
-        let workspaces = std::thread::scope(|scope| {
-            let workspaces = scope.spawn(|| digest_of(&stable::workspaces(&canonical.workspaces)));
-            out.insert("organizations", digest_of(&canonical.organizations));
-            out.insert("users", digest_of(&stable::users(&canonical.users)));
-            out.insert("organization_members", digest_of(&canonical.organization_members));
-            out.insert("groups", digest_of(&canonical.groups));
-            out.insert("templates", digest_of(&stable::templates(&canonical.templates)));
-            out.insert("template_versions", digest_of(&canonical.template_versions));
-            out.insert("provisioner_keys", digest_of(&canonical.provisioner_keys));
-            out.insert("custom_roles", digest_of(&canonical.custom_roles));
-            out.insert("idp_sync", digest_of(&canonical.idp_sync));
-            workspaces.join()
-        });
-        // Digesting cannot fail; a panic there is a bug, and goes on as one.
-        out.insert("workspaces", workspaces.unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        let ((), workspaces) = crate::cores::join(
+            || {
+                out.insert("organizations", digest_of(&canonical.organizations));
+                out.insert("users", digest_of(&stable::users(&canonical.users)));
+                out.insert("organization_members", digest_of(&canonical.organization_members));
+                out.insert("groups", digest_of(&canonical.groups));
+                out.insert("templates", digest_of(&stable::templates(&canonical.templates)));
+                out.insert("template_versions", digest_of(&canonical.template_versions));
+                out.insert("provisioner_keys", digest_of(&canonical.provisioner_keys));
+                out.insert("custom_roles", digest_of(&canonical.custom_roles));
+                out.insert("idp_sync", digest_of(&canonical.idp_sync));
+            },
+            || digest_of(&stable::workspaces(&canonical.workspaces)),
+        );
+        out.insert("workspaces", workspaces);
         let mut digest = Sha256::new();
         for (section, hash) in &out {
             digest.update(section.as_bytes());

@@ -139,10 +139,10 @@ impl Plan {
         }
         const LEFT: &[u8] = b"\n  \"workspace_migrations\": []";
         let migrations = std::mem::take(&mut self.workspace_migrations);
-        let (rest, field) = std::thread::scope(|scope| {
-            let field = scope.spawn(|| crate::output::to_json_pretty(&Field { workspace_migrations: &migrations }));
-            (self.to_json(), field.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-        });
+        let (rest, field) = crate::cores::join(
+            || self.to_json(),
+            || crate::output::to_json_pretty(&Field { workspace_migrations: &migrations }),
+        );
         self.workspace_migrations = migrations;
         let (rest, field) = (rest?, field?);
         // `{\n  "workspace_migrations": [...]\n}\n`, without the braces.

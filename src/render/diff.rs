@@ -27,11 +27,7 @@ pub fn unified_labeled(before: &str, after: &str, color: bool, labels: (&str, &s
         return String::new();
     }
     // Each side is split into lines and blocks on a core of its own.
-    let ((old, old_blocks), (new, new_blocks)) = std::thread::scope(|scope| {
-        let after = scope.spawn(|| split(after));
-        let before = split(before);
-        (before, after.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    });
+    let ((old, old_blocks), (new, new_blocks)) = crate::cores::join(|| split(before), || split(after));
     let ops = block_ops((&old, &old_blocks), (&new, &new_blocks), Instant::now() + TIMEOUT);
     let mut out = String::with_capacity(1 << 16);
     let _ = writeln!(out, "--- {}\n+++ {}", labels.0, labels.1);

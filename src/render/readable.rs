@@ -65,10 +65,7 @@ impl<'a> Names<'a> {
 
 pub fn readable(s: &Snapshot) -> String {
     // The workspaces (half the lines) are written on a second core.
-    let (sections, mut workspaces) = std::thread::scope(|scope| {
-        let workspaces = scope.spawn(|| workspaces_by_org(s));
-        (org_sections(s), workspaces.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    });
+    let (sections, mut workspaces) = crate::cores::join(|| org_sections(s), || workspaces_by_org(s));
     let mut out = String::with_capacity(
         sections.iter().map(String::len).sum::<usize>() + workspaces.values().map(String::len).sum::<usize>(),
     );

@@ -31,11 +31,11 @@ pub fn build(inputs: Inputs) -> Report {
         }
     }
     // The picture (a third of the work) is drawn on a second core.
-    std::thread::scope(|scope| {
-        let picture = scope.spawn(|| picture::build(ctx, plan, &user_orgs));
-        let rest = build_with(ctx, scoring, plan, origin, to_fill_in, &user_orgs);
-        Report { picture: picture.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), ..rest }
-    })
+    let (rest, picture) = crate::cores::join(
+        || build_with(ctx, scoring, plan, origin, to_fill_in, &user_orgs),
+        || picture::build(ctx, plan, &user_orgs),
+    );
+    Report { picture, ..rest }
 }
 
 /// The report but its picture (left empty).

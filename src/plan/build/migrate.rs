@@ -38,10 +38,8 @@ impl<'a> Builder<'a, '_> {
             cut += 1;
         }
         let (first, second) = items.split_at(cut);
-        let ((migrations, mut renamed), (more, more_renamed)) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| self.migrate(second));
-            (self.migrate(first), second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-        });
+        let ((migrations, mut renamed), (more, more_renamed)) =
+            crate::cores::join(|| self.migrate(first), || self.migrate(second));
         self.migrations.extend(migrations.into_iter().chain(more));
         renamed.extend(more_renamed);
         if !renamed.is_empty() {
