@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::collect::{Collected, Owned, merge};
-use super::probe::{Kind, Shape, classify, probe};
+use super::probe::{Element, Kind, Shape, classify, probe};
 use crate::coder::types as wire;
 use crate::error::Diagnostic;
 
@@ -37,12 +37,24 @@ pub fn read_file(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diag
         c.note_file("empty list", name);
         return Ok(());
     }
-    let Some((kind, array)) = kind_of(name, &shape)? else {
-        c.warn(
-            "unknown-file",
-            format!("`{name}`: not a Coder API response or `coder ... -o json` output that orgsplit knows; skipped"),
-        );
-        return Ok(());
+    let (kind, array) = match kind_of(&shape) {
+        Found::Kind { kind, array, nulls } => {
+            warn_nulls(name, nulls, c);
+            (kind, array)
+        }
+        Found::Unknown => {
+            c.warn(
+                "unknown-file",
+                format!(
+                    "`{name}`: not a Coder API response or `coder ... -o json` output that orgsplit knows; skipped"
+                ),
+            );
+            return Ok(());
+        }
+        Found::Odd(why) => {
+            c.warn("unknown-file", format!("`{name}`: {why}; skipped"));
+            return Ok(());
+        }
     };
     match kind {
         Kind::Snapshot => {
@@ -54,6 +66,12 @@ pub fn read_file(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diag
     }
 }
 
+fn warn_nulls(name: &str, nulls: usize, c: &mut Collected) {
+    if nulls > 0 {
+        c.warn("null-elements", format!("`{name}`: {nulls} `null` element(s) of the array passed over"));
+    }
+}
+
 fn is_empty(shape: &Shape) -> bool {
     match shape {
         Shape::Array(elements) => elements.is_empty(),
@@ -62,32 +80,58 @@ fn is_empty(shape: &Shape) -> bool {
     }
 }
 
-/// The kind of a document, and whether it is an array of that kind.
-fn kind_of(name: &str, shape: &Shape) -> Result<Option<(Kind, bool)>, Diagnostic> {
+/// What a document holds, as far as its shape tells.
+enum Found {
+    /// A kind orgsplit reads; `array` when the document is an array of it.
+    Kind { kind: Kind, array: bool, nulls: usize },
+    /// Nothing orgsplit reads.
+    Unknown,
+    /// A shape orgsplit does not read, for the reason given.
+    Odd(String),
+}
+
+/// The kind of a document, and whether it is an array of that kind. `null`
+/// elements (Go's nil pointers) are passed over; any other element that is
+/// not an object, or objects of two kinds, make a shape orgsplit does not read.
+fn kind_of(shape: &Shape) -> Found {
     match shape {
-        Shape::Object(m) => Ok(classify(*m).map(|k| (k, false))),
-        Shape::Other => Ok(None),
+        Shape::Object(m) => classify(*m).map_or(Found::Unknown, |kind| Found::Kind { kind, array: false, nulls: 0 }),
+        Shape::Other => Found::Unknown,
         Shape::Array(elements) => {
             let mut found: Option<(usize, Kind)> = None;
+            let mut not_object = None;
             for (i, e) in elements.iter().enumerate() {
-                let Some(mask) = e else {
-                    return Err(Diagnostic::new(name, format!("element {i} of the array is not an object"))
-                        .help("an export file is an API response body: an object, or an array of objects"));
+                let mask = match e {
+                    Element::Object(mask) => mask,
+                    Element::Null => continue,
+                    Element::Other => {
+                        not_object.get_or_insert(i);
+                        continue;
+                    }
                 };
                 let Some(k) = classify(*mask) else { continue };
                 match found {
                     None => found = Some((i, k)),
                     Some((first, k0)) if family(k0) != family(k) => {
-                        return Err(Diagnostic::new(
-                            name,
-                            format!("the array mixes kinds: element {first} is {k0}, element {i} is {k}"),
-                        )
-                        .help("keep one kind of object per file"));
+                        return Found::Odd(format!(
+                            "the array mixes kinds (element {first} is {k0}, element {i} is {k}); keep one kind of \
+                             object per file"
+                        ));
                     }
                     Some(_) => {}
                 }
             }
-            Ok(found.map(|(_, k)| (k, true)))
+            match (found, not_object) {
+                (None, _) => Found::Unknown,
+                (Some((_, k)), Some(i)) => Found::Odd(format!(
+                    "an array of {k} whose element {i} is not an object; an export file is an API response body: \
+                     an object, or an array of objects"
+                )),
+                (Some((_, kind)), None) => {
+                    let nulls = elements.iter().filter(|e| **e == Element::Null).count();
+                    Found::Kind { kind, array: true, nulls }
+                }
+            }
         }
     }
 }
@@ -119,7 +163,17 @@ fn read_envelope(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diag
     let base = base_of(bytes, body);
     let (route, ctx) = route(&env.endpoint);
     let shape = probe(body).map_err(|e| shift(Diagnostic::json(name, &e), base))?;
-    let found = kind_of(name, &shape)?;
+    let found = match kind_of(&shape) {
+        Found::Kind { kind, array, nulls } => {
+            warn_nulls(name, nulls, c);
+            Some((kind, array))
+        }
+        Found::Unknown => None,
+        Found::Odd(why) => {
+            c.warn("unknown-file", format!("`{name}`: saved from `{}`: {why}; skipped", env.endpoint));
+            return Ok(());
+        }
+    };
     let (kind, array) = match (route, found) {
         (Some(r), Some((k, array)))
             if family(k) == r || matches!((r, k), (Kind::ProvisionerKey, Kind::ProvisionerKeyDaemons)) =>
@@ -181,8 +235,13 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], name: &str, base: Base) -> Result<T
     serde_json::from_slice(bytes).map_err(|e| shift(Diagnostic::json(name, &e), base))
 }
 
+/// One object, or an array of them (its `null` elements passed over).
 fn decode_many<T: DeserializeOwned>(array: bool, bytes: &[u8], name: &str, base: Base) -> Result<Vec<T>, Diagnostic> {
-    if array { decode(bytes, name, base) } else { decode::<T>(bytes, name, base).map(|t| vec![t]) }
+    if array {
+        decode::<Vec<Option<T>>>(bytes, name, base).map(|v| v.into_iter().flatten().collect())
+    } else {
+        decode::<T>(bytes, name, base).map(|t| vec![t])
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -222,14 +281,16 @@ fn add(
             }
         }
         Kind::UsersPage => {
-            let page: wire::GetUsersResponse = decode(bytes, name, base)?;
-            c.note_count("users", page.count, name);
-            add_users(page.users, name, c);
+            for page in decode_many::<wire::GetUsersResponse>(array, bytes, name, base)? {
+                c.note_count("users", page.count, name);
+                add_users(page.users, name, c);
+            }
         }
         Kind::User => add_users(decode_many(array, bytes, name, base)?, name, c),
         Kind::MembersPage => {
-            let page: wire::PaginatedMembersResponse = decode(bytes, name, base)?;
-            add_members(page.members, ctx, name, c);
+            for page in decode_many::<wire::PaginatedMembersResponse>(array, bytes, name, base)? {
+                add_members(page.members, ctx, name, c);
+            }
         }
         Kind::Member => add_members(decode_many(array, bytes, name, base)?, ctx, name, c),
         Kind::Group => add_groups(decode_many(array, bytes, name, base)?, ctx, name, c),
@@ -255,9 +316,10 @@ fn add(
             c.acls.push(Owned { owner: ctx.template.clone(), value: acl, file: name.into() });
         }
         Kind::WorkspacesPage => {
-            let page: wire::WorkspacesResponse = decode(bytes, name, base)?;
-            c.note_count("workspaces", page.count, name);
-            add_workspaces(page.workspaces, name, c);
+            for page in decode_many::<wire::WorkspacesResponse>(array, bytes, name, base)? {
+                c.note_count("workspaces", page.count, name);
+                add_workspaces(page.workspaces, name, c);
+            }
         }
         Kind::Workspace => add_workspaces(decode_many(array, bytes, name, base)?, name, c),
         Kind::ProvisionerDaemon => add_daemons(decode_many(array, bytes, name, base)?, ctx, name, c),
@@ -273,8 +335,10 @@ fn add(
             }
         }
         Kind::RegionsPage => {
-            let page: wire::RegionsResponse = decode(bytes, name, base)?;
-            add_proxies(page.regions, name, c);
+            // The spec documents an array of these pages (the server sends one).
+            for page in decode_many::<wire::RegionsResponse>(array, bytes, name, base)? {
+                add_proxies(page.regions, name, c);
+            }
         }
         Kind::WorkspaceProxy => add_proxies(decode_many(array, bytes, name, base)?, name, c),
         Kind::Role => {
@@ -471,10 +535,25 @@ mod tests {
     }
 
     #[test]
-    fn mixed_arrays_are_refused() {
-        let err =
-            read("m.json", r#"[{"id":"o","is_default":true},{"id":"u","username":"a","email":"b"}]"#).unwrap_err();
-        assert!(err.message.contains("mixes kinds"), "{err}");
+    fn mixed_arrays_are_skipped_with_a_warning() {
+        let c = read("m.json", r#"[{"id":"o","is_default":true},{"id":"u","username":"a","email":"b"}]"#).unwrap();
+        assert!(c.organizations.is_empty() && c.users.is_empty());
+        assert!(c.warnings[0].message.starts_with("`m.json`: the array mixes kinds"), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn nulls_in_an_array_are_passed_over_and_other_values_skip_the_file() {
+        let c = read("o.json", r#"[null, {"id":"o","is_default":true,"name":"coder"}, null]"#).unwrap();
+        assert_eq!(c.organizations.len(), 1);
+        assert_eq!(c.warnings[0].message, "`o.json`: 2 `null` element(s) of the array passed over");
+        let c = read("o.json", r#"[{"id":"o","is_default":true,"name":"coder"}, [1]]"#).unwrap();
+        assert!(c.organizations.is_empty());
+        assert!(c.warnings[0].message.contains("element 1 is not an object"), "{:?}", c.warnings);
+        for odd in ["[[1], [2]]", "[null]", "[\"a\"]", "7", "null", "\"s\""] {
+            let c = read("x.json", odd).unwrap();
+            assert_eq!(c.warnings.len(), 1, "{odd}: {:?}", c.warnings);
+            assert!(c.warnings[0].message.starts_with("`x.json`: "), "{odd}: {:?}", c.warnings);
+        }
     }
 
     #[test]

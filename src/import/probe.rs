@@ -91,10 +91,25 @@ impl Mask {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     Object(Mask),
-    /// One mask per element; `None` for an element that is not an object.
-    Array(Vec<Option<Mask>>),
+    /// One entry per element.
+    Array(Vec<Element>),
     Other,
 }
+
+/// An element of a top-level array.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Element {
+    Object(Mask),
+    /// Go writes a nil pointer in a slice as `null`.
+    Null,
+    /// A string, number, bool or array: nothing orgsplit reads is made of these.
+    Other,
+}
+
+/// Keys that name a list of objects in the bodies orgsplit reads: they tell
+/// only when their value is an array (`GET /deployment/stats` has a
+/// `workspaces` object that is not a workspaces page).
+const LIST_KEYS: &[&str] = &["users", "workspaces", "members", "regions", "group", "daemons"];
 
 /// The kinds of document the importer understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -275,18 +290,72 @@ impl<'de> Visitor<'de> for TopVisitor {
 fn read_mask<'de, A: MapAccess<'de>>(mut map: A) -> Result<Mask, A::Error> {
     let mut mask = 0u64;
     while let Some(key) = map.next_key::<KeyBit>()? {
-        mask |= key.0;
-        map.next_value::<IgnoredAny>()?;
+        let is_list_key = LIST_KEYS.iter().any(|k| bit(k) == Some(key.0));
+        if is_list_key {
+            let is_array = map.next_value_seed(IsArray)?;
+            mask |= if is_array { key.0 } else { OTHER_KEY };
+        } else {
+            mask |= key.0;
+            map.next_value::<IgnoredAny>()?;
+        }
     }
     Ok(Mask(mask))
+}
+
+/// Whether a value is an array (its content skipped).
+struct IsArray;
+
+impl<'de> DeserializeSeed<'de> for IsArray {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(IsArray)
+    }
+}
+
+impl<'de> Visitor<'de> for IsArray {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(true)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(true) // Go writes an empty (nil) slice as `null`
+    }
 }
 
 struct ElementSeed;
 
 impl<'de> DeserializeSeed<'de> for ElementSeed {
-    type Value = Option<Mask>;
+    type Value = Element;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Mask>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Element, D::Error> {
         d.deserialize_any(ElementVisitor)
     }
 }
@@ -294,38 +363,38 @@ impl<'de> DeserializeSeed<'de> for ElementSeed {
 struct ElementVisitor;
 
 impl<'de> Visitor<'de> for ElementVisitor {
-    type Value = Option<Mask>;
+    type Value = Element;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Mask>, A::Error> {
-        read_mask(map).map(Some)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
+        read_mask(map).map(Element::Object)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Mask>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Element, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(Element::Other)
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<Mask>, E> {
-        Ok(None)
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Element, E> {
+        Ok(Element::Other)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<Mask>, E> {
-        Ok(None)
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Element, E> {
+        Ok(Element::Other)
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<Mask>, E> {
-        Ok(None)
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Element, E> {
+        Ok(Element::Other)
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<Mask>, E> {
-        Ok(None)
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Element, E> {
+        Ok(Element::Other)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<Mask>, E> {
-        Ok(None)
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Element, E> {
+        Ok(Element::Other)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Option<Mask>, E> {
-        Ok(None)
+    fn visit_unit<E: de::Error>(self) -> Result<Element, E> {
+        Ok(Element::Null)
     }
 }
 
@@ -355,7 +424,10 @@ mod tests {
     fn kind_of(json: &str) -> Option<Kind> {
         match probe(json.as_bytes()).unwrap() {
             Shape::Object(m) => classify(m),
-            Shape::Array(v) => v.first().copied().flatten().and_then(classify),
+            Shape::Array(v) => match v.first() {
+                Some(Element::Object(m)) => classify(*m),
+                _ => None,
+            },
             Shape::Other => None,
         }
     }
@@ -400,6 +472,16 @@ mod tests {
         assert_eq!(kind_of(r#"{"hello":"world"}"#), None);
         assert_eq!(kind_of("[1,2,3]"), None);
         assert_eq!(kind_of("42"), None);
+        assert_eq!(kind_of(r#"{"workspaces":{"building":1},"collected_at":"x"}"#), None, "deployment stats");
+        assert_eq!(kind_of(r#"{"users":null,"count":0}"#), Some(Kind::UsersPage), "Go's nil slice");
+    }
+
+    #[test]
+    fn array_elements_say_what_they_are() {
+        let Shape::Array(v) = probe(br#"[null, {"id": "o"}, "s", [1]]"#).unwrap() else { panic!("an array") };
+        assert_eq!(v[0], Element::Null);
+        assert!(matches!(v[1], Element::Object(_)));
+        assert_eq!((v[2], v[3]), (Element::Other, Element::Other));
     }
 
     #[test]
