@@ -168,3 +168,54 @@ fn odd_json_shapes_are_warnings_naming_the_file() {
         assert!(warnings.iter().any(|(_, m)| m.contains(&format!("`{name}`"))), "{name} is named: {warnings:?}");
     }
 }
+
+const NOTEBOOK: &str = "7b0b0000-0000-4000-8000-0000000000e1";
+const DOCKER: &str = "7d0c0000-0000-4000-8000-0000000000d1";
+
+/// The swagger bodies with the notebook's ACL saved as a raw body under `acl_name`.
+fn import_with_raw_acl(acl_name: &str) -> orgsplit::model::Snapshot {
+    let src = fixtures().join("swagger-bodies");
+    let dir = tempfile::tempdir().unwrap();
+    for f in files_in(&src) {
+        if f != "acl-notebook.json" {
+            fs::copy(src.join(&f), dir.path().join(&f)).unwrap();
+        }
+    }
+    let envelope = read_json(&src.join("acl-notebook.json"));
+    let path = dir.path().join(acl_name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, serde_json::to_vec(&envelope["body"]).unwrap()).unwrap();
+    orgsplit::import::import_dir(dir.path(), &orgsplit::import::ImportOptions::default()).unwrap()
+}
+
+#[test]
+fn a_raw_acl_named_after_one_template_id_belongs_to_it() {
+    for name in [
+        format!("acl-{NOTEBOOK}.json"),
+        format!("template-acl-{NOTEBOOK}.json"),
+        format!("acls/{}.json", NOTEBOOK.to_uppercase()),
+        format!("templates/{NOTEBOOK}/acl"),
+    ] {
+        let s = import_with_raw_acl(&name);
+        let notebook = s.templates.iter().find(|t| t.id == NOTEBOOK).unwrap();
+        let acl = notebook.acl.as_ref().unwrap_or_else(|| panic!("{name}: {:?}", s.warnings));
+        assert_eq!(acl.users[0].role, "admin", "{name}");
+        assert!(!s.warnings.iter().any(|w| w.code == "unattributed-acl"), "{name}: {:?}", s.warnings);
+    }
+}
+
+#[test]
+fn a_raw_acl_whose_name_holds_no_or_several_template_ids_stays_unattributed() {
+    for (name, says) in [
+        ("acl.json".to_string(), "`acl.json` holds a template ACL but does not say which template it belongs to;"),
+        (
+            format!("acl-{NOTEBOOK}-{DOCKER}.json"),
+            "does not say which template it belongs to (its name holds 2 template ids);",
+        ),
+    ] {
+        let s = import_with_raw_acl(&name);
+        assert!(s.templates.iter().all(|t| t.acl.is_none()), "{name}");
+        let w = s.warnings.iter().find(|w| w.code == "unattributed-acl").unwrap_or_else(|| panic!("{name}"));
+        assert!(w.message.contains(says), "{name}: {}", w.message);
+    }
+}

@@ -2,6 +2,9 @@
 //! reference the export does not hold reported.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::{Orgs, ts};
 use crate::coder::types as wire;
@@ -25,14 +28,25 @@ pub(super) fn templates(
                 "dangling-acl",
                 format!("`{}`: ACL of template `{t}`, which is not in the export", acl.file),
             )),
-            None => w.push(Warning::new(
-                "unattributed-acl",
-                format!(
-                    "`{}` holds a template ACL but does not say which template it belongs to; save it as \
-                     {{\"endpoint\": \"/api/v2/templates/<id>/acl\", \"body\": ...}}",
-                    acl.file
-                ),
-            )),
+            None => match template_ids_in_name(&acl.file, c).as_slice() {
+                [t] => {
+                    acls.insert(t, &acl.value);
+                }
+                several => w.push(Warning::new(
+                    "unattributed-acl",
+                    format!(
+                        "`{}` holds a template ACL but does not say which template it belongs to{}; save it as \
+                         {{\"endpoint\": \"/api/v2/templates/<id>/acl\", \"body\": ...}}, or name the file after \
+                         the one template's id (`acl-<id>.json`)",
+                        acl.file,
+                        if several.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (its name holds {} template ids)", several.len())
+                        }
+                    ),
+                )),
+            },
         }
     }
     let mut out = Vec::with_capacity(c.templates.len());
@@ -102,6 +116,21 @@ pub(super) fn templates(
         });
     }
     out
+}
+
+/// The ids of the export's templates that a file's name holds (what a curl
+/// loop writes: `acl-<id>.json`, `template-acl-<id>.json`), each once, sorted.
+fn template_ids_in_name<'c>(file: &str, c: &'c Collected) -> Vec<&'c str> {
+    static UUID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}").unwrap()
+    });
+    let mut ids: Vec<&str> = UUID
+        .find_iter(file)
+        .filter_map(|m| c.templates.get_key_value(&m.as_str().to_ascii_lowercase()).map(|(k, _)| k.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 pub(super) fn versions(c: &Collected, w: &mut Vec<Warning>) -> Vec<TemplateVersion> {
