@@ -7,6 +7,7 @@
 
 mod assemble;
 mod collect;
+mod folder;
 pub mod live;
 mod parse;
 mod people;
@@ -33,10 +34,15 @@ pub struct ImportOptions {
 
 /// Import an export folder from disk, with the optional people CSV and template sources.
 pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
-    let files = list_files(dir)?;
+    let listing = folder::list_files(dir)?;
     let source =
         Source { kind: "export-dir".into(), location: dir.display().to_string(), taken_at: options.taken_at.clone() };
-    let mut snapshot = import_files(files.iter().map(|(name, path)| (name.clone(), ReadLater(path))), source)?;
+    let mut importer = Importer::new(source);
+    importer.collected.warnings.extend(listing.warnings);
+    for (name, path) in &listing.files {
+        importer.add(name, &ReadLater(path).bytes()?)?;
+    }
+    let mut snapshot = importer.finish();
     attach_inputs(&mut snapshot, options)?;
     Ok(snapshot)
 }
@@ -99,11 +105,31 @@ impl Importer {
     }
 
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        // Windows tools write a UTF-8 byte-order mark; JSON has no use for it.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if let Some(text) = utf16(bytes) {
+            return self.utf16(name, &text);
+        }
         if !looks_like_json(name, bytes) {
             self.collected.warn("unknown-file", format!("`{name}` is not a JSON file; skipped"));
             return Ok(());
         }
         parse::read_file(name, bytes, &mut self.collected).map_err(|d| prefix(d, &self.source))?;
+        Ok(())
+    }
+
+    /// A UTF-16 file (what PowerShell's `>` writes): an error when it is
+    /// clearly an export file (its name or its text says JSON), else a warning.
+    fn utf16(&mut self, name: &str, text: &str) -> Result<()> {
+        let how = "convert it to UTF-8 (`iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or in PowerShell save it with \
+                   `Out-File -Encoding utf8`) and import again";
+        if looks_like_json(name, text.as_bytes()) {
+            let d =
+                Diagnostic::new(name, "this file is UTF-16 text (what PowerShell's `>` writes); JSON must be UTF-8")
+                    .help(how);
+            return Err(prefix(d, &self.source).into());
+        }
+        self.collected.warn("unknown-file", format!("`{name}` is UTF-16 text, not a JSON file; skipped ({how})"));
         Ok(())
     }
 
@@ -133,36 +159,21 @@ fn prefix(mut d: Diagnostic, source: &Source) -> Diagnostic {
     d
 }
 
+/// The text of a file that starts with a UTF-16 byte-order mark.
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let from: fn([u8; 2]) -> u16 = match bytes {
+        [0xFF, 0xFE, ..] => u16::from_le_bytes,
+        [0xFE, 0xFF, ..] => u16::from_be_bytes,
+        _ => return None,
+    };
+    let units: Vec<u16> = bytes[2..].chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
 /// `.json` files are JSON by name; others are tried only if they start like JSON.
 fn looks_like_json(name: &str, bytes: &[u8]) -> bool {
     if name.to_ascii_lowercase().ends_with(".json") {
         return true;
     }
     matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
-}
-
-/// Every regular file under `dir`, sorted by path, hidden files skipped.
-fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    if !dir.is_dir() {
-        return Err(Error::input(
-            dir,
-            "not a folder: `--from-dir` takes the folder that holds the exported JSON files",
-        ));
-    }
-    let mut out = Vec::new();
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
-            Error::read(path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("file system loop")))
-        })?;
-        if entry.file_type().is_file() {
-            let name = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
-            out.push((name, entry.into_path()));
-        }
-    }
-    Ok(out)
 }

@@ -15,6 +15,7 @@ mod fake_contract;
 mod fixture;
 mod handout;
 mod import;
+mod import_folder;
 mod import_shapes;
 mod inventory;
 mod live_cli;

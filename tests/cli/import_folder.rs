@@ -1,0 +1,153 @@
+//! What an export folder may hold besides plain JSON files: links, pipes,
+//! sockets, loops, unreadable files, byte-order marks, UTF-16. Each is read
+//! or named in a warning (or an error) with its reason; none is passed over
+//! silently, and none hangs the import.
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+
+use orgsplit::import::{ImportOptions, import_dir};
+use orgsplit::model::Snapshot;
+
+use crate::common::*;
+
+fn organizations() -> Vec<u8> {
+    fs::read(fixtures().join("swagger-bodies/organizations.json")).unwrap()
+}
+
+fn warning<'a>(s: &'a Snapshot, name: &str) -> &'a str {
+    let w = s.warnings.iter().find(|w| w.message.starts_with(&format!("`{name}`")));
+    w.unwrap_or_else(|| panic!("a warning naming `{name}`: {:?}", s.warnings)).message.as_str()
+}
+
+#[test]
+fn fifos_sockets_and_links_are_named_with_their_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    let outside = dir.path().join("outside");
+    fs::create_dir_all(export.join(".hidden")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(export.join(".hidden/orgs.json"), organizations()).unwrap();
+    fs::write(export.join("visible.json"), organizations()).unwrap();
+    fs::write(outside.join("users.json"), fs::read(fixtures().join("swagger-bodies/users.json")).unwrap()).unwrap();
+    let fifo = std::ffi::CString::new(export.join("pipe.json").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0, "mkfifo");
+    let _socket = std::os::unix::net::UnixListener::bind(export.join("socket.json")).unwrap();
+    symlink("loop-b.json", export.join("loop-a.json")).unwrap();
+    symlink("loop-a.json", export.join("loop-b.json")).unwrap();
+    symlink(".hidden/orgs.json", export.join("link-inside.json")).unwrap();
+    symlink("visible.json", export.join("link-to-visible.json")).unwrap();
+    symlink(outside.join("users.json"), export.join("link-outside.json")).unwrap();
+    symlink("nowhere.json", export.join("dangling.json")).unwrap();
+    symlink(".hidden", export.join("folder-link")).unwrap();
+
+    let s = import_dir(&export, &ImportOptions::default()).unwrap();
+    assert_eq!(warning(&s, "pipe.json"), "`pipe.json` is a named pipe (FIFO), not a file; skipped");
+    assert_eq!(warning(&s, "socket.json"), "`socket.json` is a socket, not a file; skipped");
+    for name in ["loop-a.json", "loop-b.json"] {
+        assert!(warning(&s, name).contains("cannot be followed (too many levels of symbolic links)"), "{name}");
+    }
+    assert!(warning(&s, "link-outside.json").contains("outside the export folder; not followed"));
+    assert!(s.users.is_empty(), "the file outside the folder is not read");
+    assert_eq!(
+        warning(&s, "link-to-visible.json"),
+        "`link-to-visible.json` is a symbolic link to `visible.json`, a file that is read under its own name; not \
+         read twice"
+    );
+    assert_eq!(
+        warning(&s, "dangling.json"),
+        "`dangling.json` is a symbolic link that points to `nowhere.json`, which does not exist; skipped"
+    );
+    assert!(warning(&s, "folder-link").contains("a folder inside the export folder"));
+    assert!(!s.warnings.iter().any(|w| w.message.contains("link-inside.json")), "{:?}", s.warnings);
+    let files = &s.warnings;
+    assert_eq!(s.organizations.len(), 2, "read through the link and from visible.json: {files:?}");
+    assert_eq!(s.warnings.iter().filter(|w| w.code == "conflicting-duplicate").count(), 0);
+}
+
+/// chmod 000 stops a reader unless it is root (tests may run as root).
+fn unreadable(path: &Path) -> bool {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = fs::read(path).is_ok();
+    if readable {
+        eprintln!("running as root: `{}` is still readable after chmod 000", path.display());
+    }
+    !readable
+}
+
+#[test]
+fn an_unreadable_json_file_is_an_error_and_another_file_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    fs::create_dir_all(&export).unwrap();
+    fs::write(export.join("organizations.json"), organizations()).unwrap();
+    fs::write(export.join("notes.txt"), "my notes").unwrap();
+    if unreadable(&export.join("notes.txt")) {
+        let s = import_dir(&export, &ImportOptions::default()).unwrap();
+        assert_eq!(
+            warning(&s, "notes.txt"),
+            "`notes.txt` cannot be read (permission denied); skipped (if it is an export file, make it readable and \
+             import again)"
+        );
+    } else {
+        let s = import_dir(&export, &ImportOptions::default()).unwrap();
+        assert!(warning(&s, "notes.txt").contains("is not a JSON file; skipped"), "root reads it: {:?}", s.warnings);
+    }
+    let out = dir.path().join("s.json");
+    let locked = export.join("organizations.json");
+    let run = || orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&out).assert();
+    if unreadable(&locked) {
+        let stderr = String::from_utf8(run().code(1).get_output().stderr.clone()).unwrap();
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "error: {}: cannot read this export file: permission denied (make it readable (`chmod u+r`) or run \
+                 orgsplit as a user who can read it)",
+                locked.display()
+            )
+        );
+        assert!(!out.exists());
+    } else {
+        run().success();
+        assert_eq!(read_json(&out)["organizations"].as_array().unwrap().len(), 2, "root reads it");
+    }
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted_and_utf16_says_how_to_convert() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    fs::create_dir_all(&export).unwrap();
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(organizations());
+    fs::write(export.join("organizations"), bom).unwrap();
+    let utf16 = |text: &str, big: bool| -> Vec<u8> {
+        let mut out = if big { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+        for u in text.encode_utf16() {
+            out.extend(if big { u.to_be_bytes() } else { u.to_le_bytes() });
+        }
+        out
+    };
+    fs::write(export.join("notes.txt"), utf16("just some notes", false)).unwrap();
+    let s = import_dir(&export, &ImportOptions::default()).unwrap();
+    assert_eq!(s.organizations.len(), 2, "the BOM is passed over, even without a .json name");
+    assert!(warning(&s, "notes.txt").starts_with("`notes.txt` is UTF-16 text, not a JSON file; skipped"));
+
+    let out = dir.path().join("s.json");
+    for big in [false, true] {
+        let users = export.join("users.json");
+        fs::write(&users, utf16(&String::from_utf8(organizations()).unwrap(), big)).unwrap();
+        let assert = orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&out).assert().code(1);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "error: {}: this file is UTF-16 text (what PowerShell's `>` writes); JSON must be UTF-8 (convert it to \
+                 UTF-8 (`iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or in PowerShell save it with `Out-File \
+                 -Encoding utf8`) and import again)",
+                users.display()
+            )
+        );
+    }
+}
