@@ -142,7 +142,7 @@ fn unreadable_folder(path: &Path, e: &io::Error) -> Error {
 }
 
 /// The OS's reason, without the `(os error N)` tail.
-fn os_reason(e: &io::Error) -> String {
+pub(super) fn os_reason(e: &io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_lowercase(),

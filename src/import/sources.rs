@@ -22,6 +22,8 @@ pub struct SourceFolder {
     pub files: Vec<(String, String)>,
     /// Problems reading it that are worth a warning, not an error.
     pub warnings: Vec<Warning>,
+    /// Some file or subfolder could not be read, so the signals may miss some.
+    pub incomplete: bool,
 }
 
 /// Scan each folder and attach the result to its template.
@@ -69,8 +71,21 @@ pub fn attach_template_sources(snapshot: &mut Snapshot, folders: Vec<SourceFolde
             }
         };
         let mut signals = Vec::new();
+        let mut incomplete = folder.incomplete;
         for (file, text) in &folder.files {
-            signals.extend(terraform::scan(file, text));
+            let scan = terraform::scan(file, text);
+            signals.extend(scan.signals);
+            if let Some((line, what)) = scan.problem {
+                incomplete = true;
+                warnings.push(Warning::new(
+                    "unparsed-template-source",
+                    format!(
+                        "`{}/{file}`:{line}: {what}; the template's signals from this line of the file on are not \
+                         recorded",
+                        folder.path
+                    ),
+                ));
+            }
         }
         sources.push(TemplateSource {
             path: folder.path.clone(),
@@ -78,6 +93,7 @@ pub fn attach_template_sources(snapshot: &mut Snapshot, folders: Vec<SourceFolde
             template_name: folder.template_name.clone(),
             files: folder.files.iter().map(|(f, _)| f.clone()).collect(),
             signals,
+            signals_incomplete: incomplete,
         });
     }
     snapshot.template_sources = sources;
@@ -90,12 +106,14 @@ pub fn read_dir(dir: &Path, snapshot: &Snapshot) -> Result<Vec<SourceFolder>> {
     let org_names: Vec<&str> = snapshot.organizations.iter().map(|o| o.name.as_str()).collect();
     let mut folders = Vec::new();
     for (name, path) in subfolders(dir)? {
-        if org_names.contains(&name.as_str()) && !has_tf_directly(&path)? {
+        // An org folder that cannot be listed is read as a template folder,
+        // which reports what cannot be read.
+        if org_names.contains(&name.as_str()) && has_tf_directly(&path) == Some(false) {
             for (template, tpath) in subfolders(&path)? {
-                folders.push(read_template(&format!("{name}/{template}"), Some(name.clone()), &template, &tpath)?);
+                folders.push(read_template(&format!("{name}/{template}"), Some(name.clone()), &template, &tpath));
             }
         } else {
-            folders.push(read_template(&name, None, &name, &path)?);
+            folders.push(read_template(&name, None, &name, &path));
         }
     }
     Ok(folders)
@@ -119,18 +137,20 @@ fn subfolders(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
     Ok(out)
 }
 
-fn has_tf_directly(dir: &Path) -> Result<bool> {
-    let entries = fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::read(dir, e))?;
-        if entry.file_name().to_string_lossy().ends_with(".tf") {
-            return Ok(true);
+/// Whether `dir` holds `.tf` files itself; `None` when it cannot be listed.
+fn has_tf_directly(dir: &Path) -> Option<bool> {
+    for entry in fs::read_dir(dir).ok()? {
+        if entry.ok()?.file_name().to_string_lossy().ends_with(".tf") {
+            return Some(true);
         }
     }
-    Ok(false)
+    Some(false)
 }
 
-fn read_template(rel: &str, org_name: Option<String>, template: &str, dir: &Path) -> Result<SourceFolder> {
+/// One template's folder. What cannot be read is a warning and marks the
+/// template's signals incomplete: the sources only add signals, so the
+/// import goes on without them.
+fn read_template(rel: &str, org_name: Option<String>, template: &str, dir: &Path) -> SourceFolder {
     let mut folder =
         SourceFolder { path: rel.to_string(), org_name, template_name: template.to_string(), ..Default::default() };
     let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
@@ -138,15 +158,27 @@ fn read_template(rel: &str, org_name: Option<String>, template: &str, dir: &Path
         e.depth() == 0 || !(e.file_name() == ".terraform" || e.file_name() == ".git")
     });
     for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
-            Error::read(path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("file system loop")))
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir);
+                let shown = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
+                let why = e.io_error().map_or_else(|| e.to_string(), super::folder::os_reason);
+                folder.unreadable(&format!("{rel}/{shown}"), &why);
+                continue;
+            }
+        };
         if !entry.file_type().is_file() || !entry.file_name().to_string_lossy().ends_with(".tf") {
             continue;
         }
         let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
-        let bytes = fs::read(entry.path()).map_err(|e| Error::read(entry.path(), e))?;
+        let bytes = match fs::read(entry.path()) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                folder.unreadable(&format!("{rel}/{relative}"), &super::folder::os_reason(&e));
+                continue;
+            }
+        };
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -161,5 +193,19 @@ fn read_template(rel: &str, org_name: Option<String>, template: &str, dir: &Path
         };
         folder.files.push((relative, text));
     }
-    Ok(folder)
+    folder
+}
+
+impl SourceFolder {
+    fn unreadable(&mut self, shown: &str, why: &str) {
+        self.incomplete = true;
+        self.warnings.push(Warning::new(
+            "unreadable-template-source",
+            format!(
+                "`{}` cannot be read ({why}); template `{}`'s signals are incomplete",
+                shown.trim_end_matches("/"),
+                self.template_name
+            ),
+        ));
+    }
 }

@@ -66,22 +66,49 @@ struct Block {
     depth: usize,
 }
 
+/// What a scan found in one file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan {
+    pub signals: Vec<Signal>,
+    /// Where the file stops making sense (unbalanced braces, a string,
+    /// heredoc or comment that never ends): the line and what is wrong.
+    /// Signals on and after that line are not kept, since the scanner may
+    /// have misread them; the ones before it are.
+    pub problem: Option<(u64, String)>,
+}
+
 /// Scan one Terraform file. `file` is its path relative to the template folder.
-pub fn scan(file: &str, text: &str) -> Vec<Signal> {
+pub fn scan(file: &str, text: &str) -> Scan {
     let mut out = Vec::new();
     let mut blocks: Vec<Block> = Vec::new();
     let mut depth = 0usize;
     let mut in_comment = false;
-    let mut heredoc: Option<String> = None;
+    let mut heredoc: Option<(String, u64)> = None;
+    let mut comment_line = 0;
+    // The line of each brace still open, innermost last.
+    let mut open_lines: Vec<u64> = Vec::new();
+    let mut problem = None;
     for (i, raw) in text.lines().enumerate() {
         let line_no = i as u64 + 1;
-        if let Some(marker) = &heredoc {
+        if let Some((marker, _)) = &heredoc {
             if raw.trim() == marker {
                 heredoc = None;
             }
             continue;
         }
-        let (code, delta_open, delta_close) = clean(raw, &mut in_comment);
+        let was_in_comment = in_comment;
+        let (code, delta_open, delta_close, open_string) = clean(raw, &mut in_comment);
+        if in_comment && !was_in_comment {
+            comment_line = line_no;
+        }
+        if open_string {
+            problem = Some((line_no, "a string that does not end on its line".to_string()));
+            break;
+        }
+        if delta_close > depth + delta_open {
+            problem = Some((line_no, "a `}` that closes no block".to_string()));
+            break;
+        }
         let mut sig = |kind: &str, value: &str| {
             if !value.is_empty() {
                 out.push(Signal { kind: kind.into(), value: value.into(), file: file.into(), line: line_no });
@@ -104,23 +131,38 @@ pub fn scan(file: &str, text: &str) -> Vec<Signal> {
             let which = if code.contains("nvidia.com/gpu") { "nvidia.com/gpu" } else { "amd.com/gpu" };
             sig("gpu", which);
         }
+        open_lines.extend(std::iter::repeat_n(line_no, delta_open));
+        open_lines.truncate(open_lines.len().saturating_sub(delta_close));
         depth = (depth + delta_open).saturating_sub(delta_close);
         while blocks.last().is_some_and(|b| b.depth > depth) {
             blocks.pop();
         }
         if let Some(c) = HEREDOC.captures(&code) {
-            heredoc = Some(c[1].to_string());
+            heredoc = Some((c[1].to_string(), line_no));
         }
+    }
+    if problem.is_none() {
+        problem = if let Some((marker, line)) = heredoc {
+            Some((line, format!("a heredoc that never ends (no line `{marker}` closes it)")))
+        } else if in_comment {
+            Some((comment_line, "a `/*` comment that never ends".to_string()))
+        } else {
+            open_lines.first().map(|line| (*line, "a `{` that is never closed".to_string()))
+        };
+    }
+    if let Some((line, _)) = &problem {
+        out.retain(|s| s.line < *line);
     }
     out.sort();
     out.dedup();
-    out
+    Scan { signals: out, problem }
 }
 
 /// Strip comments and string contents from a line, and count the braces
 /// that open and close blocks. String contents are kept (they carry the
 /// values) but their braces do not count.
-fn clean(raw: &str, in_comment: &mut bool) -> (String, usize, usize) {
+/// The last value says whether the line ends inside a string.
+fn clean(raw: &str, in_comment: &mut bool) -> (String, usize, usize, bool) {
     let mut code = String::with_capacity(raw.len());
     let (mut open, mut close) = (0, 0);
     let chars: Vec<char> = raw.chars().collect();
@@ -189,7 +231,7 @@ fn clean(raw: &str, in_comment: &mut bool) -> (String, usize, usize) {
         code.push(ch);
         i += 1;
     }
-    (code, open, close)
+    (code, open, close, stack.last() == Some(&true))
 }
 
 /// The innermost labelled block (resource, data, provider, module, variable).
@@ -352,7 +394,7 @@ resource "kubernetes_deployment" "main" {
   }
 }
 "#;
-        let s = scan("main.tf", tf);
+        let s = scan("main.tf", tf).signals;
         assert!(has(&s, "provider", "kubernetes"));
         assert!(has(&s, "provider", "coder"));
         assert!(has(&s, "cluster", "payments-dev"));
@@ -382,7 +424,7 @@ provider "aws" {
   }
 }
 "#;
-        let s = scan("main.tf", tf);
+        let s = scan("main.tf", tf).signals;
         assert!(!has(&s, "region", "not-a-signal"), "{:?}", kinds(&s));
         assert!(!has(&s, "cloud_account", "gcp:commented-out"), "{:?}", kinds(&s));
         assert!(has(&s, "region", "eu-west-1"));
@@ -419,7 +461,7 @@ resource "random_string" "x" {
   length = 4
 }
 "#;
-        let s = scan("vm.tf", tf);
+        let s = scan("vm.tf", tf).signals;
         assert!(has(&s, "region", "ap-southeast-2"));
         assert!(has(&s, "cloud_account", "gcp:megaco-ml-prod"));
         assert!(has(
@@ -437,10 +479,35 @@ resource "random_string" "x" {
 
     #[test]
     fn unbalanced_or_garbage_input_does_not_panic() {
-        for text in
-            ["}}}}", "{{{{", "\"unterminated", "<<EOT\nnever ends", "resource \"x\" {\n  a = \"b\\", "\u{0}\u{ffff}"]
-        {
-            let _ = scan("x.tf", text);
+        for text in ["}}}}", "{{{{", "\"unterminated", "<<EOT\nnever ends", "resource \"x\" {\n  a = \"b\\"] {
+            assert!(scan("x.tf", text).problem.is_some(), "{text:?}");
         }
+        assert_eq!(scan("x.tf", "\u{0}\u{ffff}").problem, None, "odd characters are not a structure problem");
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_keeps_the_signals_before_its_problem() {
+        let head = "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n";
+        let cases = [
+            ("}\nprovider \"google\" {\n  project = \"p\"\n}\n", 4, "a `}` that closes no block"),
+            ("resource \"x\" \"y\" {\n  name = \"oops\n  region = \"us-east-1\"\n}\n", 5, "a string that does not end"),
+            (
+                "resource \"x\" \"y\" {\n  script = <<EOT\n  region = \"x\"\n",
+                5,
+                "a heredoc that never ends (no line `EOT`",
+            ),
+            ("/* provider \"google\" {\n  project = \"p\"\n", 4, "a `/*` comment that never ends"),
+            ("provider \"google\" {\n  project = \"p\"\n", 4, "a `{` that is never closed"),
+        ];
+        for (tail, line, says) in cases {
+            let s = scan("main.tf", &format!("{head}{tail}"));
+            let (at, what) = s.problem.clone().unwrap_or_else(|| panic!("{tail}"));
+            assert_eq!(at, line, "{tail}");
+            assert!(what.starts_with(says), "{what}");
+            assert!(has(&s.signals, "region", "eu-west-1"), "signals before the problem are kept: {tail}");
+            assert!(s.signals.iter().all(|x| x.line < line), "none from the problem on: {:?}", kinds(&s.signals));
+        }
+        let fine = scan("main.tf", head);
+        assert_eq!(fine.problem, None);
     }
 }

@@ -408,6 +408,15 @@ pub struct TemplateSource {
     /// Terraform files read, relative to `path`.
     pub files: Vec<String>,
     pub signals: Vec<Signal>,
+    /// Some of the template's Terraform could not be read or does not parse
+    /// (the snapshot's warnings say which file and line), so its signals may
+    /// miss some. Written only when true; snapshots from before it read as false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub signals_incomplete: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]

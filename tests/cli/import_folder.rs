@@ -151,3 +151,63 @@ fn a_utf8_byte_order_mark_is_accepted_and_utf16_says_how_to_convert() {
         );
     }
 }
+
+#[test]
+fn template_sources_that_do_not_parse_or_cannot_be_read_are_warnings_and_marked_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sources");
+    fs::create_dir_all(src.join("docker")).unwrap();
+    fs::create_dir_all(src.join("k8s")).unwrap();
+    fs::write(
+        src.join("docker/main.tf"),
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\nresource \"docker_container\" \"w\" {\n  image = \"ubuntu\n}\n",
+    )
+    .unwrap();
+    fs::write(src.join("k8s/main.tf"), "provider \"kubernetes\" {\n  config_context = \"dev\"\n}\n").unwrap();
+    let locked = unreadable(&src.join("k8s/main.tf"));
+    let out = dir.path().join("s.json");
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(fixtures().join("swagger-bodies"))
+        .arg("--template-sources")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let s = Snapshot::from_json(&fs::read(&out).unwrap(), &out).unwrap();
+    let source = |p: &str| s.template_sources.iter().find(|t| t.path == p).unwrap();
+    let docker = source("docker");
+    assert!(docker.signals_incomplete);
+    assert!(docker.signals.iter().any(|x| x.kind == "region" && x.value == "eu-west-1"), "kept before the problem");
+    assert!(!docker.signals.iter().any(|x| x.kind == "image"), "not kept from the problem on");
+    let w = s.warnings.iter().find(|w| w.code == "unparsed-template-source").unwrap();
+    assert_eq!(
+        w.message,
+        "`docker/main.tf`:5: a string that does not end on its line; the template's signals from this line of the \
+         file on are not recorded"
+    );
+    let k8s = source("k8s");
+    if locked {
+        assert!(k8s.signals_incomplete && k8s.signals.is_empty());
+        let w = s.warnings.iter().find(|w| w.code == "unreadable-template-source").unwrap();
+        assert_eq!(
+            w.message,
+            "`k8s/main.tf` cannot be read (permission denied); template `k8s`'s signals are incomplete"
+        );
+    } else {
+        assert!(!k8s.signals_incomplete, "root read it");
+    }
+    let schema: serde_json::Value =
+        serde_json::from_slice(&orgsplit().args(["schema", "snapshot"]).assert().success().get_output().stdout)
+            .unwrap();
+    let snapshot = read_json(&out);
+    assert_eq!(snapshot["template_sources"][0]["signals_incomplete"], true);
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&snapshot), "the published schema has the field");
+    let mut older = snapshot.clone();
+    for t in older["template_sources"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("signals_incomplete");
+    }
+    let older = Snapshot::from_json(&serde_json::to_vec(&older).unwrap(), &out).unwrap();
+    assert!(older.template_sources.iter().all(|t| !t.signals_incomplete), "snapshots from before still read");
+}
