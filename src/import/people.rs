@@ -14,7 +14,8 @@ use crate::model::{Index, People, PersonRecord, Warning};
 pub fn read_people(name: &str, bytes: &[u8], index: &Index) -> Result<(People, Vec<Warning>), Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes); // Excel writes a BOM
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
-    let headers = reader.headers().map_err(|e| csv_error(name, &e))?.clone();
+    let mut lines = Lines { bytes, byte: 0, line: 1 };
+    let headers = reader.headers().map_err(|e| csv_error(name, &e, &mut lines))?.clone();
     let columns: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
     if columns.iter().all(String::is_empty) {
         return Err(Diagnostic::new(name, "the file is empty: expected a header row")
@@ -41,8 +42,8 @@ pub fn read_people(name: &str, bytes: &[u8], index: &Index) -> Result<(People, V
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     for row in reader.records() {
-        let row = row.map_err(|e| csv_error(name, &e))?;
-        let line = row.position().map_or(0, |p| p.line());
+        let row = row.map_err(|e| csv_error(name, &e, &mut lines))?;
+        let line = row.position().map_or(0, |p| lines.at(p));
         let key = row.get(key_index).unwrap_or_default().trim();
         if key.is_empty() {
             warnings
@@ -89,22 +90,50 @@ fn file_name(name: &str) -> String {
     std::path::Path::new(name).file_name().map_or(name.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-fn csv_error(name: &str, e: &csv::Error) -> Diagnostic {
+/// The physical line of a record's first character. The csv crate's
+/// `Position::line` is too early after a quoted field that spans lines or a
+/// blank line, and its byte offset may point at the line break that ends the
+/// previous line (`\r\n`, blank lines); so count the line breaks before the
+/// first byte of the record that is not one.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Where the last count stopped, and the line there (records come in order).
+    byte: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, p: &csv::Position) -> u64 {
+        let mut to = (p.byte() as usize).min(self.bytes.len());
+        while matches!(self.bytes.get(to), Some(b'\r' | b'\n')) {
+            to += 1;
+        }
+        if to < self.byte {
+            self.byte = 0;
+            self.line = 1;
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.byte..to]).count() as u64;
+        self.byte = to;
+        self.line
+    }
+}
+
+fn csv_error(name: &str, e: &csv::Error, lines: &mut Lines) -> Diagnostic {
     match e.kind() {
         csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
-            let line = pos.as_ref().map_or(0, |p| p.line() as usize);
+            let line = pos.as_ref().map_or(0, |p| lines.at(p) as usize);
             Diagnostic::new(name, format!("this row has {len} fields but the header has {expected_len}"))
                 .at(line, 1)
                 .help("a value containing a comma must be quoted: \"Smith, Jane\"")
         }
         csv::ErrorKind::Utf8 { pos, err } => {
-            let line = pos.as_ref().map_or(0, |p| p.line() as usize);
+            let line = pos.as_ref().map_or(0, |p| lines.at(p) as usize);
             Diagnostic::new(name, format!("field {} is not valid UTF-8", err.field() + 1))
                 .at(line, 1)
                 .help("save the file as UTF-8")
         }
         _ => {
-            let line = e.position().map_or(0, |p| p.line() as usize);
+            let line = e.position().map_or(0, |p| lines.at(p) as usize);
             Diagnostic::new(name, e.to_string()).at(line, 1)
         }
     }
@@ -147,6 +176,29 @@ mod tests {
     }
 
     #[test]
+    fn warnings_name_the_physical_line_after_a_field_that_spans_lines() {
+        let s = snapshot();
+        let idx = Index::new(&s);
+        let csv = "username,notes\namy,\"first line\nsecond line\nthird\"\nzoe,x\r\n\"bo\",\"a\r\nb\"\n\nnobody,y\n";
+        let (p, w) = read_people("p.csv", csv.as_bytes(), &idx).unwrap();
+        assert_eq!(p.records[0].line, 2);
+        assert_eq!(p.records[1].line, 6, "bo's record starts on line 6");
+        let lines: Vec<&str> = w.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "`p.csv`:5: no user with username `zoe` in the snapshot",
+                "`p.csv`:9: no user with username `nobody` in the snapshot"
+            ]
+        );
+        // What Excel writes: CRLF line ends, a cell on two lines.
+        let excel = "\u{feff}username,notes\r\namy,\"a\r\nb\"\r\nzoe,x\r\n";
+        let (p, w) = read_people("p.csv", excel.as_bytes(), &idx).unwrap();
+        assert_eq!(p.records[0].line, 2);
+        assert_eq!(w[0].message, "`p.csv`:4: no user with username `zoe` in the snapshot");
+    }
+
+    #[test]
     fn email_key_is_case_insensitive() {
         let s = snapshot();
         let idx = Index::new(&s);
@@ -173,5 +225,7 @@ mod tests {
         let idx = Index::new(&s);
         let err = read_people("p.csv", b"username,a,b\namy,1,2\nbo,1\n", &idx).unwrap_err();
         assert!(err.to_string().starts_with("p.csv:3:1: this row has 2 fields but the header has 3"), "{err}");
+        let err = read_people("p.csv", b"username,a,b\namy,\"1\n1\",2\nbo,1\n", &idx).unwrap_err();
+        assert!(err.to_string().starts_with("p.csv:4:1: this row has 2 fields"), "after a field on two lines: {err}");
     }
 }
