@@ -1,7 +1,7 @@
 //! `README.md` of the scripts folder: how admins hand the scripts out, what
 //! a script does and does not do, and who cannot run theirs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::escape_markdown as md;
 use super::scripts::{UserMoves, script_name};
@@ -39,6 +39,7 @@ pub fn admin_readme(plan: &Plan, users: &[UserMoves]) -> String {
     out.push_str(HANDOUT);
     out.push_str(&format!("\nCaches that are not copied (the new workspace rebuilds them): {EXCLUDED_CACHES}.\n"));
     out.push_str(FAILURES);
+    let scripts: BTreeMap<&str, String> = users.iter().map(|u| (u.owner.as_str(), script_name(u))).collect();
     let blocked: Vec<_> = plan
         .workspace_migrations
         .iter()
@@ -57,7 +58,8 @@ pub fn admin_readme(plan: &Plan, users: &[UserMoves]) -> String {
         );
         out.push_str("| user | status | script |\n|---|---|---|\n");
         for (user, status) in blocked {
-            out.push_str(&format!("| {} | {} | `{}` |\n", md(user), md(status), md(&script_name(user))));
+            let script = scripts.get(user).map_or("", String::as_str);
+            out.push_str(&format!("| {} | {} | `{}` |\n", md(user), md(status), md(script)));
         }
     }
     out

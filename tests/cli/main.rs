@@ -18,6 +18,7 @@ mod import;
 mod inventory;
 mod live_cli;
 mod live_import;
+mod out_folders;
 mod plan;
 mod plan_checks;
 mod report;

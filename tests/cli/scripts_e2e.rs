@@ -121,6 +121,7 @@ pub fn one_move(owner: &str, old: &str, new: &str, org: &str, template: &str) ->
     UserMoves {
         owner: owner.into(),
         email: "user@example.com".into(),
+        file: owner.into(),
         items: vec![Move {
             old_workspace: old.into(),
             old_template: "docker".into(),
@@ -302,6 +303,7 @@ fn hostile_names_run_no_injected_command_and_pass_shellcheck() {
     let user = UserMoves {
         owner: format!("al'ice\"$({t})`{t}`"),
         email: format!("x@example.com; {t}"),
+        file: "alice".into(),
         items: vec![Move {
             old_workspace: format!("dev;{t}&"),
             old_template: format!("\"; {t}; \""),
