@@ -416,5 +416,8 @@ fn killed_mid_transfer_then_rerun_ends_with_identical_trees() {
     let out = sb.run(&script, "alice", &[]);
     assert_ok(&out);
     assert_eq!(tree(&sb.ws("dev-data"), false), tree(&sb.ws("dev"), false));
-    assert!(!sb.ws("dev-data").join(".orgsplit-partial").exists(), "partial files are cleaned up by rsync");
+    assert!(
+        !sb.ws("dev-data").join(".orgsplit-partial").exists(),
+        "the partial folder is cleared once the copy is verified"
+    );
 }
