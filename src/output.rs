@@ -1,11 +1,15 @@
 //! Writing outputs: always atomically (a temp file in the same folder, then a
 //! rename), so an error never leaves a half-written plan, snapshot or script.
+//! Folders that orgsplit owns whole (scripts, notices) are [`OutputFolder`]s.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+
+mod whole;
+pub use whole::{MANIFEST, Manifest, OutputFolder};
 
 /// Write `bytes` to `path` atomically, readable by all (0644, like a file
 /// written the usual way; a temp file alone would be 0600).

@@ -1,17 +1,19 @@
 //! `orgsplit notices`: a plan -> deprecation notices per template and per
-//! user (Markdown and plain text) and a mailing list, written as one unit.
+//! user (Markdown and plain text) and a mailing list, written as one unit
+//! that replaces an earlier notices folder whole.
 
 use crate::cli::NoticesArgs;
 use crate::error::Result;
-use crate::output::FolderWriter;
+use crate::output::OutputFolder;
 use crate::render::notices::notices;
 use crate::render::scripts::user_moves;
 
 pub fn run(args: NoticesArgs) -> Result<u8> {
     let plan = super::load_plan(&args.plan)?;
+    // Refuse a folder orgsplit may not replace before doing any work.
+    let mut out = OutputFolder::new(&args.out_dir, "notices")?;
     let users = user_moves(&plan);
     let files = notices(&plan, &users)?;
-    let mut out = FolderWriter::new(&args.out_dir)?;
     for (path, text) in &files {
         out.add(path, text.as_bytes(), None)?;
     }

@@ -1,9 +1,10 @@
 //! `orgsplit scripts`: a plan -> one migration script per affected user,
-//! `index.csv` and `README.md`, written as one unit.
+//! `index.csv` and `README.md`, written as one unit that replaces an earlier
+//! scripts folder whole (see `output::OutputFolder`).
 
 use crate::cli::ScriptsArgs;
 use crate::error::{Error, Result};
-use crate::output::FolderWriter;
+use crate::output::OutputFolder;
 use crate::render::handout::admin_readme;
 use crate::render::scripts::{ScriptContext, index_csv, migration_script, script_name, user_moves};
 
@@ -16,6 +17,8 @@ pub fn run(args: ScriptsArgs) -> Result<u8> {
                 .into(),
         ));
     }
+    // Refuse a folder orgsplit may not replace before doing any work.
+    let mut out = OutputFolder::new(&args.out_dir, "scripts")?;
     let users = user_moves(&plan);
     let ctx = ScriptContext {
         deployment_url: url,
@@ -24,9 +27,8 @@ pub fn run(args: ScriptsArgs) -> Result<u8> {
         deadline: &plan.migration.deadline,
         plan: &plan.snapshot.fingerprint,
     };
-    let mut out = FolderWriter::new(&args.out_dir)?;
     for u in &users {
-        out.add(&script_name(&u.owner), migration_script(&ctx, u)?.as_bytes(), Some(0o755))?;
+        out.add(&script_name(u), migration_script(&ctx, u)?.as_bytes(), Some(0o755))?;
     }
     out.add("index.csv", index_csv(&plan, &users)?.as_bytes(), None)?;
     out.add("README.md", admin_readme(&plan, &users).as_bytes(), None)?;

@@ -1,7 +1,7 @@
 //! `README.md` of the scripts folder: how admins hand the scripts out, what
 //! a script does and does not do, and who cannot run theirs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::escape_markdown as md;
 use super::scripts::{UserMoves, script_name};
@@ -39,6 +39,7 @@ pub fn admin_readme(plan: &Plan, users: &[UserMoves]) -> String {
     out.push_str(HANDOUT);
     out.push_str(&format!("\nCaches that are not copied (the new workspace rebuilds them): {EXCLUDED_CACHES}.\n"));
     out.push_str(FAILURES);
+    let scripts: BTreeMap<&str, String> = users.iter().map(|u| (u.owner.as_str(), script_name(u))).collect();
     let blocked: Vec<_> = plan
         .workspace_migrations
         .iter()
@@ -57,7 +58,8 @@ pub fn admin_readme(plan: &Plan, users: &[UserMoves]) -> String {
         );
         out.push_str("| user | status | script |\n|---|---|---|\n");
         for (user, status) in blocked {
-            out.push_str(&format!("| {} | {} | `{}` |\n", md(user), md(status), md(&script_name(user))));
+            let script = scripts.get(user).map_or("", String::as_str);
+            out.push_str(&format!("| {} | {} | `{}` |\n", md(user), md(status), md(script)));
         }
     }
     out
@@ -73,9 +75,13 @@ const HANDOUT: &str = r#"## Before anyone runs a script
 
 ## Handing them out
 
-- Each user gets `<username>.sh`; `index.csv` lists user, email, name, status, the workspaces
-  that move, the new ones, and the script. Send each script with the user's notice
-  (`orgsplit notices plan.json --out-dir notices`).
+- Each user gets `<username>.sh` (a username that is not a safe file name, or that two users
+  would share, gets a safe form with a short hash); `index.csv` lists user, email, name,
+  status, the workspaces that move, the new ones, and the script. Send each script with the
+  user's notice (`orgsplit notices plan.json --out-dir notices`), which says to run it as
+  `bash ./<script>`.
+- orgsplit wrote this folder whole (`.orgsplit-manifest.json` lists its files): running
+  `orgsplit scripts` again replaces it whole, so keep your own files elsewhere.
 - A script acts as whoever runs it. The user runs it on a laptop with the coder CLI logged in to
   the deployment (the default, *staged* mode: old workspace -> a folder on the laptop -> new
   workspace), or inside the new workspace with `--mode pull` (faster, needs the coder CLI logged
@@ -92,9 +98,11 @@ const HANDOUT: &str = r#"## Before anyone runs a script
 - Creates the new workspace in the new organization from the new template if it does not exist
   yet (with the old workspace's parameters), and starts both workspaces.
 - Copies the home folder with rsync over SSH, using the host names `coder config-ssh` writes
-  (`coder.<owner>--<workspace>`; it runs `coder config-ssh` when they are missing). Never with
+  (`coder.<owner>--<workspace>`; it runs `coder config-ssh` when they are missing); the home
+  folder even when the template's agent starts SSH sessions in another folder. Never with
   `--delete`: nothing is removed anywhere; files in the new workspace with the same name are
-  replaced by the old workspace's version.
+  replaced by the old workspace's version. Partial data of an interrupted copy waits in
+  `~/.orgsplit-partial` in the new workspace, which the script removes once the copy is verified.
 - Verifies with checksums that every file arrived before it says done, and logs everything to
   `~/.cache/orgsplit/<user>.log`.
 - Is safe to run again: a second run copies nothing new; an interrupted run resumes.

@@ -7,8 +7,9 @@
 #   2. creates the new workspace in the new organization if it does not exist
 #      yet (copying the old workspace's parameters), and starts both;
 #   3. copies the home folder from the old workspace to the new one with rsync
-#      over SSH, never deleting anything anywhere, then checks with checksums
-#      that every file arrived.
+#      over SSH (the home folder, whatever folder SSH sessions start in),
+#      never deleting anything anywhere, then checks with checksums that
+#      every file arrived.
 # Caches that the new workspace rebuilds (.cache, node_modules, ...) are not copied.
 #
 # It is safe to run again: files already copied are skipped, an interrupted
@@ -77,6 +78,11 @@ esac
 LOG="${ORGSPLIT_LOG:-$STAGING.log}"
 LOCK="$STAGING/.orgsplit-lock"
 TMP_DIR="$STAGING/.orgsplit-tmp"
+# Partial data in a workspace's home: one folder of ours, left out of the
+# copy. rsync's temp files go to a folder inside it (not to the partial
+# folder itself, which rsync removes once it has used what was in it).
+readonly PARTIAL=.orgsplit-partial
+readonly PARTIAL_TMP="$PARTIAL/.orgsplit-tmp"
 mkdir -p "$(dirname "$LOG")"
 
 log() {
@@ -117,13 +123,18 @@ run_rsync() {
 # the source: the check must list nothing left to copy.
 copy_and_verify() {
   local src="$1" dst="$2" pending e
-  local opts=(-a -H --partial-dir=.orgsplit-partial --itemize-changes)
-  # A receiver on this machine keeps its temp files outside the copied tree:
-  # if it is killed outright it cannot tidy up, and a stray temp file must
-  # never travel on into the new workspace. (A remote receiver that loses
-  # its connection keeps the partial file in .orgsplit-partial and resumes.)
+  # The remote rsync starts in the home folder whatever folder the
+  # workspace's SSH sessions start in (a Coder agent's `dir`), so `host:`
+  # is the home folder, in every rsync version and with --protect-args.
+  local opts=(-a -H "--partial-dir=$PARTIAL" --itemize-changes '--rsync-path=cd && rsync')
+  # A receiver keeps its temp files outside the copied tree: if it is killed
+  # outright it cannot tidy up, and a stray temp file must never stay in, or
+  # travel on into, the new home. On this machine they go to our own folder;
+  # in a workspace to $PARTIAL_TMP in its home, cleared once the copy is verified.
+  # (A receiver that loses its connection keeps the partial file in
+  # $PARTIAL and the next run resumes from it.)
   case "$dst" in
-    *:*) ;;
+    *:) opts+=("--temp-dir=$PARTIAL_TMP") ;;
     *) opts+=("--temp-dir=$TMP_DIR") ;;
   esac
   for e in "${EXCLUDES[@]}"; do
@@ -220,7 +231,7 @@ check_rsync_remote() {
 
 check_space() {
   local ws="$1" need have
-  need="$(remote "$ws" 'du -sk . 2>/dev/null | cut -f1' 2>>"$LOG" | tail -n 1)"
+  need="$(remote "$ws" 'cd && du -sk . 2>/dev/null | cut -f1' 2>>"$LOG" | tail -n 1)"
   have="$(df -Pk "$STAGING" | awk 'NR == 2 { print $4 }')"
   case "$need" in '' | *[!0-9]*) log "note: could not measure the size of $OWNER/$ws"; return 0 ;; esac
   case "$have" in '' | *[!0-9]*) return 0 ;; esac
@@ -242,6 +253,9 @@ migrate() {
   fi
   if [ "$MODE" = pull ]; then
     copy_and_verify "$(host_of "$old"):" "$HOME/"
+    if [ "$DRY_RUN" -eq 0 ]; then
+      rm -rf "${HOME:?}/$PARTIAL"
+    fi
   else
     local stage="$STAGING/${STAGE_DIR[$i]}"
     mkdir -p "$stage"
@@ -252,7 +266,12 @@ migrate() {
     if [ "$DRY_RUN" -eq 1 ]; then
       log "would then copy $stage/ -> $(host_of "$new"): and check it with checksums"
     else
+      remote "$new" "cd && mkdir -p $PARTIAL_TMP" >>"$LOG" 2>&1 ||
+        die "could not make the folder ~/$PARTIAL in $OWNER/$new for partial copies; is its home writable?"
       copy_and_verify "$stage/" "$(host_of "$new"):"
+      # Verified: partial data from killed runs is of no more use. Only our folder.
+      remote "$new" "cd && rm -rf $PARTIAL" >>"$LOG" 2>&1 ||
+        log "note: could not remove ~/$PARTIAL in $OWNER/$new; remove it yourself"
     fi
   fi
   if [ "$DRY_RUN" -eq 1 ]; then

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod diff;
+pub mod file_names;
 pub mod graph;
 pub mod handout;
 pub mod inventory;

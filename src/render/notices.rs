@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use super::scripts::{UserMoves, path_safe, script_name};
+use super::file_names::unique_stems;
+use super::scripts::{UserMoves, script_name};
 use super::{escape_markdown as md, plain};
 use crate::error::{Error, Result};
 use crate::plan::{DeprecationSpec, Plan, StepSpec};
@@ -17,8 +18,11 @@ pub type NoticeFile = (String, String);
 /// Every notice file, sorted by path.
 pub fn notices(plan: &Plan, users: &[UserMoves]) -> Result<Vec<NoticeFile>> {
     let mut files = Vec::new();
-    for (org, d) in deprecations(plan) {
-        let stem = format!("templates/{}--{}", path_safe(org), path_safe(&d.template_name));
+    let deprecations = deprecations(plan);
+    let stems =
+        unique_stems(&deprecations.iter().map(|(org, d)| format!("{org}--{}", d.template_name)).collect::<Vec<_>>());
+    for ((org, d), stem) in deprecations.into_iter().zip(stems) {
+        let stem = format!("templates/{stem}");
         let affected = plan.workspace_migrations.iter().filter(|m| m.old.template_id == d.template_id).count();
         files.push((format!("{stem}.message.txt"), format!("{}\n", d.message)));
         files.push((format!("{stem}.md"), template_notice(plan, org, d, affected, true)));
@@ -31,7 +35,7 @@ pub fn notices(plan: &Plan, users: &[UserMoves]) -> Result<Vec<NoticeFile>> {
         plan.workspace_migrations.iter().map(|m| (m.owner.username.as_str(), m.owner.name.as_str())).collect();
     for u in users {
         let name = names.get(u.owner.as_str()).copied().unwrap_or_default();
-        let stem = format!("users/{}", path_safe(&u.owner));
+        let stem = format!("users/{}", u.file);
         files.push((format!("{stem}.md"), user_notice(plan, u, name, true)));
         files.push((format!("{stem}.txt"), user_notice(plan, u, name, false)));
         list.write_record([
@@ -142,8 +146,8 @@ fn steps_to_move(plan: &Plan, markdown: bool, script: Option<&str>) -> String {
             "Run your migration script, first as a rehearsal, then for real: {} then {}. It creates your new \
              workspace, copies your home folder (without caches) and checks with checksums that every file \
              arrived. It never deletes anything, and it is safe to run again.",
-            code(&format!("bash {s} --dry-run"), markdown),
-            code(&format!("bash {s}"), markdown)
+            code(&format!("bash ./{s} --dry-run"), markdown),
+            code(&format!("bash ./{s}"), markdown)
         ),
         None => "Run the migration script you received from your platform team (or create the new workspace \
                  in the new organization and copy your files with rsync)."
@@ -206,6 +210,6 @@ fn user_notice(plan: &Plan, u: &UserMoves, name: &str, markdown: bool) -> String
     } else {
         format!("{}:\n\n", what_to_do_title(plan, false))
     });
-    out.push_str(&steps_to_move(plan, markdown, Some(&script_name(&u.owner))));
+    out.push_str(&steps_to_move(plan, markdown, Some(&script_name(u))));
     out
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::file_names;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, WorkspaceMigration};
 
@@ -32,6 +33,10 @@ pub struct ScriptContext<'a> {
 pub struct UserMoves {
     pub owner: String,
     pub email: String,
+    /// The user's file stem (`<file>.sh`, `users/<file>.md`): the username
+    /// when it is a safe file name, else a safe form unique in the plan
+    /// (see [`super::file_names`]).
+    pub file: String,
     pub items: Vec<Move>,
 }
 
@@ -58,7 +63,7 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
     assign("WIKI", ctx.wiki)?;
     assign("DEADLINE", ctx.deadline)?;
     // Local folder names come from these, never from raw deployment names.
-    assign("OWNER_DIR", &path_safe(&user.owner))?;
+    assign("OWNER_DIR", &user.file)?;
     data.push_str("# One entry per workspace to move; the same position in each list.\n");
     let list = |values: Vec<&str>| -> Result<String> {
         let quoted: Result<Vec<String>> = values.into_iter().map(quote).collect();
@@ -70,7 +75,7 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
     data.push_str(&format!("NEW_ORG=({})\n", list(field(|m| &m.new_org))?));
     data.push_str(&format!("NEW_TEMPLATE=({})\n", list(field(|m| &m.new_template))?));
     let dirs: Vec<String> =
-        user.items.iter().enumerate().map(|(i, m)| format!("{}-{i}", path_safe(&m.old_workspace))).collect();
+        user.items.iter().enumerate().map(|(i, m)| format!("{}-{i}", file_names::stem(&m.old_workspace))).collect();
     data.push_str(&format!("STAGE_DIR=({})\n", list(dirs.iter().map(String::as_str).collect())?));
     data.push_str("export DEADLINE\n");
     let header = format!(
@@ -84,17 +89,21 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
 }
 
 /// The plan's workspace migrations, one entry per owner (sorted by
-/// username), each owner's moves in the plan's order.
+/// username), each owner's moves in the plan's order, each owner with a
+/// file name no other owner has.
 pub fn user_moves(plan: &Plan) -> Vec<UserMoves> {
     let mut by_owner: BTreeMap<&str, Vec<&WorkspaceMigration>> = BTreeMap::new();
     for m in &plan.workspace_migrations {
         by_owner.entry(&m.owner.username).or_default().push(m);
     }
+    let files = file_names::unique_stems(&by_owner.keys().collect::<Vec<_>>());
     by_owner
         .into_values()
-        .map(|ms| UserMoves {
+        .zip(files)
+        .map(|(ms, file)| UserMoves {
             owner: ms[0].owner.username.clone(),
             email: ms[0].owner.email.clone(),
+            file,
             items: ms
                 .iter()
                 .map(|m| Move {
@@ -109,9 +118,9 @@ pub fn user_moves(plan: &Plan) -> Vec<UserMoves> {
         .collect()
 }
 
-/// The script's file name for a user: `<username>.sh` (path-safe).
-pub fn script_name(owner: &str) -> String {
-    format!("{}.sh", path_safe(owner))
+/// The script's file name for a user: `<file>.sh` (see [`UserMoves::file`]).
+pub fn script_name(user: &UserMoves) -> String {
+    format!("{}.sh", user.file)
 }
 
 /// `index.csv`: one row per user, for whoever hands the scripts out.
@@ -135,7 +144,7 @@ pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
             status,
             &old.join(";"),
             &new.join(";"),
-            &script_name(&u.owner),
+            &script_name(u),
         ])
         .map_err(csv_err)?;
     }
@@ -186,6 +195,7 @@ mod tests {
         UserMoves {
             owner: owner.into(),
             email: "a@example.com".into(),
+            file: owner.into(),
             items: vec![Move {
                 old_workspace: ws.into(),
                 old_template: "docker".into(),

@@ -8,7 +8,7 @@ use orgsplit::plan::*;
 use crate::common::*;
 use crate::scripts_e2e::{Sandbox, have};
 
-fn migration(
+pub fn migration(
     user: (&str, &str, &str),
     status: &str,
     old: &str,
@@ -121,7 +121,7 @@ fn scripts_command_writes_a_script_per_user_an_index_and_a_readme() {
     let plan = write_plan(dir.path(), &sample_plan());
     let out = dir.path().join("scripts");
     orgsplit().arg("scripts").arg(&plan).arg("--out-dir").arg(&out).assert().success();
-    assert_eq!(files_in(&out), ["README.md", "alice.sh", "bob.sh", "index.csv"]);
+    assert_eq!(files_in(&out), [".orgsplit-manifest.json", "README.md", "alice.sh", "bob.sh", "index.csv"]);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(fs::metadata(out.join("alice.sh")).unwrap().permissions().mode() & 0o777, 0o755);
     let mut rows = csv::Reader::from_path(out.join("index.csv")).unwrap();
@@ -208,6 +208,7 @@ fn notices_per_template_and_user_with_a_mailing_list() {
     assert_eq!(
         files_in(&out),
         [
+            ".orgsplit-manifest.json",
             "mailing-list.csv",
             "templates/coder--docker.md",
             "templates/coder--docker.message.txt",
@@ -235,7 +236,7 @@ fn notices_per_template_and_user_with_a_mailing_list() {
     assert!(txt.contains("What to do before 2025-03-31\n====="), "{txt}");
     let alice = fs::read_to_string(out.join("users/alice.md")).unwrap();
     assert!(alice.contains("| dev | docker | data | docker | dev-data |"), "{alice}");
-    assert!(alice.contains("`bash alice.sh --dry-run`"), "{alice}");
+    assert!(alice.contains("`bash ./alice.sh --dry-run`"), "{alice}");
     let bob = fs::read_to_string(out.join("users/bob.md")).unwrap();
     assert!(bob.contains("Hello Bob \\*B\\*,"), "names are escaped: {bob}");
     let mut list = csv::Reader::from_path(out.join("mailing-list.csv")).unwrap();

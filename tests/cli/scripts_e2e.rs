@@ -43,8 +43,11 @@ esac
 "#;
 
 const RSH_STANDIN: &str = r#"#!/usr/bin/env bash
-# Stand-in remote shell: host coder.<owner>--<workspace> is $FAKE_ROOT/ws/<workspace>;
-# the command runs there, as ssh would run it in the workspace's home.
+# Stand-in remote shell: host coder.<owner>--<workspace> is $FAKE_ROOT/ws/<workspace>,
+# the workspace's home. Like a Coder agent whose template sets a `dir`, the
+# command starts elsewhere: in $FAKE_AGENT_DIR (relative to the home) when
+# set, else in a folder outside the home. Each call appends "<workspace> <pid>"
+# to $FAKE_ROOT/rsh-pids (the pid leads the remote command's process group).
 set -u
 host="$1"; shift
 dir="$FAKE_ROOT/ws/${host#*--}"
@@ -56,7 +59,11 @@ if [ -n "${FAKE_BWLIMIT:-}" ]; then
   # Slow the workspace's side too (--bwlimit only throttles the sending side).
   cmd="${cmd/rsync --server/rsync --server --bwlimit=$FAKE_BWLIMIT}"
 fi
-cd "$dir" && HOME="$dir" exec setsid -w sh -c "$cmd"
+start="$FAKE_ROOT/agent-dir"
+if [ -n "${FAKE_AGENT_DIR:-}" ]; then start="$dir/$FAKE_AGENT_DIR"; fi
+mkdir -p "$start"
+printf '%s %s\n' "${host#*--}" "$$" >>"$FAKE_ROOT/rsh-pids"
+cd "$start" && HOME="$dir" exec setsid -w sh -c "$cmd"
 "#;
 
 /// A sandbox: stand-ins, the laptop's home, and workspace folders.
@@ -121,6 +128,7 @@ pub fn one_move(owner: &str, old: &str, new: &str, org: &str, template: &str) ->
     UserMoves {
         owner: owner.into(),
         email: "user@example.com".into(),
+        file: owner.into(),
         items: vec![Move {
             old_workspace: old.into(),
             old_template: "docker".into(),
@@ -132,7 +140,7 @@ pub fn one_move(owner: &str, old: &str, new: &str, org: &str, template: &str) ->
 }
 
 /// A home folder with everything that is easy to get wrong.
-fn populate(home: &Path) {
+pub fn populate(home: &Path) {
     let f = |p: &str, content: &[u8], mode: u32| {
         let path = home.join(p);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -172,7 +180,7 @@ fn excluded(rel: &str) -> bool {
 }
 
 /// Path -> (kind, mode, content or link target, mtime), the excluded caches left out.
-fn tree(root: &Path, with_mtime: bool) -> BTreeMap<String, String> {
+pub fn tree(root: &Path, with_mtime: bool) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for e in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
         let e = e.unwrap();
@@ -196,7 +204,7 @@ fn tree(root: &Path, with_mtime: bool) -> BTreeMap<String, String> {
     out
 }
 
-fn assert_ok(out: &Output) {
+pub fn assert_ok(out: &Output) {
     assert!(
         out.status.success(),
         "script failed ({}):\n{}\n{}",
@@ -302,6 +310,7 @@ fn hostile_names_run_no_injected_command_and_pass_shellcheck() {
     let user = UserMoves {
         owner: format!("al'ice\"$({t})`{t}`"),
         email: format!("x@example.com; {t}"),
+        file: "alice".into(),
         items: vec![Move {
             old_workspace: format!("dev;{t}&"),
             old_template: format!("\"; {t}; \""),
@@ -338,7 +347,7 @@ fn hostile_names_run_no_injected_command_and_pass_shellcheck() {
 }
 
 /// The size of the largest file in `dir` whose name contains `part`.
-fn largest(dir: &Path, part: &str) -> u64 {
+pub fn largest(dir: &Path, part: &str) -> u64 {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -407,5 +416,8 @@ fn killed_mid_transfer_then_rerun_ends_with_identical_trees() {
     let out = sb.run(&script, "alice", &[]);
     assert_ok(&out);
     assert_eq!(tree(&sb.ws("dev-data"), false), tree(&sb.ws("dev"), false));
-    assert!(!sb.ws("dev-data").join(".orgsplit-partial").exists(), "partial files are cleaned up by rsync");
+    assert!(
+        !sb.ws("dev-data").join(".orgsplit-partial").exists(),
+        "the partial folder is cleared once the copy is verified"
+    );
 }
