@@ -121,14 +121,13 @@ pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
         .iter()
         .map(|m| (m.owner.username.as_str(), (m.owner.name.as_str(), m.owner.status.as_str())))
         .collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Bug(format!("writing CSV to memory: {e}"));
-    w.write_record(["user", "email", "name", "status", "workspaces", "new_workspaces", "script"]).map_err(csv_err)?;
+    let mut w = super::sheet::Sheet::new();
+    w.row(["user", "email", "name", "status", "workspaces", "new_workspaces", "script"])?;
     for u in users {
         let (name, status) = names.get(u.owner.as_str()).copied().unwrap_or_default();
         let old: Vec<&str> = u.items.iter().map(|m| m.old_workspace.as_str()).collect();
         let new: Vec<String> = u.items.iter().map(|m| format!("{}/{}", m.new_org, m.new_workspace)).collect();
-        w.write_record([
+        w.row([
             u.owner.as_str(),
             u.email.as_str(),
             name,
@@ -136,11 +135,9 @@ pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
             &old.join(";"),
             &new.join(";"),
             &script_name(&u.owner),
-        ])
-        .map_err(csv_err)?;
+        ])?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Bug(format!("writing CSV to memory: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Bug(format!("CSV is not UTF-8: {e}")))
+    w.finish()
 }
 
 /// Quote a value for bash. Only a NUL byte cannot be quoted; no Coder name
