@@ -14,6 +14,7 @@ pub mod rules;
 pub mod score;
 pub mod scripts;
 pub mod sheet;
+pub mod ssh_hosts;
 
 use std::borrow::Cow;
 

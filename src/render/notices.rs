@@ -140,8 +140,9 @@ fn steps_to_move(plan: &Plan, markdown: bool, script: Option<&str>) -> String {
             "Run your migration script, first as a rehearsal, then for real: {} then {}. It creates your new \
              workspace, copies your home folder (without caches) and checks with checksums that every file \
              arrived. It never deletes anything, and it is safe to run again.",
-            code(&format!("bash {s} --dry-run"), markdown),
-            code(&format!("bash {s}"), markdown)
+            // `--`: whatever its name, bash reads the script as a file, never an option.
+            code(&format!("bash -- {s} --dry-run"), markdown),
+            code(&format!("bash -- {s}"), markdown)
         ),
         None => "Run the migration script you received from your platform team (or create the new workspace \
                  in the new organization and copy your files with rsync)."

@@ -5,6 +5,8 @@
 //! tests) plus a generated data block. Every value that comes from the
 //! deployment is shell-quoted (shlex) and only ever used inside quotes, and
 //! the comment lines carry no deployment text that could end a comment.
+//! Names reach commands after `--`, and the SSH host names are checked
+//! (`ssh_hosts`): a move whose host would be odd is refused by the script.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +49,7 @@ pub struct Move {
 
 /// The bash script for one user.
 pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String> {
+    super::ssh_hosts::check_ssh_prefix(ctx.ssh_prefix)?;
     let mut data = String::new();
     let mut assign = |name: &str, value: &str| -> Result<()> {
         data.push_str(&format!("{name}={}\n", quote(value)?));
@@ -72,6 +75,13 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
     let dirs: Vec<String> =
         user.items.iter().enumerate().map(|(i, m)| format!("{}-{i}", path_safe(&m.old_workspace))).collect();
     data.push_str(&format!("STAGE_DIR=({})\n", list(dirs.iter().map(String::as_str).collect())?));
+    // Why a move is refused (empty: it is not): its host names would not be Coder's.
+    let problems: Vec<String> = user
+        .items
+        .iter()
+        .map(|m| super::ssh_hosts::host_problem(&user.owner, &m.old_workspace, &m.new_workspace))
+        .collect();
+    data.push_str(&format!("HOST_PROBLEM=({})\n", list(problems.iter().map(String::as_str).collect())?));
     data.push_str("export DEADLINE\n");
     let header = format!(
         "orgsplit migration script for {} ({} workspace{}), from plan {}.",
