@@ -94,7 +94,8 @@ const HANDOUT: &str = r#"## Before anyone runs a script
 - Copies the home folder with rsync over SSH, using the host names `coder config-ssh` writes
   (`coder.<owner>--<workspace>`; it runs `coder config-ssh` when they are missing). Never with
   `--delete`: nothing is removed anywhere; files in the new workspace with the same name are
-  replaced by the old workspace's version.
+  replaced by the old workspace's version. A workspace whose owner or name breaks Coder's name
+  rules is refused (it would make an odd host name): the script says why and moves the others.
 - Verifies with checksums that every file arrived before it says done, and logs everything to
   `~/.cache/orgsplit/<user>.log`.
 - Is safe to run again: a second run copies nothing new; an interrupted run resumes.

@@ -172,6 +172,10 @@ fn no_command_lets_a_name_drive_the_terminal() {
     let diff = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     assert!(diff.contains("karan ]0;pwned "), "{diff}");
     no_control_sequences("diff", &diff);
+    let a = orgsplit().arg("diff").arg(&plan).arg("--snapshot").arg(&snapshot).arg("--access").assert().code(2);
+    let access = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(access.contains("karan ]0;pwned "), "{access}");
+    no_control_sequences("diff --access", &access);
 }
 
 #[test]
