@@ -170,6 +170,17 @@ mod tests {
     }
 
     #[test]
+    fn no_control_character_or_bidi_override_reaches_the_terminal() {
+        let name = "a\u{1b}]0;pwned\u{7}b\u{1b}[2J\u{9b}31m\u{202e}gnp.exe\u{2066}\r\tc\nd";
+        assert_eq!(plain(name), "a ]0;pwned b [2J 31m gnp.exe   c d");
+        assert_eq!(plain_text("x\u{7}\ny\u{1b}\n"), "x \ny \n", "a text keeps its line breaks");
+        assert!(matches!(terminal_safe("plain-name"), Cow::Borrowed(_)), "clean names are not copied");
+        assert_eq!(escape_markdown("a\u{1b}[1m*b*"), "a \\[1m\\*b\\*");
+        let t = table(Format::Table, &["a"], vec![vec![name.into()]]);
+        assert!(!t.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']), "{t}");
+    }
+
+    #[test]
     fn markdown_cells_cannot_break_the_table() {
         let t = table(Format::Markdown, &["a"], vec![vec!["x|y\nz".into()]]);
         assert!(t.contains("x\\|y z"), "{t}");
