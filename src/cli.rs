@@ -286,7 +286,8 @@ pub struct ScriptsArgs {
     /// Deployment URL the scripts check the coder CLI against (default: the plan's).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-    /// Host-name prefix `coder config-ssh` writes (the deployment's `hostname_prefix`).
+    /// Host-name prefix `coder config-ssh` writes (the deployment's `hostname_prefix`): letters, digits,
+    /// `.` and `-`, beginning with a letter or digit.
     #[arg(long, value_name = "PREFIX", default_value = "coder.")]
     pub ssh_prefix: String,
 }

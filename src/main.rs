@@ -23,7 +23,9 @@ fn main() -> ExitCode {
     match orgsplit::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            // Errors name things from the deployment and input files: no
+            // control character of theirs reaches the terminal.
+            eprintln!("error: {}", orgsplit::render::plain_text(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

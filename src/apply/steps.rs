@@ -85,8 +85,9 @@ pub(crate) fn provisioner_key(ctx: &mut Ctx<'_>, org: &str, spec: &ProvisionerKe
         KeyOutcome::Existed => Ok(Status::Done("already there".into())),
         KeyOutcome::SecretLost => Ok(Status::Failed(format!(
             "the key was created but the answer carrying its secret was lost, and Coder never shows a secret again: \
-             delete the key (`coder provisioner keys delete {} --org {org}`) and run apply again, which creates it anew",
-            spec.name
+             delete the key (`coder provisioner keys delete --org {} -- {}`) and run apply again, which creates it anew",
+            shell_word(org),
+            shell_word(&spec.name)
         ))),
         KeyOutcome::Created(secret) => {
             let shown =
@@ -95,8 +96,9 @@ pub(crate) fn provisioner_key(ctx: &mut Ctx<'_>, org: &str, spec: &ProvisionerKe
                 Ok(()) => Ok(Status::Done("created; its secret was shown on the terminal, and kept nowhere".into())),
                 Err(e) => Ok(Status::Failed(format!(
                     "the key was created but its secret could not be shown on the terminal ({e}): delete the key \
-                     (`coder provisioner keys delete {} --org {org}`) and run apply again",
-                    spec.name
+                     (`coder provisioner keys delete --org {} -- {}`) and run apply again",
+                    shell_word(org),
+                    shell_word(&spec.name)
                 ))),
             }
         }

@@ -75,8 +75,9 @@ fn no_provisioner(ctx: &Ctx<'_>, org: &str, spec: &TemplateSpec) -> String {
         ),
         None => format!(
             "no provisioner serving `{org}` with tags {tags} is running, and the plan creates no key for it: create \
-             one (`coder provisioner keys create NAME --org {org}` with these tags), start a provisioner with it, \
-             then run apply again"
+             one (`coder provisioner keys create --org {} --tag KEY=VALUE -- NAME` with these tags), start a \
+             provisioner with it, then run apply again",
+            crate::plan::shell_word(org)
         ),
     }
 }

@@ -18,6 +18,7 @@ use crate::cli::ApplyArgs;
 use crate::coder::Secret;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::render::plain;
 
 /// Set by the first Ctrl-C (or SIGTERM): the run stops between two steps.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -72,7 +73,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
     let mut console = Terminal::new(options.progress, prepared.plan.steps.len());
     let report = apply::execute(&prepared, &client, &options, &mut console)?;
     console.bar.finish_and_clear();
-    super::print(&render(&report, &args.plan))?;
+    super::print(&crate::render::plain_text(&render(&report, &args.plan)))?;
     Ok(report.exit_code())
 }
 
@@ -208,12 +209,12 @@ impl Console for Terminal {
             "\nProvisioner key `{}` of organization `{}` (tags {}) is created. Its secret, shown this once and kept \
              nowhere: copy it now for the team that runs `{}`'s provisioners.\n\n    {}\n\nThey start a provisioner \
              with it (KEY set to the secret):\n\n    {}\n\n",
-            key.name,
-            key.org,
-            if tags.is_empty() { "none".to_string() } else { tags.join(" ") },
-            key.org,
+            plain(key.name),
+            plain(key.org),
+            if tags.is_empty() { "none".to_string() } else { plain(&tags.join(" ")) },
+            plain(key.org),
             key.secret.expose(),
-            key.start_command
+            plain(key.start_command)
         );
         let mut result = Ok(());
         self.bar.suspend(|| result = tty.write_all(text.as_bytes()).and_then(|_| tty.flush()));
@@ -226,7 +227,7 @@ impl Console for Terminal {
 
     fn progress(&mut self, done: usize, _total: usize, key: &str) {
         self.bar.set_position(done as u64);
-        self.bar.set_message(key.to_string());
+        self.bar.set_message(plain(key));
     }
 }
 

@@ -108,8 +108,10 @@ pub fn print(text: &str) -> Result<()> {
 }
 
 /// A message for the person running the command (stderr, never stdout).
+/// Messages name things from the deployment: their control characters never
+/// reach the terminal.
 pub fn note(message: &str) {
-    eprintln!("note: {message}");
+    eprintln!("note: {}", crate::render::plain_text(message));
 }
 
 impl From<OutputFormat> for Format {

@@ -24,7 +24,7 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         *n += 1;
         if *n <= SHOWN {
             let level = if f.severity == Severity::Risk { "risk" } else { "warning" };
-            eprintln!("{level}: [{}] {}", f.code, f.message);
+            eprintln!("{level}: [{}] {}", f.code, crate::render::plain_text(&f.message));
         }
     }
     for (code, n) in seen.iter().filter(|(_, n)| **n > SHOWN) {

@@ -9,6 +9,7 @@ use crate::render::handout::admin_readme;
 use crate::render::scripts::{ScriptContext, index_csv, migration_script, script_name, user_moves};
 
 pub fn run(args: ScriptsArgs) -> Result<u8> {
+    crate::render::ssh_hosts::check_ssh_prefix(&args.ssh_prefix)?;
     let plan = super::load_plan(&args.plan)?;
     let url = args.url.as_deref().unwrap_or(&plan.deployment.url);
     if url.is_empty() {

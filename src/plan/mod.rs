@@ -50,7 +50,7 @@ mod types;
 mod validate;
 
 pub use after::{apply, expected_after, planned_id, set_settings};
-pub use build::settings_of;
+pub use build::{settings_of, shell_word};
 pub use make::{Fingerprints, plan, plan_fingerprinted};
 
 pub use specs::*;

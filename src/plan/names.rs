@@ -1,6 +1,6 @@
 //! Names: Coder's name rules, new workspace names that are valid and unique,
-//! and the deprecation message (a template filled with names made safe as
-//! Markdown).
+//! and the deprecation message (a template filled with names, as plain text:
+//! Coder shows it as it is, so each medium that shows it escapes it there).
 
 use std::collections::BTreeSet;
 
@@ -106,8 +106,11 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
-/// Values for the placeholders; deployment names are escaped for Markdown
-/// (the wiki link and the deadline are the split author's own text).
+/// Values for the placeholders. The message is plain text, set on the
+/// template through the API and shown by Coder as it is: names go in
+/// literally (a Markdown escape would show its backslashes), only their
+/// control characters made spaces; the report and notices escape the
+/// whole message for Markdown when they show it.
 pub struct MessageValues<'a> {
     pub orgs: &'a [String],
     pub org_display_names: &'a [String],
@@ -118,7 +121,8 @@ pub struct MessageValues<'a> {
 }
 
 pub fn fill_message(template: &str, v: &MessageValues<'_>) -> String {
-    let or = |items: &[String]| items.iter().map(|s| escape_markdown(s)).collect::<Vec<_>>().join(" or ");
+    let name = crate::render::plain;
+    let or = |items: &[String]| items.iter().map(|s| name(s)).collect::<Vec<_>>().join(" or ");
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -128,8 +132,8 @@ pub fn fill_message(template: &str, v: &MessageValues<'_>) -> String {
         let value = end.and_then(|e| match &after[..e] {
             "org" => Some(or(v.orgs)),
             "org_display_name" => Some(or(v.org_display_names)),
-            "template" => Some(escape_markdown(v.template)),
-            "new_template" => Some(escape_markdown(v.new_template)),
+            "template" => Some(name(v.template)),
+            "new_template" => Some(name(v.new_template)),
             "wiki" => Some(v.wiki.to_string()),
             "deadline" => Some(v.deadline.to_string()),
             _ => None,
@@ -146,25 +150,6 @@ pub fn fill_message(template: &str, v: &MessageValues<'_>) -> String {
         }
     }
     out.push_str(rest);
-    out
-}
-
-/// Backslash-escape the characters that let text become a link or image
-/// (`[`, `]`), HTML or an autolink (`<`, `>`), code or emphasis, so a
-/// display name cannot inject Markdown. Parentheses stay: without a `]`
-/// before them they are plain text.
-pub fn escape_markdown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~') {
-            out.push('\\');
-        }
-        if c == '\n' || c == '\r' {
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
-    }
     out
 }
 
@@ -214,9 +199,9 @@ mod tests {
     }
 
     #[test]
-    fn message_is_filled_and_names_cannot_inject_markdown() {
+    fn message_is_plain_text_with_names_as_they_are() {
         let orgs = ["raptix".to_string()];
-        let display = ["Raptix [click](http://evil)".to_string()];
+        let display = ["Raptix [click](http://evil) |>`*\u{1b}]0;t\u{7}".to_string()];
         let v = MessageValues {
             orgs: &orgs,
             org_display_names: &display,
@@ -228,7 +213,7 @@ mod tests {
         let text = fill_message("Moved to {org_display_name} as {new_template} ({wiki}, by {deadline}) {odd} {", &v);
         assert_eq!(
             text,
-            "Moved to Raptix \\[click\\](http://evil) as raptix-eks (https://wiki.example.com/x, by 2025-03-31) {odd} {"
+            "Moved to Raptix [click](http://evil) |>`* ]0;t  as raptix-eks (https://wiki.example.com/x, by 2025-03-31) {odd} {"
         );
         assert_eq!(unknown_placeholders("{org} {orgg} {wiki}"), ["orgg"]);
     }

@@ -210,7 +210,7 @@ pub struct DeprecationSpec {
     pub template_id: Id,
     pub template_name: String,
     pub template_display_name: String,
-    /// The message to set, final text (Markdown; names from the deployment escaped).
+    /// The message to set, final text (plain text: Coder shows it as it is; names literal).
     pub message: String,
     /// Where its users go: one entry per org the template is re-created in.
     pub replacements: Vec<Replacement>,

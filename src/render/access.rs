@@ -9,6 +9,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use super::plain;
 use crate::model::{Index, Permission, Snapshot, Template};
 use crate::plan::access::stronger;
 use crate::plan::roles::is_admin_level;
@@ -159,7 +160,7 @@ pub fn render(b: &View, a: &View, color: bool) -> String {
         }
         if !lines.is_empty() {
             let new = if b.members.contains_key(org) { "" } else { "new, " };
-            let _ = writeln!(orgs, "  {org} ({new}{} members)", a.members.get(org).copied().unwrap_or(0));
+            let _ = writeln!(orgs, "  {} ({new}{} members)", plain(org), a.members.get(org).copied().unwrap_or(0));
             for l in lines {
                 let _ = writeln!(orgs, "    {}", paint(&l, color));
             }
@@ -178,7 +179,7 @@ pub fn render(b: &View, a: &View, color: bool) -> String {
         for c in list.iter() {
             let email =
                 a.emails.get(&c.name).or_else(|| b.emails.get(&c.name)).map_or(String::new(), |e| format!(" <{e}>"));
-            let _ = writeln!(out, "  {}{email}", c.name);
+            let _ = writeln!(out, "  {}", plain(&format!("{}{email}", c.name)));
             for l in &c.lines {
                 let _ = writeln!(out, "    {}", paint(l, color));
             }
@@ -190,10 +191,13 @@ pub fn render(b: &View, a: &View, color: bool) -> String {
     out
 }
 
+/// A line for the terminal: names in it cannot drive the terminal (and the
+/// only escape sequences are the colours added here).
 fn paint(line: &str, color: bool) -> String {
+    let line = plain(line);
     match line.as_bytes().first() {
         Some(b'+') if color => format!("\x1b[32m{line}\x1b[0m"),
         Some(b'-') if color => format!("\x1b[31m{line}\x1b[0m"),
-        _ => line.to_string(),
+        _ => line,
     }
 }

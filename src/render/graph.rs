@@ -19,17 +19,20 @@ use petgraph::dot::{Config, Dot};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::escape_html as esc;
+use super::plain;
 use crate::report::picture::{Cluster, EdgeKind, ItemKind, Picture, Side};
 
 /// The picture as DOT: clusters and items as nodes (items linked to their
 /// organization by a dotted line), the edges that cross organizations
-/// labelled with their counts. Labels are escaped by petgraph.
+/// labelled with their counts. Names are made one line without control
+/// characters here (the line breaks in a label are ours); petgraph escapes
+/// quotes, backslashes and those line breaks for DOT.
 pub fn dot(p: &Picture) -> String {
     let mut g: DiGraph<String, String> = DiGraph::new();
     let mut index: HashMap<&str, NodeIndex> = HashMap::new();
     let mut attrs: HashMap<NodeIndex, &'static str> = HashMap::new();
     for c in &p.clusters {
-        let n = g.add_node(format!("{}\n{}", c.title, c.detail));
+        let n = g.add_node(format!("{}\n{}", plain(&c.title), plain(&c.detail)));
         index.insert(&c.id, n);
         attrs.insert(
             n,
@@ -40,7 +43,8 @@ pub fn dot(p: &Picture) -> String {
             },
         );
         for i in &c.items {
-            let m = g.add_node(if i.detail.is_empty() { i.name.clone() } else { format!("{}\n{}", i.name, i.detail) });
+            let name = plain(&i.name);
+            let m = g.add_node(if i.detail.is_empty() { name } else { format!("{name}\n{}", plain(&i.detail)) });
             index.insert(&i.id, m);
             attrs.insert(m, if i.kind == ItemKind::Group { "shape=ellipse" } else { "shape=note" });
             g.add_edge(n, m, String::new());
@@ -49,7 +53,7 @@ pub fn dot(p: &Picture) -> String {
     let mut kinds: HashMap<petgraph::graph::EdgeIndex, EdgeKind> = HashMap::new();
     for e in &p.edges {
         if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
-            let id = g.add_edge(a, b, e.label.clone());
+            let id = g.add_edge(a, b, plain(&e.label));
             kinds.insert(id, e.kind);
         }
     }
@@ -337,7 +341,7 @@ mod tests {
     use crate::report::picture::{Edge, Item};
 
     fn awkward() -> Picture {
-        let name = "a<b & \"c\" 'd' \\ e\nf";
+        let name = "a<b & \"c\" 'd' \\ e\nf \u{1b}]0;pwned\u{7}\u{1b}[2J";
         let item =
             |id: &str, kind| Item { id: id.into(), kind, name: name.into(), detail: "3 members".into(), merged: 0 };
         let cluster = |id: &str, side, items| Cluster {
@@ -401,7 +405,8 @@ mod tests {
     fn dot_escapes_labels_and_marks_edge_kinds() {
         let dot = dot(&awkward());
         assert!(dot.starts_with("digraph {"), "{dot}");
-        assert!(dot.contains(r#"label = "a<b & \"c\" 'd' \\ e\lf"#), "{dot}");
+        assert!(dot.contains(r#"label = "a<b & \"c\" 'd' \\ e f  ]0;pwned  [2J\l3 members""#), "{dot}");
+        assert!(!dot.contains(['\u{1b}', '\u{7}']), "no control character from a name: {dot}");
         assert!(dot.contains("color=\"#2563eb\""), "members edge: {dot}");
         assert!(dot.contains("style=dashed"), "still-uses edge: {dot}");
         assert!(dot.contains("style=dotted arrowhead=none"), "containment: {dot}");

@@ -103,6 +103,8 @@ const HANDOUT: &str = r#"## Before anyone runs a script
   `--delete`: nothing is removed anywhere; files in the new workspace with the same name are
   replaced by the old workspace's version. Partial data of an interrupted copy waits in
   `~/.orgsplit-partial` in the new workspace, which the script removes once the copy is verified.
+  A workspace whose owner or name breaks Coder's name rules is refused (it would make an odd host
+  name): the script says why and moves the others.
 - Verifies with checksums that every file arrived before it says done, and logs everything to
   `~/.cache/orgsplit/<user>.log`.
 - Is safe to run again: a second run copies nothing new; an interrupted run resumes.

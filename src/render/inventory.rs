@@ -1,6 +1,6 @@
 //! The inventory as a terminal table, Markdown or JSON.
 
-use super::{Format, heading, plural, table, truncated};
+use super::{Format, heading, plain_text, plural, table, truncated};
 use crate::error::Result;
 use crate::inventory::Inventory;
 
@@ -169,5 +169,6 @@ pub fn render(inv: &Inventory, format: Format) -> Result<String> {
             out.push('\n');
         }
     }
-    Ok(out)
+    // Names from the deployment go to a terminal: no control character of theirs gets through.
+    Ok(plain_text(&out).into_owned())
 }

@@ -44,6 +44,7 @@ readonly EXCLUDES=(
 )
 
 DRY_RUN=0
+REFUSED=0
 MODE=staged
 ONLY=
 STAGING="${XDG_CACHE_HOME:-$HOME/.cache}/orgsplit/$OWNER_DIR"
@@ -143,15 +144,15 @@ copy_and_verify() {
   opts+=(${EXTRA_RSYNC[@]+"${EXTRA_RSYNC[@]}"})
   if [ "$DRY_RUN" -eq 1 ]; then
     local would
-    would="$(rsync "${opts[@]}" --dry-run -e "$RSH" "$src" "$dst" 2>&1 || true)"
+    would="$(rsync "${opts[@]}" --dry-run -e "$RSH" -- "$src" "$dst" 2>&1 || true)"
     log "would copy $src -> $dst; the files that would be copied:"
     log "$would"
     return 0
   fi
   log "copying $src -> $dst"
-  run_rsync "${opts[@]}" -e "$RSH" "$src" "$dst"
+  run_rsync "${opts[@]}" -e "$RSH" -- "$src" "$dst"
   # Directory attribute lines (".d...") are not files left behind.
-  pending="$(rsync "${opts[@]}" --dry-run --checksum -e "$RSH" "$src" "$dst" 2>>"$LOG" | grep -v '^\.d' || true)"
+  pending="$(rsync "${opts[@]}" --dry-run --checksum -e "$RSH" -- "$src" "$dst" 2>>"$LOG" | grep -v '^\.d' || true)"
   if [ -n "$pending" ]; then
     log "$pending"
     die "verification failed: after copying, these files still differ between $src and $dst"
@@ -204,13 +205,13 @@ ensure_started() {
     log "would start $OWNER/$ws if it is stopped"
     return 0
   fi
-  coder start --yes "$OWNER/$ws" >>"$LOG" 2>&1 || log "note: 'coder start $OWNER/$ws' did not succeed (it may already be running); checking that it answers"
+  coder start --yes -- "$OWNER/$ws" >>"$LOG" 2>&1 || log "note: 'coder start $OWNER/$ws' did not succeed (it may already be running); checking that it answers"
   wait_for "$ws"
 }
 
 ensure_new_workspace() {
   local old="$1" new="$2" org="$3" template="$4"
-  if coder show "$OWNER/$new" >>"$LOG" 2>&1; then
+  if coder show -- "$OWNER/$new" >>"$LOG" 2>&1; then
     log "new workspace $OWNER/$new exists"
     return 0
   fi
@@ -219,8 +220,9 @@ ensure_new_workspace() {
     return 0
   fi
   log "creating $OWNER/$new in organization $org from template $template"
-  coder create "$OWNER/$new" --org "$org" --template "$template" --copy-parameters-from "$OWNER/$old" --yes >>"$LOG" 2>&1 ||
-    coder create "$OWNER/$new" --org "$org" --template "$template" --yes >>"$LOG" 2>&1 ||
+  # Flags as --flag=value and the workspace after `--`: no name is read as a flag.
+  coder create --org="$org" --template="$template" --copy-parameters-from="$OWNER/$old" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
+    coder create --org="$org" --template="$template" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
     die "could not create $OWNER/$new (template $template in organization $org); see the log, or create it in the dashboard and run again"
 }
 
@@ -243,6 +245,18 @@ check_space() {
 migrate() {
   local i="$1"
   local old="${OLD_WS[$i]}" new="${NEW_WS[$i]}" org="${NEW_ORG[$i]}" template="${NEW_TEMPLATE[$i]}"
+  # The host names hold the owner and both workspaces; orgsplit refused any
+  # that Coder would not accept, and a host never begins with `-` (ssh would
+  # read it as an option).
+  case "$SSH_PREFIX$OWNER" in
+    '' | -*) HOST_PROBLEM[i]="the SSH host name would begin with '-' or be empty" ;;
+  esac
+  if [ -n "${HOST_PROBLEM[$i]}" ]; then
+    # The names are not printed raw here: they are what is wrong.
+    log "refused: workspace $((i + 1)) of this script is not migrated: ${HOST_PROBLEM[$i]}. Nothing was created or copied for it; ask your platform team to rename it, or copy it by hand."
+    REFUSED=$((REFUSED + 1))
+    return 0
+  fi
   log "== $OWNER/$old -> $OWNER/$new (organization $org, template $template)"
   ensure_new_workspace "$old" "$new" "$org" "$template"
   ensure_started "$old"
@@ -308,6 +322,9 @@ main() {
   done
   if [ "$found" -eq 0 ]; then
     die "no workspace named $ONLY in this script (it migrates: ${OLD_WS[*]})"
+  fi
+  if [ "$REFUSED" -gt 0 ]; then
+    die "$REFUSED workspace(s) were refused (see above); the others are done"
   fi
   log "all done. Questions: $WIKI"
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::file_names::unique_stems;
 use super::scripts::{UserMoves, script_name};
 use super::{escape_markdown as md, plain};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::{DeprecationSpec, Plan, StepSpec};
 
 /// A file to write: path relative to the notices folder, and its text.
@@ -28,9 +28,8 @@ pub fn notices(plan: &Plan, users: &[UserMoves]) -> Result<Vec<NoticeFile>> {
         files.push((format!("{stem}.md"), template_notice(plan, org, d, affected, true)));
         files.push((format!("{stem}.txt"), template_notice(plan, org, d, affected, false)));
     }
-    let mut list = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Bug(format!("writing CSV to memory: {e}"));
-    list.write_record(["email", "name", "username", "subject", "body_file", "markdown_file"]).map_err(csv_err)?;
+    let mut list = super::sheet::Sheet::new();
+    list.row(["email", "name", "username", "subject", "body_file", "markdown_file"])?;
     let names: BTreeMap<&str, &str> =
         plan.workspace_migrations.iter().map(|m| (m.owner.username.as_str(), m.owner.name.as_str())).collect();
     for u in users {
@@ -38,18 +37,16 @@ pub fn notices(plan: &Plan, users: &[UserMoves]) -> Result<Vec<NoticeFile>> {
         let stem = format!("users/{}", u.file);
         files.push((format!("{stem}.md"), user_notice(plan, u, name, true)));
         files.push((format!("{stem}.txt"), user_notice(plan, u, name, false)));
-        list.write_record([
+        list.row([
             plain(&u.email).as_str(),
             plain(name).as_str(),
             plain(&u.owner).as_str(),
             &subject(plan, u),
             &format!("{stem}.txt"),
             &format!("{stem}.md"),
-        ])
-        .map_err(csv_err)?;
+        ])?;
     }
-    let csv = list.into_inner().map_err(|e| Error::Bug(format!("writing CSV to memory: {e}")))?;
-    files.push(("mailing-list.csv".into(), String::from_utf8(csv).map_err(|e| Error::Bug(e.to_string()))?));
+    files.push(("mailing-list.csv".into(), list.finish()?));
     files.sort();
     Ok(files)
 }
@@ -104,8 +101,9 @@ fn template_notice(plan: &Plan, org: &str, d: &DeprecationSpec, affected: usize,
     ));
     out.push_str(&h(2, "The message shown on the template".into()));
     if markdown {
+        // The message is plain text (as Coder shows it): escaped here, for Markdown.
         for line in d.message.lines() {
-            out.push_str(&format!("> {line}\n"));
+            out.push_str(&format!("> {}\n", md(line)));
         }
         out.push('\n');
     } else {
@@ -146,6 +144,7 @@ fn steps_to_move(plan: &Plan, markdown: bool, script: Option<&str>) -> String {
             "Run your migration script, first as a rehearsal, then for real: {} then {}. It creates your new \
              workspace, copies your home folder (without caches) and checks with checksums that every file \
              arrived. It never deletes anything, and it is safe to run again.",
+            // `./` on a safe file name: bash reads the script as a file, never an option.
             code(&format!("bash ./{s} --dry-run"), markdown),
             code(&format!("bash ./{s}"), markdown)
         ),

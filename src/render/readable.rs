@@ -6,10 +6,15 @@
 //! Left out, as they are not what a plan changes and move on their own:
 //! users' own fields, workspace build status, provisioner daemons, proxies,
 //! counts and timestamps.
+//!
+//! Names from the deployment are made terminal-safe (one line, no control
+//! characters) as they go in: `diff` prints this text.
 
 use foldhash::{HashMap, HashMapExt};
+use std::borrow::Cow;
 use std::fmt::Write;
 
+use super::terminal_safe as safe;
 use crate::model::*;
 
 /// Tags Coder adds to every org-scoped job; shown only when they differ.
@@ -19,7 +24,7 @@ fn is_implicit_tag(k: &str, v: &str) -> bool {
 
 fn tags(t: &std::collections::BTreeMap<String, String>) -> String {
     let shown: Vec<String> =
-        t.iter().filter(|(k, v)| !is_implicit_tag(k, v)).map(|(k, v)| format!("{k}={v}")).collect();
+        t.iter().filter(|(k, v)| !is_implicit_tag(k, v)).map(|(k, v)| format!("{}={}", safe(k), safe(v))).collect();
     if shown.is_empty() { "(none)".into() } else { shown.join(" ") }
 }
 
@@ -34,32 +39,32 @@ struct OrgParts<'a> {
 
 /// The names the readable form needs (a full `Index` costs twice as much).
 struct Names<'a> {
-    orgs: HashMap<&'a str, &'a str>,
-    users: HashMap<&'a str, &'a str>,
-    groups: HashMap<&'a str, &'a str>,
+    orgs: HashMap<&'a str, Cow<'a, str>>,
+    users: HashMap<&'a str, Cow<'a, str>>,
+    groups: HashMap<&'a str, Cow<'a, str>>,
     versions: HashMap<&'a str, &'a TemplateVersion>,
 }
 
 impl<'a> Names<'a> {
     fn new(s: &'a Snapshot) -> Names<'a> {
         Names {
-            orgs: s.organizations.iter().map(|o| (o.id.as_str(), o.name.as_str())).collect(),
-            users: s.users.iter().map(|u| (u.id.as_str(), u.username.as_str())).collect(),
-            groups: s.groups.iter().map(|g| (g.id.as_str(), g.name.as_str())).collect(),
+            orgs: s.organizations.iter().map(|o| (o.id.as_str(), safe(&o.name))).collect(),
+            users: s.users.iter().map(|u| (u.id.as_str(), safe(&u.username))).collect(),
+            groups: s.groups.iter().map(|g| (g.id.as_str(), safe(&g.name))).collect(),
             versions: s.template_versions.iter().map(|v| (v.id.as_str(), v)).collect(),
         }
     }
 
-    fn org(&self, id: &str) -> &'a str {
-        self.orgs.get(id).copied().unwrap_or("(unknown org)")
+    fn org(&self, id: &str) -> &str {
+        self.orgs.get(id).map_or("(unknown org)", |n| n)
     }
 
-    fn user(&self, id: &str) -> &'a str {
-        self.users.get(id).copied().unwrap_or("(unknown user)")
+    fn user(&self, id: &str) -> &str {
+        self.users.get(id).map_or("(unknown user)", |n| n)
     }
 
-    fn group(&self, id: &str) -> &'a str {
-        self.groups.get(id).copied().unwrap_or("(unknown group)")
+    fn group(&self, id: &str) -> &str {
+        self.groups.get(id).map_or("(unknown group)", |n| n)
     }
 }
 
@@ -124,7 +129,10 @@ fn workspaces_by_org(s: &Snapshot) -> HashMap<&str, String> {
             ws.sort_by(|a, b| (&a.owner_name, &a.name).cmp(&(&b.owner_name, &b.name)));
             let mut out = String::with_capacity(64 * ws.len());
             for w in ws {
-                line(&mut out, &["  workspace ", &w.owner_name, "/", &w.name, " template ", &w.template_name]);
+                line(
+                    &mut out,
+                    &["  workspace ", &safe(&w.owner_name), "/", &safe(&w.name), " template ", &safe(&w.template_name)],
+                );
             }
             (org, out)
         })
@@ -133,7 +141,8 @@ fn workspaces_by_org(s: &Snapshot) -> HashMap<&str, String> {
 
 fn org_sync(out: &mut String, s: &Snapshot, ix: &Names<'_>) {
     let Some(o) = s.idp_sync.organization.as_ref().filter(|o| !o.field.is_empty()) else { return };
-    let _ = writeln!(out, "organization-sync field={} assign_default={}", o.field, o.organization_assign_default);
+    let _ =
+        writeln!(out, "organization-sync field={} assign_default={}", safe(&o.field), o.organization_assign_default);
     for (claim, ids) in &o.mapping {
         let mut names: Vec<&str> = ids.iter().map(|id| ix.org(id)).collect();
         names.sort_unstable();
@@ -142,17 +151,17 @@ fn org_sync(out: &mut String, s: &Snapshot, ix: &Names<'_>) {
 }
 
 fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organization, p: &mut OrgParts<'_>) {
-    let _ = writeln!(out, "organization {}{}", org.name, if org.is_default { " (default)" } else { "" });
+    let _ = writeln!(out, "organization {}{}", safe(&org.name), if org.is_default { " (default)" } else { "" });
     let _ = writeln!(out, "  display-name {:?}", org.display_name);
     let _ = writeln!(out, "  description {:?}", org.description);
     let _ = writeln!(out, "  icon {:?}", org.icon);
     p.keys.sort_by(|a, b| a.name.cmp(&b.name));
     for k in &p.keys {
-        let _ = writeln!(out, "  provisioner-key {} tags {}", k.name, tags(&k.tags));
+        let _ = writeln!(out, "  provisioner-key {} tags {}", safe(&k.name), tags(&k.tags));
     }
     p.roles.sort_by(|a, b| a.name.cmp(&b.name));
     for r in &p.roles {
-        let _ = writeln!(out, "  custom-role {} {:?}", r.name, r.display_name);
+        let _ = writeln!(out, "  custom-role {} {:?}", safe(&r.name), r.display_name);
         for (scope, perms) in
             [("organization", &r.organization_permissions), ("member", &r.organization_member_permissions)]
         {
@@ -163,7 +172,7 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organizati
         }
     }
     if let Some(g) = s.idp_sync.groups.iter().find(|g| g.organization_id == org.id && !g.field.is_empty()) {
-        let _ = writeln!(out, "  group-sync field={}", g.field);
+        let _ = writeln!(out, "  group-sync field={}", safe(&g.field));
         for (claim, ids) in &g.mapping {
             let mut names: Vec<&str> = ids.iter().map(|id| ix.group(id)).collect();
             names.sort_unstable();
@@ -171,14 +180,14 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organizati
         }
     }
     if let Some(r) = s.idp_sync.roles.iter().find(|r| r.organization_id == org.id && !r.field.is_empty()) {
-        let _ = writeln!(out, "  role-sync field={}", r.field);
+        let _ = writeln!(out, "  role-sync field={}", safe(&r.field));
         for (claim, roles) in &r.mapping {
-            let _ = writeln!(out, "    map {claim:?} -> {}", roles.join(", "));
+            let _ = writeln!(out, "    map {claim:?} -> {}", safe(&roles.join(", ")));
         }
     }
     p.groups.sort_by(|a, b| a.name.cmp(&b.name));
     for g in &p.groups {
-        let _ = writeln!(out, "  group {} {:?} quota={}", g.name, g.display_name, g.quota_allowance);
+        let _ = writeln!(out, "  group {} {:?} quota={}", safe(&g.name), g.display_name, g.quota_allowance);
         let mut names: Vec<&str> = g.members.iter().map(|u| ix.user(u)).collect();
         names.sort_unstable();
         for n in names {
@@ -197,10 +206,10 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organizati
             Some([]) => {}
             Some([first, rest @ ..]) => {
                 out.push_str(" roles ");
-                out.push_str(first);
+                out.push_str(&safe(first));
                 for r in rest {
                     out.push_str(", ");
-                    out.push_str(r);
+                    out.push_str(&safe(r));
                 }
             }
             None => out.push_str(" roles (unknown)"),
@@ -219,7 +228,7 @@ fn line(out: &mut String, parts: &[&str]) {
 }
 
 fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
-    let _ = writeln!(out, "  template {} {:?}", t.name, t.display_name);
+    let _ = writeln!(out, "  template {} {:?}", safe(&t.name), t.display_name);
     let _ = writeln!(out, "    description {:?}", t.description);
     let _ = writeln!(out, "    icon {:?}", t.icon);
     let settings = [
@@ -232,7 +241,7 @@ fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
         ("allow_user_autostart", t.allow_user_autostart.to_string()),
         ("allow_user_autostop", t.allow_user_autostop.to_string()),
         ("allow_user_cancel_workspace_jobs", t.allow_user_cancel_workspace_jobs.to_string()),
-        ("max_port_share_level", t.max_port_share_level.clone()),
+        ("max_port_share_level", safe(&t.max_port_share_level).into_owned()),
         (
             "autostop_requirement",
             format!("weeks={} days={}", t.autostop_requirement.weeks, t.autostop_requirement.days_of_week.join(",")),

@@ -70,7 +70,9 @@ pub fn render(r: &Report) -> String {
     let dot = graph::dot(&r.picture);
     let fence = "`".repeat(longest_run(&dot, '`').max(2) + 1);
     let _ = writeln!(out, "{fence}dot\n{dot}{fence}");
-    out
+    // Every name is escaped where it goes in; this is the backstop that no
+    // control character from the deployment reaches a terminal.
+    super::plain_text(&out).into_owned()
 }
 
 fn header(out: &mut String, r: &Report) {
@@ -306,8 +308,11 @@ fn deprecations(out: &mut String, r: &Report) {
             md(&d.replacements.join(", ")),
             count(d.workspaces_to_migrate, "workspace")
         );
-        let fence = "`".repeat(longest_run(&d.message, '`').max(2) + 1);
-        let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", d.message);
+        // Plain text shown as it is: a fence longer than any backtick run in
+        // it keeps it literal, and control characters never reach a terminal.
+        let message = super::plain_text(&d.message);
+        let fence = "`".repeat(longest_run(&message, '`').max(2) + 1);
+        let _ = writeln!(out, "{fence}text\n{message}\n{fence}\n");
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{Format, escape_markdown_cell, heading, plural, table};
+use super::{Format, escape_markdown_cell, heading, plain, plain_text, plural, table};
 use crate::error::Result;
 use crate::rules::facts::{Facts, Origin};
 use crate::rules::score::{Match, Status};
@@ -61,7 +61,9 @@ pub fn render(report: &Report, format: Format) -> Result<String> {
         out.push('\n');
         candidate(&mut out, s, format);
     }
-    Ok(out)
+    // Names and evidence come from the deployment and go to a terminal: no
+    // control character of theirs gets through, whichever line holds it.
+    Ok(plain_text(&out).into_owned())
 }
 
 /// Line prefixes: terminal text indents; Markdown nests lists, so lines do not run together.
@@ -78,7 +80,7 @@ const MARKDOWN: Pen = Pen { top: "- ", item: "  - ", detail: "    - " };
 fn candidate(out: &mut String, s: &Scored, format: Format) {
     let md = format == Format::Markdown;
     let c = &s.candidate;
-    let title = format!("{} ({}, {} members, from {})", c.name, c.display_name, s.members, c.source);
+    let title = plain(&format!("{} ({}, {} members, from {})", c.name, c.display_name, s.members, c.source));
     if md {
         let _ = writeln!(out, "### {}\n", escape_markdown_cell(&title));
     } else {

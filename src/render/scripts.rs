@@ -5,6 +5,8 @@
 //! tests) plus a generated data block. Every value that comes from the
 //! deployment is shell-quoted (shlex) and only ever used inside quotes, and
 //! the comment lines carry no deployment text that could end a comment.
+//! Names reach commands after `--`, and the SSH host names are checked
+//! (`ssh_hosts`): a move whose host would be odd is refused by the script.
 
 use std::collections::BTreeMap;
 
@@ -52,6 +54,7 @@ pub struct Move {
 
 /// The bash script for one user.
 pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String> {
+    super::ssh_hosts::check_ssh_prefix(ctx.ssh_prefix)?;
     let mut data = String::new();
     let mut assign = |name: &str, value: &str| -> Result<()> {
         data.push_str(&format!("{name}={}\n", quote(value)?));
@@ -77,6 +80,13 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
     let dirs: Vec<String> =
         user.items.iter().enumerate().map(|(i, m)| format!("{}-{i}", file_names::stem(&m.old_workspace))).collect();
     data.push_str(&format!("STAGE_DIR=({})\n", list(dirs.iter().map(String::as_str).collect())?));
+    // Why a move is refused (empty: it is not): its host names would not be Coder's.
+    let problems: Vec<String> = user
+        .items
+        .iter()
+        .map(|m| super::ssh_hosts::host_problem(&user.owner, &m.old_workspace, &m.new_workspace))
+        .collect();
+    data.push_str(&format!("HOST_PROBLEM=({})\n", list(problems.iter().map(String::as_str).collect())?));
     data.push_str("export DEADLINE\n");
     let header = format!(
         "orgsplit migration script for {} ({} workspace{}), from plan {}.",
@@ -130,14 +140,13 @@ pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
         .iter()
         .map(|m| (m.owner.username.as_str(), (m.owner.name.as_str(), m.owner.status.as_str())))
         .collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Bug(format!("writing CSV to memory: {e}"));
-    w.write_record(["user", "email", "name", "status", "workspaces", "new_workspaces", "script"]).map_err(csv_err)?;
+    let mut w = super::sheet::Sheet::new();
+    w.row(["user", "email", "name", "status", "workspaces", "new_workspaces", "script"])?;
     for u in users {
         let (name, status) = names.get(u.owner.as_str()).copied().unwrap_or_default();
         let old: Vec<&str> = u.items.iter().map(|m| m.old_workspace.as_str()).collect();
         let new: Vec<String> = u.items.iter().map(|m| format!("{}/{}", m.new_org, m.new_workspace)).collect();
-        w.write_record([
+        w.row([
             u.owner.as_str(),
             u.email.as_str(),
             name,
@@ -145,11 +154,9 @@ pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
             &old.join(";"),
             &new.join(";"),
             &script_name(u),
-        ])
-        .map_err(csv_err)?;
+        ])?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Bug(format!("writing CSV to memory: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Bug(format!("CSV is not UTF-8: {e}")))
+    w.finish()
 }
 
 /// Quote a value for bash. Only a NUL byte cannot be quoted; no Coder name

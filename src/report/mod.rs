@@ -244,7 +244,7 @@ pub struct Deprecation {
     pub template: String,
     pub org: String,
     pub display_name: String,
-    /// The message set on the template, exactly (Markdown, names escaped).
+    /// The message set on the template, exactly (plain text, names as they are).
     pub message: String,
     /// `org/template` of each copy its users go to.
     pub replacements: Vec<String>,

@@ -198,7 +198,7 @@ fn a_key_whose_secret_was_lost_is_reported_and_not_made_twice() {
     let report = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
     let why = report.ledger.status("team-0001/provisioner-key/team-0001-provisioner").unwrap();
     assert!(matches!(why, Status::Failed(_)), "{why:?}");
-    assert!(why.detail().contains("Coder never shows a secret again: delete the key (`coder provisioner keys delete team-0001-provisioner --org team-0001`) and run apply again"), "{why:?}");
+    assert!(why.detail().contains("Coder never shows a secret again: delete the key (`coder provisioner keys delete --org team-0001 -- team-0001-provisioner`) and run apply again"), "{why:?}");
     assert_eq!(fake.snapshot().provisioner_keys.len(), 1);
     assert_eq!(report.exit_code(), 3);
     no_deletes(&fake);

@@ -14,6 +14,7 @@ mod fake_coder;
 mod fake_contract;
 mod fixture;
 mod handout;
+mod hostile_names;
 mod import;
 mod import_folder;
 mod import_shapes;

@@ -88,7 +88,9 @@ fn steps_come_in_dependency_order_and_deprecations_come_last() {
     // Every key step says how to start a provisioner.
     for s in &plan.steps {
         if let StepSpec::ProvisionerKey(k) = &s.spec {
-            assert!(k.create_command.starts_with(&format!("coder provisioner keys create {} --org ", k.name)));
+            // Flags first, the name after `--`: a name cannot be read as a flag.
+            assert!(k.create_command.starts_with("coder provisioner keys create --org "), "{}", k.create_command);
+            assert!(k.create_command.ends_with(&format!(" -- {}", k.name)), "{}", k.create_command);
             assert_eq!(
                 k.start_command,
                 "CODER_URL=https://coder.megaco.example CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start"

@@ -65,7 +65,7 @@ fn users_left_behind_keep_the_template_and_dormancy_is_flagged() {
             .help
             .as_deref()
             .unwrap()
-            .contains("coder templates edit k8s-dev --dormancy-auto-deletion 0 -O coder -y")
+            .contains("coder templates edit --dormancy-auto-deletion 0 -O coder -y -- k8s-dev")
     );
 }
 

@@ -30,13 +30,21 @@ pub fn have(tool: &str) -> bool {
 const CODER_STANDIN: &str = r#"#!/usr/bin/env bash
 # Stand-in for the coder CLI: workspaces are folders under $FAKE_ROOT/ws.
 set -u
-printf '%s\n' "$@" '--' >>"$FAKE_ROOT/coder-calls.log"
-ws() { printf '%s' "${1#"$FAKE_USER"/}"; }
+printf '%s\n' "$@" '==' >>"$FAKE_ROOT/coder-calls.log"
+# The workspace is the one argument after `--`, which the scripts always pass
+# (the coder CLI's flag parser stops there): without it, this stand-in fails.
+ws=
+after=0
+for a in "$@"; do
+  if [ "$after" -eq 1 ]; then ws="${a#"$FAKE_USER"/}"; break; fi
+  if [ "$a" = -- ]; then after=1; fi
+done
+need_ws() { [ -n "$ws" ] || { printf 'stand-in coder: no workspace after --: %s\n' "$*" >&2; exit 2; }; }
 case "$1" in
   whoami) printf 'Coder is running at %s, You are authenticated as %s !\n' "$FAKE_URL" "$FAKE_USER" ;;
-  show) [ -d "$FAKE_ROOT/ws/$(ws "$2")" ] ;;
-  create) mkdir -p "$FAKE_ROOT/ws/$(ws "$2")" && printf 'created\n' ;;
-  start) [ -d "$FAKE_ROOT/ws/$(ws "$3")" ] ;;
+  show) need_ws "$@"; [ -d "$FAKE_ROOT/ws/$ws" ] ;;
+  create) need_ws "$@"; mkdir -p "$FAKE_ROOT/ws/$ws" && printf 'created\n' ;;
+  start) need_ws "$@"; [ -d "$FAKE_ROOT/ws/$ws" ] ;;
   config-ssh) exit 0 ;;
   *) printf 'stand-in coder: unexpected %s\n' "$*" >&2; exit 2 ;;
 esac
@@ -50,6 +58,8 @@ const RSH_STANDIN: &str = r#"#!/usr/bin/env bash
 # to $FAKE_ROOT/rsh-pids (the pid leads the remote command's process group).
 set -u
 host="$1"; shift
+# ssh would read a host that begins with `-` as an option (-oProxyCommand=...).
+case "$host" in -*) printf '%s\n' "$host" >>"$FAKE_ROOT/ssh-options.log"; exit 255 ;; esac
 dir="$FAKE_ROOT/ws/${host#*--}"
 [ -d "$dir" ] || { printf 'ssh: no such workspace %s\n' "$host" >&2; exit 255; }
 # setsid: like a real remote, the command is not in the caller's process
@@ -234,7 +244,12 @@ fn staged_copy_reproduces_the_old_tree_and_a_second_run_changes_nothing() {
     }
     assert!(!sb.root.path().join("INJECTED").exists() && !sb.ws("dev-data").join("INJECTED").exists());
     let calls = fs::read_to_string(sb.root.path().join("coder-calls.log")).unwrap();
-    assert!(calls.contains("create\nalice/dev-data\n--org\ndata\n--template\ndocker\n"), "{calls}");
+    assert!(
+        calls.contains(
+            "create\n--org=data\n--template=docker\n--copy-parameters-from=alice/dev\n--yes\n--\nalice/dev-data\n=="
+        ),
+        "{calls}"
+    );
 
     let new_before = tree(&sb.ws("dev-data"), true);
     let again = sb.run(&script, "alice", &[]);
@@ -302,48 +317,118 @@ fn missing_prerequisites_are_named_with_the_fix() {
     assert!(!sb.ws("dev-data").exists(), "nothing happens before the checks pass");
 }
 
-#[test]
-fn hostile_names_run_no_injected_command_and_pass_shellcheck() {
-    let sb = Sandbox::new();
-    // Coder names cannot hold `/` or `:`; everything else a shell cares about is here.
-    let t = "touch PWNED";
-    let user = UserMoves {
-        owner: format!("al'ice\"$({t})`{t}`"),
-        email: format!("x@example.com; {t}"),
-        file: "alice".into(),
-        items: vec![Move {
-            old_workspace: format!("dev;{t}&"),
-            old_template: format!("\"; {t}; \""),
-            new_workspace: format!("new $({t}) \\ *"),
-            new_org: format!("org'$({t})'|{t}"),
-            new_template: format!("tpl\n {t}\n#"),
-        }],
-    };
-    let script = write_script(sb.root.path(), &user);
-    if have("shellcheck") {
-        let lint = Command::new("shellcheck").args(["-s", "bash", "-S", "style"]).arg(&script).output().unwrap();
-        assert!(lint.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&lint.stdout));
-    }
-    if !have("rsync") {
-        return;
-    }
-    fs::create_dir_all(sb.ws(&user.items[0].old_workspace)).unwrap();
-    fs::write(sb.ws(&user.items[0].old_workspace).join("file"), b"x").unwrap();
-    let out = sb.run(&script, &user.owner, &[]);
-    assert_ok(&out);
-    let injected: Vec<_> = walkdir::WalkDir::new(sb.root.path())
+/// Every file called `PWNED` under `root`: each is a command that ran.
+fn injected(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name() == "PWNED")
         .map(|e| e.path().display().to_string())
-        .collect();
-    assert!(injected.is_empty(), "an injected command ran: {injected:?}");
-    assert_eq!(fs::read(sb.ws(&user.items[0].new_workspace).join("file")).unwrap(), b"x");
+        .collect()
+}
+
+fn shellcheck_passes(script: &Path) {
+    if have("shellcheck") {
+        let lint = Command::new("shellcheck").args(["-s", "bash", "-S", "style"]).arg(script).output().unwrap();
+        assert!(lint.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&lint.stdout));
+    }
+}
+
+#[test]
+fn hostile_names_run_no_injected_command_and_pass_shellcheck() {
+    let sb = Sandbox::new();
+    // Coder names cannot hold `/` or `:`; everything else a shell cares about
+    // is here, in the values the script hands to coder and logs.
+    let t = "touch PWNED";
+    let user = UserMoves {
+        owner: "alice".into(),
+        email: format!("x@example.com; {t}"),
+        file: "alice".into(),
+        items: vec![Move {
+            old_workspace: "dev".into(),
+            old_template: format!("\"; {t}; \""),
+            new_workspace: "dev-data".into(),
+            new_org: format!("org'$({t})'|{t}"),
+            new_template: format!("-tpl\n {t}\n#"),
+        }],
+    };
+    let script = write_script(sb.root.path(), &user);
+    shellcheck_passes(&script);
+    if !have("rsync") {
+        return;
+    }
+    fs::create_dir_all(sb.ws("dev")).unwrap();
+    fs::write(sb.ws("dev").join("file"), b"x").unwrap();
+    let out = sb.run(&script, &user.owner, &[]);
+    assert_ok(&out);
+    assert_eq!(injected(sb.root.path()), Vec::<String>::new(), "an injected command ran");
+    assert_eq!(fs::read(sb.ws("dev-data").join("file")).unwrap(), b"x");
     let calls = fs::read_to_string(sb.root.path().join("coder-calls.log")).unwrap();
     assert!(
-        calls.contains(&format!("--org\n{}\n--template\n{}\n", user.items[0].new_org, user.items[0].new_template)),
+        calls.contains(&format!("--org={}\n--template={}\n", user.items[0].new_org, user.items[0].new_template)),
         "{calls}"
     );
+}
+
+/// Owner and workspace names are parts of SSH host names: where Coder would
+/// refuse them, the script refuses that workspace, says why, and runs
+/// nothing for it (shell metacharacters stay quoted all the same).
+#[test]
+fn host_names_outside_coders_rules_are_refused() {
+    let sb = Sandbox::new();
+    let t = "touch PWNED";
+    let bad = Move {
+        old_workspace: format!("dev;{t}&"),
+        old_template: "docker".into(),
+        new_workspace: format!("new $({t}) \\ *"),
+        new_org: "data".into(),
+        new_template: "docker".into(),
+    };
+    let good = Move { old_workspace: "ok".into(), new_workspace: "ok-data".into(), ..bad.clone() };
+    // With an ssh host of `-oProxyCommand=...` ssh would run the command.
+    let proxy = "-oProxyCommand=touch PWNED".to_string();
+    let plain = Move { old_workspace: "dev".into(), new_workspace: "dev-data".into(), ..good.clone() };
+    // The last: a script edited by hand to an empty prefix and no refusal;
+    // the script's own check still never lets the host begin with `-`.
+    for (owner, items, edited) in [
+        (format!("al'ice\"$({t})`{t}`"), vec![good.clone()], false),
+        ("alice".to_string(), vec![bad, good], false),
+        (proxy.clone(), vec![plain.clone()], false),
+        (proxy, vec![plain], true),
+    ] {
+        let user = UserMoves { owner: owner.clone(), email: "a@example.com".into(), file: "alice".into(), items };
+        let script = write_script(sb.root.path(), &user);
+        shellcheck_passes(&script);
+        if edited {
+            let text = fs::read_to_string(&script).unwrap();
+            let problems = text.lines().find(|l| l.starts_with("HOST_PROBLEM=(")).unwrap();
+            let text = text.replace(problems, "HOST_PROBLEM=('')").replace("SSH_PREFIX=coder.\n", "SSH_PREFIX=''\n");
+            assert!(text.contains("SSH_PREFIX=''\n"), "{text}");
+            fs::write(&script, text).unwrap();
+        }
+        if !have("rsync") {
+            return;
+        }
+        for m in &user.items {
+            fs::create_dir_all(sb.ws(&m.old_workspace)).unwrap();
+        }
+        let out = sb.run(&script, &owner, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let why = if edited {
+            "the SSH host name would begin with '-' or be empty"
+        } else {
+            "breaks Coder's name rules (letters, digits and single hyphens, at most 32 characters), so it cannot be \
+             part of an SSH host name"
+        };
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(stderr.contains("workspace(s) were refused"), "{stderr}");
+        assert_eq!(injected(sb.root.path()), Vec::<String>::new(), "an injected command ran");
+        assert!(!sb.root.path().join("ssh-options.log").exists(), "a host became an ssh option");
+        let refused_all = user.items.len() == 1;
+        assert_eq!(sb.ws("ok-data").exists(), !refused_all, "the valid move still happens: {stderr}");
+        let _ = fs::remove_dir_all(sb.ws("ok-data"));
+    }
 }
 
 /// The size of the largest file in `dir` whose name contains `part`.

@@ -78,7 +78,8 @@ fn worker(
                 q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        progress.set_message(task.endpoint(0).segments().join("/"));
+        // Ids in the path come from the server: nothing of theirs drives the terminal.
+        progress.set_message(crate::render::plain(&task.endpoint(0).segments().join("/")));
         let result = run(&task);
         let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
         q.running -= 1;

@@ -5,7 +5,7 @@
 use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Builder;
+use super::{Builder, shell_word};
 use crate::model::{Template, Workspace};
 use crate::plan::names::{self, new_workspace_name};
 use crate::plan::{Affected, Finding, MigrationState, NewWorkspace, OldWorkspace, Owner, Severity, WorkspaceMigration};
@@ -189,8 +189,9 @@ impl<'a> Builder<'a, '_> {
                 ),
                 help: Some(format!(
                     "turn auto-deletion off on the old template until the migration is over: \
-                     `coder templates edit {} --dormancy-auto-deletion 0 -O {org} -y`",
-                    t.name
+                     `coder templates edit --dormancy-auto-deletion 0 -O {} -y -- {}`",
+                    shell_word(org),
+                    shell_word(&t.name)
                 )),
                 affects,
             });

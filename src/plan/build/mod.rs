@@ -17,7 +17,7 @@ use super::{Action, Affected, Finding, MemberSpec, Step, StepSpec, UserRef, Work
 use crate::model::{Index, Snapshot};
 use crate::split::SplitFile;
 
-pub use orgs::deployment_url;
+pub use orgs::{deployment_url, shell_word};
 pub(super) use templates::TemplatePlan;
 pub use templates::settings_of;
 

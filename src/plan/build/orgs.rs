@@ -19,7 +19,9 @@ pub fn deployment_url(s: &crate::model::Snapshot) -> String {
     }
 }
 
-/// A word for the shell: quoted when it needs to be.
+/// A word for the shell: quoted when it needs to be. Names in a command go
+/// after `--` as well (the coder CLI's flag parser stops there), so a name
+/// that begins with `-` is never read as a flag.
 pub fn shell_word(s: &str) -> String {
     shlex::try_quote(s).map(|q| q.into_owned()).unwrap_or_else(|_| format!("'{}'", s.replace(['\'', '\0'], "")))
 }
@@ -87,10 +89,11 @@ impl<'a> Builder<'a, '_> {
         let Some(key) = t.key.clone() else { return };
         let org = t.name.clone();
         let tags = t.spec.provisioner_tags.clone();
-        let mut create = format!("coder provisioner keys create {} --org {}", shell_word(&key), shell_word(&org));
+        let mut create = format!("coder provisioner keys create --org {}", shell_word(&org));
         for (k, v) in &tags {
             create.push_str(&format!(" --tag {}", shell_word(&format!("{k}={v}"))));
         }
+        create.push_str(&format!(" -- {}", shell_word(&key)));
         let url = deployment_url(self.s);
         // Without a known URL the command takes CODER_URL from the environment rather than invent one.
         let coder_url = if url.is_empty() { String::new() } else { format!("CODER_URL={} ", shell_word(&url)) };
