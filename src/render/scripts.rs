@@ -167,17 +167,6 @@ fn quote(value: &str) -> Result<String> {
     })
 }
 
-/// A file-name-safe form of a name: letters, digits, `.`, `_` and `-` kept,
-/// anything else `_`; never empty, never a dot file.
-pub fn path_safe(s: &str) -> String {
-    let safe: String =
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-    match safe.trim_start_matches('.') {
-        "" => "_".to_string(),
-        rest => rest.to_string(),
-    }
-}
-
 /// Text for a `#` comment: control characters (a newline would end the
 /// comment and start a command) become `?`.
 pub fn comment_safe(s: &str) -> String {

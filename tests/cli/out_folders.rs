@@ -69,8 +69,15 @@ fn names_that_map_to_one_file_a_leading_dash_and_a_long_name_each_get_their_own_
     run("scripts", &plan, &scripts).success();
 
     // index.csv maps every user to their own script, and the script is there.
-    let index: BTreeMap<String, String> =
-        csv_rows(&scripts.join("index.csv")).iter().map(|r| (r[0].to_string(), r[6].to_string())).collect();
+    // A cell a spreadsheet would run as a formula (`-rf`) is written with a leading `'`.
+    let unneutralised = |cell: &str| match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => cell.to_string(),
+    };
+    let index: BTreeMap<String, String> = csv_rows(&scripts.join("index.csv"))
+        .iter()
+        .map(|r| (unneutralised(&r[0]), r[6].to_string()))
+        .collect();
     assert_eq!(index.len(), 6, "{index:?}");
     assert_eq!(index["dup_x"], "dup_x.sh", "a safe name keeps its file");
     assert_eq!(index["alice"], "alice.sh");
@@ -102,7 +109,7 @@ fn names_that_map_to_one_file_a_leading_dash_and_a_long_name_each_get_their_own_
         let file = body.strip_prefix("users/").unwrap();
         assert!(safe_file_name(file), "{body}");
         let text = fs::read_to_string(notices.join(body)).unwrap();
-        let script = &index[&r[2]];
+        let script = &index[&unneutralised(&r[2])];
         assert!(text.contains(&format!("bash ./{script} --dry-run then bash ./{script}.")), "{text}");
     }
 }
