@@ -29,13 +29,20 @@ pub struct ImportOptions {
     pub template_sources: Option<PathBuf>,
     /// Overrides the snapshot's `source.taken_at`.
     pub taken_at: Option<String>,
+    /// The deployment's address (`--deployment-url`), for an export that
+    /// does not say it; checked by the caller.
+    pub deployment_url: Option<String>,
 }
 
 /// Import an export folder from disk, with the optional people CSV and template sources.
 pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
     let files = list_files(dir)?;
-    let source =
-        Source { kind: "export-dir".into(), location: dir.display().to_string(), taken_at: options.taken_at.clone() };
+    let source = Source {
+        kind: "export-dir".into(),
+        location: dir.display().to_string(),
+        taken_at: options.taken_at.clone(),
+        deployment_url: options.deployment_url.clone(),
+    };
     let mut snapshot = import_files(files.iter().map(|(name, path)| (name.clone(), ReadLater(path))), source)?;
     attach_inputs(&mut snapshot, options)?;
     Ok(snapshot)

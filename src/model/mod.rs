@@ -1,6 +1,7 @@
 //! The snapshot types and the pure functions over them: canonical order,
 //! fingerprints, (de)serialisation with version checks, and lookups.
 
+pub mod address;
 mod canonical;
 mod index;
 mod parallel;

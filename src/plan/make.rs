@@ -94,6 +94,21 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
             affects: vec![Affected { kind: "organization".into(), org: None, name: o.name.clone(), id: None }],
         });
     }
+    if snapshot.deployment_url().is_none() {
+        findings.push(Finding {
+            code: "deployment-url-unknown".into(),
+            severity: Severity::Warning,
+            message: "the deployment's address is unknown: the snapshot was not read from a URL and the export does \
+                      not say (build info's `dashboard_url`)"
+                .into(),
+            help: Some(
+                "plan again with `--deployment-url https://coder.example.com` (or import with it): scripts and \
+                 notices name the address, and provisioner commands take it from CODER_URL meanwhile"
+                    .into(),
+            ),
+            affects: vec![],
+        });
+    }
     findings
         .sort_by(|a, b| (Reverse(a.severity), &a.code, &a.message).cmp(&(Reverse(b.severity), &b.code, &b.message)));
 

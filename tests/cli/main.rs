@@ -1,5 +1,6 @@
 //! One integration-test binary; its modules mirror the commands.
 
+mod address;
 mod api_traps;
 mod apply;
 mod apply_checks;
