@@ -4,6 +4,7 @@
 pub mod address;
 mod canonical;
 mod index;
+pub mod names;
 mod parallel;
 mod snapshot;
 mod stable;

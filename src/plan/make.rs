@@ -68,7 +68,7 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         .enumerate()
         .map(|(o, t)| {
             let mut copies: Vec<String> =
-                templates.iter().filter(|p| p.copies.contains(&o)).map(|p| p.source.name.clone()).collect();
+                templates.iter().filter(|p| p.copies.contains(&o)).map(|p| p.name_in(o).to_string()).collect();
             copies.sort();
             OrgSummary {
                 name: t.name.clone(),
