@@ -25,3 +25,4 @@ mod report;
 mod schema;
 mod score;
 mod scripts_e2e;
+mod trust;

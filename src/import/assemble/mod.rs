@@ -147,6 +147,8 @@ pub fn assemble(mut c: Collected, source: Source) -> Snapshot {
     if snapshot.source.deployment_url.is_none() {
         snapshot.source.deployment_url = snapshot.self_reported_url();
     }
+    let refused = crate::model::names::refused_names(&snapshot);
+    snapshot.warnings.extend(refused);
     snapshot.canonicalize();
     snapshot
 }
