@@ -1,8 +1,8 @@
 //! Coder's own name rules (`codersdk/name.go`), in one place: what the server
 //! refuses, so the import can flag such names and the plan never sends one.
 //!
-//! - usernames, workspace, template, organization, role and provisioner key
-//!   names (`NameValid`): 1 to 32 characters, letters and digits in groups
+//! - usernames, workspace, template, organization and role names
+//!   (`NameValid`): 1 to 32 characters, letters and digits in groups
 //!   joined by single hyphens, and not `new` or `create` (routes such as
 //!   `/templates/new` would clash);
 //! - group names (`GroupNameValid`): the same with up to 36 characters (a
@@ -60,9 +60,8 @@ pub fn refused_names(s: &Snapshot) -> Vec<Warning> {
     for r in &s.custom_roles {
         check(format!("custom role of `{}`", org(&r.organization_id)), &r.name, name_problem(&r.name));
     }
-    for k in &s.provisioner_keys {
-        check(format!("provisioner key of `{}`", org(&k.organization)), &k.name, name_problem(&k.name));
-    }
+    // Provisioner key names follow other rules (up to 64 characters, a few
+    // reserved words), which split validation checks for the keys it makes.
     out
 }
 
@@ -73,8 +72,8 @@ pub const MAX_GROUP_NAME: usize = 36;
 /// Longest display name `DisplayNameValid` accepts.
 pub const MAX_DISPLAY_NAME: usize = 64;
 
-/// Why Coder would refuse `name` as a user, workspace, template, org, role
-/// or key name; None when it accepts it.
+/// Why Coder would refuse `name` as a user, workspace, template, org or role
+/// name; None when it accepts it.
 pub fn name_problem(name: &str) -> Option<String> {
     rule_problem(name, MAX_NAME)
 }

@@ -55,8 +55,9 @@ proptest! {
                 for st in p.steps.iter().filter(|st| st.action == Action::Create) {
                     let problem = match &st.spec {
                         StepSpec::Group(_) => group_name_problem(&st.name),
-                        StepSpec::Organization(_) | StepSpec::Template(_) | StepSpec::ProvisionerKey(_)
-                        | StepSpec::CustomRole(_) => name_problem(&st.name),
+                        StepSpec::Organization(_) | StepSpec::Template(_) | StepSpec::CustomRole(_) => {
+                            name_problem(&st.name)
+                        }
                         _ => None,
                     };
                     prop_assert!(problem.is_none(), "{} would be refused: {:?}\n{}", st.key, problem, text);

@@ -89,3 +89,35 @@ fn names_coder_refuses_are_flagged_at_import_and_never_planned_as_they_are() {
         .collect();
     assert!(!migrated.is_empty() && migrated.iter().all(|t| *t == "yes-coder"), "{migrated:?}");
 }
+
+/// MegaCo as `import --url --skip-acls` sees it: no template's access list
+/// is known. No copy is opened to its new org's `Everyone`, and each says why.
+#[test]
+fn a_template_whose_acl_is_unknown_is_not_opened_to_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = crate::plan::read_snapshot(&import_megaco(dir.path()));
+    for t in &mut s.templates {
+        t.acl = None;
+    }
+    let snapshot = dir.path().join("no-acls.json");
+    fs::write(&snapshot, s.to_json().unwrap()).unwrap();
+    let plan_path = dir.path().join("plan.json");
+    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(split_file()).arg("-o").arg(&plan_path).assert().success();
+    let plan = read_plan(&plan_path);
+    let mut copies = 0;
+    for st in &plan.steps {
+        if let StepSpec::Template(t) = &st.spec {
+            copies += 1;
+            assert!(!t.acl.groups.contains_key("Everyone"), "{} grants Everyone: {:?}", st.key, t.acl.groups);
+            assert!(t.settings.disable_everyone_group_access, "{}", st.key);
+            let named = |f: &&orgsplit::plan::Finding| {
+                f.code == "acl-unknown" && f.affects.iter().any(|a| a.kind == "template" && a.name == t.source.name)
+            };
+            assert!(plan.findings.iter().any(|f| named(&f)), "no acl-unknown for {}", st.key);
+        }
+    }
+    assert!(copies > 0);
+    let payments = plan.steps.iter().find(|st| st.key == "payments/template/payments-k8s").unwrap();
+    let StepSpec::Template(t) = &payments.spec else { unreachable!() };
+    assert_eq!(t.acl.groups.keys().collect::<Vec<_>>(), ["payments"], "the split's group whose people use it");
+}
