@@ -216,6 +216,24 @@ mod tests {
     }
 
     #[test]
+    fn derived_names_are_valid_and_free() {
+        let mut taken: BTreeSet<String> = ["yes-coder".to_string()].into();
+        for (base, want) in [
+            ("--yes-coder", "yes-coder-2"),
+            ("--yes-coder", "yes-coder-3"),
+            ("two\nlines-other", "two-lines-other"),
+            ("", "template"),
+            ("new", "new-template"),
+            ("a-very-long-template-name-for-a-team-other", "a-very-long-template-name-for-a"),
+            ("a-very-long-template-name-for-a-team-other", "a-very-long-template-name-for-2"),
+        ] {
+            let got = unique_name(base, &mut taken);
+            assert_eq!(got, want, "{base:?}");
+            assert!(crate::model::names::name_problem(&got).is_none(), "{got}");
+        }
+    }
+
+    #[test]
     fn new_names_are_valid_unique_and_explained() {
         let mut taken: BTreeSet<String> = ["dev-raptix".to_string()].into();
         let (name, note) = new_workspace_name("dev", "raptix", &mut taken);
