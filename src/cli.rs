@@ -80,6 +80,10 @@ pub struct ImportArgs {
     /// Record this time (RFC 3339) as when the state was taken.
     #[arg(long, value_name = "TIME")]
     pub taken_at: Option<String>,
+    /// The deployment's address (its access URL), for an export that does not say it (build
+    /// info's `dashboard_url`). A live import records the URL it read.
+    #[arg(long, value_name = "URL", conflicts_with = "url")]
+    pub deployment_url: Option<String>,
 }
 
 /// How to reach a Coder deployment (shared by the commands that talk to one).
@@ -115,6 +119,10 @@ pub struct PlanArgs {
     /// Where to write the plan (JSON); without it, standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The deployment's address (its access URL), when the snapshot does not say it or says
+    /// another one than its users reach it at.
+    #[arg(long, value_name = "URL")]
+    pub deployment_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -136,8 +144,8 @@ pub struct ApplyArgs {
     /// Apply without showing the changes and asking (needed when there is no terminal).
     #[arg(short, long)]
     pub yes: bool,
-    /// The deployment (default: $CODER_URL, else the plan's), with the session token in
-    /// $CODER_SESSION_TOKEN.
+    /// The deployment (default: $CODER_URL), with the session token in $CODER_SESSION_TOKEN. It
+    /// must be the plan's deployment; the token never goes to an address read from the plan.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     #[command(flatten)]
@@ -323,6 +331,9 @@ pub struct ReportArgs {
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The deployment's address (its access URL), when the snapshot does not say it.
+    #[arg(long, value_name = "URL")]
+    pub deployment_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

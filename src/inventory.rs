@@ -211,7 +211,7 @@ pub fn inventory(s: &Snapshot) -> Inventory {
 
     Inventory {
         source: s.source.clone(),
-        deployment_url: s.build_info.as_ref().map(|b| b.external_url.clone()),
+        deployment_url: s.deployment_url(),
         version: s.build_info.as_ref().map(|b| b.version.clone()),
         multiple_organizations: s.multiple_organizations_entitled(),
         totals,

@@ -37,13 +37,9 @@ pub fn check(plan: &Plan, live: &Snapshot, me: &wire::User, resuming: bool, note
             if has.is_empty() { "no site role".to_string() } else { has.join(", ") }
         ));
     }
-    let url = match &live.build_info {
-        Some(b) if !b.external_url.is_empty() => b.external_url.clone(),
-        _ => String::new(),
-    };
-    if !plan.deployment.url.is_empty() && !url.is_empty() && url != plan.deployment.url {
-        problems.push(format!("the plan is for {}, but this deployment says it is {url}", plan.deployment.url));
-    }
+    // Which deployment this is was settled before the token went anywhere
+    // (`commands::apply`: the address given on this run must be the plan's);
+    // the fingerprint check says whether it is in the plan's state.
     let mut needs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in &changing {
         if let Some(f) = feature(&s.spec) {

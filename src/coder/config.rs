@@ -75,6 +75,12 @@ pub(crate) fn parse_base(text: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Check a deployment address the admin typed, with the messages a bad
+/// `--url` gets.
+pub fn check_url(text: &str) -> Result<()> {
+    parse_base(text).map(|_| ())
+}
+
 /// A URL for a message, without anything that could be a credential.
 fn redact(text: &str) -> String {
     match Url::parse(text) {

@@ -21,7 +21,7 @@ mod writes;
 
 pub use answer::{decode_bytes, decode_json};
 pub use client::{Body, Client, Decoded, Idempotency, Reply, Stats, TOKEN_HEADER};
-pub use config::ClientConfig;
+pub use config::{ClientConfig, check_url};
 pub use endpoint::Endpoint;
 pub use ensure::{Ensured, KeyOutcome, RemappedAcl, remap_acl};
 pub use error::{ApiError, ErrorKind};

@@ -12,13 +12,34 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Deserialise `null` as the type's default.
+/// Go's zero UUID, which the API sends for an id that is not set (a
+/// provisioner daemon without a key, say).
+pub const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Deserialise `null` as the type's default, and the nil UUID as no id (the
+/// empty string; dropped from lists of ids). Every field of every wire type
+/// is read through here, so ids mean "none" the same way everywhere. No
+/// Coder name can be a UUID (names are at most 32 characters) but a group's
+/// (36): a group literally named the nil UUID reads as unnamed.
 pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
+    T: Default + Deserialize<'de> + 'static,
 {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+    let mut value = Option::<T>::deserialize(d)?.unwrap_or_default();
+    let any: &mut dyn std::any::Any = &mut value;
+    if let Some(s) = any.downcast_mut::<String>() {
+        if s == NIL_UUID {
+            s.clear();
+        }
+    } else if let Some(s) = any.downcast_mut::<Option<String>>() {
+        if s.as_deref() == Some(NIL_UUID) {
+            *s = None;
+        }
+    } else if let Some(v) = any.downcast_mut::<Vec<String>>() {
+        v.retain(|s| s != NIL_UUID);
+    }
+    Ok(value)
 }
 
 /// Declares a lenient wire struct: every field defaults and accepts `null`.
@@ -465,6 +486,21 @@ mod tests {
         let u: User =
             serde_json::from_str(r#"{"id":"1","roles":null,"organization_ids":null,"username":"a"}"#).unwrap();
         assert!(u.roles.is_empty() && u.organization_ids.is_empty() && u.email.is_empty());
+    }
+
+    #[test]
+    fn the_nil_uuid_is_no_id() {
+        let nil = NIL_UUID;
+        let t: Template = serde_json::from_str(&format!(
+            r#"{{"id":"t1","organization_id":"{nil}","active_version_id":"{nil}","name":"docker"}}"#
+        ))
+        .unwrap();
+        assert_eq!((t.id.as_str(), t.organization_id.as_str(), t.active_version_id.as_str()), ("t1", "", ""));
+        let u: User =
+            serde_json::from_str(&format!(r#"{{"id":"1","organization_ids":["{nil}","o1"],"username":"a"}}"#)).unwrap();
+        assert_eq!(u.organization_ids, ["o1"]);
+        let d: ProvisionerDaemon = serde_json::from_str(&format!(r#"{{"id":"d","key_id":"{nil}"}}"#)).unwrap();
+        assert_eq!(d.key_id, "");
     }
 
     #[test]

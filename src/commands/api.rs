@@ -14,6 +14,27 @@ pub fn deployment_url(flag: Option<&str>) -> Option<String> {
     flag.map(str::to_string).or_else(|| std::env::var(URL_ENV).ok()).filter(|u| !u.trim().is_empty())
 }
 
+/// `--deployment-url`, checked: an http(s) address without credentials,
+/// query or fragment, without a trailing slash.
+pub fn given_deployment_url(flag: Option<&str>) -> Result<Option<String>> {
+    let Some(text) = flag else { return Ok(None) };
+    crate::coder::check_url(text)?;
+    match crate::model::address::normalise(text) {
+        Some(url) => Ok(Some(url)),
+        None => Err(Error::Usage(
+            "--deployment-url holds a control character: give the address as https://coder.example.com".into(),
+        )),
+    }
+}
+
+/// Set the snapshot's deployment address from `--deployment-url`, if given.
+pub fn override_deployment_url(snapshot: &mut crate::model::Snapshot, flag: Option<&str>) -> Result<()> {
+    if let Some(url) = given_deployment_url(flag)? {
+        snapshot.source.deployment_url = Some(url);
+    }
+    Ok(())
+}
+
 /// A client for the deployment at `url`, with the token from the environment.
 pub fn connect(url: &str, api: &ApiArgs) -> Result<Client> {
     let token = SessionToken::from_env().map_err(Error::Usage)?;

@@ -33,14 +33,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
                 .into(),
         ));
     }
-    let url = match deployment_url(args.url.as_deref()) {
-        Some(url) => url,
-        None if !plan.deployment.url.is_empty() => {
-            super::note(&format!("no --url or CODER_URL: using the plan's deployment, {}", plan.deployment.url));
-            plan.deployment.url.clone()
-        }
-        None => return Err(Error::Usage("say which deployment: --url URL, or set CODER_URL".into())),
-    };
+    let url = address(deployment_url(args.url.as_deref()), &plan.deployment.url)?;
     let client = connect(&url, &args.api)?;
     let options = Options {
         build_timeout: Duration::from_secs(args.build_timeout),
@@ -75,6 +68,42 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
     console.bar.finish_and_clear();
     super::print(&crate::render::plain_text(&render(&report, &args.plan)))?;
     Ok(report.exit_code())
+}
+
+/// Where the token may go: only an address the admin gave on this run
+/// (`--url` or `CODER_URL`), and only when it is the plan's deployment. A
+/// plan file is data anyone could have edited: its URL alone never receives
+/// the token. Decided before anything is sent anywhere.
+fn address(given: Option<String>, planned: &str) -> Result<String> {
+    // Both are shown in messages: no control character reaches the terminal.
+    let shown = |s: &str| s.trim().escape_debug().to_string();
+    let planned_shown = shown(planned);
+    let Some(given) = given else {
+        let which = if planned.is_empty() {
+            "the deployment's URL".to_string()
+        } else {
+            format!("{planned_shown} (the plan's deployment) if that is where you mean to send the session token")
+        };
+        return Err(Error::Refused(format!(
+            "say which deployment to change: pass --url {which}, or set CODER_URL; apply sends the session token only \
+             to an address given on this run, never to one read from the plan"
+        )));
+    };
+    crate::coder::check_url(&given)?;
+    if planned.is_empty() {
+        super::note(&format!(
+            "the plan does not record its deployment's address: applying to {given}, the deployment its state is \
+             checked against"
+        ));
+    } else if !crate::model::address::same_deployment(&given, planned) {
+        return Err(Error::Refused(format!(
+            "the plan is for `{planned_shown}`, but this run names `{given_shown}`: nothing was sent. Pass --url \
+             {planned_shown} (or set CODER_URL to it); if both are the same deployment, plan again with \
+             --deployment-url {given_shown}",
+            given_shown = shown(&given)
+        )));
+    }
+    Ok(given)
 }
 
 /// Ask on the terminal; only `yes` goes on.

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::api::{connect, deployment_url};
+use super::api::{connect, deployment_url, given_deployment_url};
 use crate::cli::ImportArgs;
 use crate::coder::URL_ENV;
 use crate::error::{Error, Result};
@@ -18,6 +18,7 @@ pub fn run(args: ImportArgs) -> Result<u8> {
         people: args.people.clone(),
         template_sources: args.template_sources.clone(),
         taken_at: args.taken_at.clone(),
+        deployment_url: given_deployment_url(args.deployment_url.as_deref())?,
     };
     let snapshot = match (&args.from_dir, deployment_url(args.url.as_deref())) {
         (Some(dir), _) => {
@@ -25,6 +26,11 @@ pub fn run(args: ImportArgs) -> Result<u8> {
                 return Err(Error::Usage("--ca-cert is for reading a live deployment (--url), not --from-dir".into()));
             }
             import::import_dir(dir, &options)?
+        }
+        (None, Some(_)) if args.deployment_url.is_some() => {
+            return Err(Error::Usage(
+                "--deployment-url is for an export folder (--from-dir): a live import records the URL it reads".into(),
+            ));
         }
         (None, Some(url)) => import_live(&url, &args, &options)?,
         (None, None) => {
@@ -83,6 +89,12 @@ fn summary(path: &Path, snapshot: &Snapshot) {
             "warning: the import holds no license entitlements, so whether this deployment may have several \
              organizations is unknown (multi-org needs the `multiple_organizations` entitlement)"
         ),
+    }
+    if snapshot.deployment_url().is_none() {
+        eprintln!(
+            "warning: the export does not say the deployment's address (build info's `dashboard_url`): pass \
+             --deployment-url URL to import or to plan, so scripts and notices can name it"
+        );
     }
     if !snapshot.warnings.is_empty() {
         eprintln!("see the warnings with `orgsplit inventory {}`", path.display());

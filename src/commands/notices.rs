@@ -3,13 +3,21 @@
 //! that replaces an earlier notices folder whole.
 
 use crate::cli::NoticesArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::OutputFolder;
 use crate::render::notices::notices;
 use crate::render::scripts::user_moves;
 
 pub fn run(args: NoticesArgs) -> Result<u8> {
     let plan = super::load_plan(&args.plan)?;
+    if plan.deployment.url.is_empty() {
+        // The notices tell people where their new workspaces are: never a guess.
+        return Err(Error::Usage(
+            "the plan does not say the deployment's address, which the notices give their readers: plan again with \
+             `--deployment-url https://coder.example.com`"
+                .into(),
+        ));
+    }
     // Refuse a folder orgsplit may not replace before doing any work.
     let mut out = OutputFolder::new(&args.out_dir, "notices")?;
     let users = user_moves(&plan);

@@ -6,7 +6,8 @@ use crate::plan::{self, Severity};
 use crate::split;
 
 pub fn run(args: PlanArgs) -> Result<u8> {
-    let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
+    let mut snapshot = super::load_snapshot(args.snapshot.as_deref())?;
+    super::api::override_deployment_url(&mut snapshot, args.deployment_url.as_deref())?;
     let bytes = std::fs::read(&args.split).map_err(|e| Error::read(&args.split, e))?;
     let text =
         String::from_utf8(bytes.clone()).map_err(|_| Error::input(&args.split, "the split file is not UTF-8 text"))?;

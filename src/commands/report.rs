@@ -20,7 +20,8 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     // Inputs a person wrote are checked before the (large) snapshot is read.
     let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
     let given = args.split.as_deref().map(read_split).transpose()?;
-    let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
+    let mut snapshot = super::load_snapshot(args.snapshot.as_deref())?;
+    super::api::override_deployment_url(&mut snapshot, args.deployment_url.as_deref())?;
     let scored = |ctx: &Context| {
         super::score::score_with(ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())
     };

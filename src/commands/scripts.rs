@@ -14,7 +14,8 @@ pub fn run(args: ScriptsArgs) -> Result<u8> {
     let url = args.url.as_deref().unwrap_or(&plan.deployment.url);
     if url.is_empty() {
         return Err(Error::Usage(
-            "the plan does not say the deployment's URL (its snapshot had no build info): pass `--url https://coder.example.com`"
+            "the plan does not say the deployment's address (its snapshot did not know it): pass `--url \
+             https://coder.example.com`, or plan again with `--deployment-url https://coder.example.com`"
                 .into(),
         ));
     }

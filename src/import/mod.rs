@@ -30,13 +30,20 @@ pub struct ImportOptions {
     pub template_sources: Option<PathBuf>,
     /// Overrides the snapshot's `source.taken_at`.
     pub taken_at: Option<String>,
+    /// The deployment's address (`--deployment-url`), for an export that
+    /// does not say it; checked by the caller.
+    pub deployment_url: Option<String>,
 }
 
 /// Import an export folder from disk, with the optional people CSV and template sources.
 pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
     let listing = folder::list_files(dir)?;
-    let source =
-        Source { kind: "export-dir".into(), location: dir.display().to_string(), taken_at: options.taken_at.clone() };
+    let source = Source {
+        kind: "export-dir".into(),
+        location: dir.display().to_string(),
+        taken_at: options.taken_at.clone(),
+        deployment_url: options.deployment_url.clone(),
+    };
     let mut importer = Importer::new(source);
     importer.collected.warnings.extend(listing.warnings);
     for (name, path) in &listing.files {

@@ -1,8 +1,10 @@
 //! The snapshot types and the pure functions over them: canonical order,
 //! fingerprints, (de)serialisation with version checks, and lookups.
 
+pub mod address;
 mod canonical;
 mod index;
+pub mod names;
 mod parallel;
 mod snapshot;
 mod stable;

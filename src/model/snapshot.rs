@@ -57,6 +57,15 @@ pub struct Source {
     /// When the state was read (RFC 3339). For offline imports: `--taken-at`,
     /// else the entitlements' `refreshed_at`, else null.
     pub taken_at: Option<String>,
+    /// The deployment's own address (its access URL, without a trailing
+    /// slash): the URL a live import read it from, else `--deployment-url`,
+    /// else what the deployment reports for itself (build info's
+    /// `dashboard_url`, or the primary region's URL). Never build info's
+    /// `external_url`, which links to Coder's source. Null when unknown;
+    /// absent in snapshots of older orgsplit versions (see
+    /// `Snapshot::deployment_url`).
+    #[serde(default)]
+    pub deployment_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -68,7 +68,7 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         .enumerate()
         .map(|(o, t)| {
             let mut copies: Vec<String> =
-                templates.iter().filter(|p| p.copies.contains(&o)).map(|p| p.source.name.clone()).collect();
+                templates.iter().filter(|p| p.copies.contains(&o)).map(|p| p.name_in(o).to_string()).collect();
             copies.sort();
             OrgSummary {
                 name: t.name.clone(),
@@ -92,6 +92,21 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
             message: format!("`{}` gets no members", o.name),
             help: Some("select its people with `groups`, `users`, `claims` or `people`".into()),
             affects: vec![Affected { kind: "organization".into(), org: None, name: o.name.clone(), id: None }],
+        });
+    }
+    if snapshot.deployment_url().is_none() {
+        findings.push(Finding {
+            code: "deployment-url-unknown".into(),
+            severity: Severity::Warning,
+            message: "the deployment's address is unknown: the snapshot was not read from a URL and the export does \
+                      not say (build info's `dashboard_url`)"
+                .into(),
+            help: Some(
+                "plan again with `--deployment-url https://coder.example.com` (or import with it): scripts and \
+                 notices name the address, and provisioner commands take it from CODER_URL meanwhile"
+                    .into(),
+            ),
+            affects: vec![],
         });
     }
     findings

@@ -44,6 +44,8 @@ pub mod names;
 mod positions;
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod props_bounds;
 pub mod roles;
 mod specs;
 mod types;

@@ -48,6 +48,29 @@ pub fn normalize(name: &str, max: usize) -> String {
     out
 }
 
+/// `base` made a valid name (`template` when nothing of it is left), then
+/// `-2`, `-3`, ... until it is free among `taken`, which it joins.
+pub fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut base = normalize(base, MAX_NAME);
+    if base.is_empty() || crate::model::names::name_problem(&base).is_some() {
+        base = normalize(&format!("{base}-template"), MAX_NAME);
+    }
+    let mut name = base.clone();
+    let mut n = 1;
+    while taken.contains(&name) {
+        n += 1;
+        let suffix = format!("-{n}");
+        let mut stem = base.clone();
+        stem.truncate(MAX_NAME - suffix.len());
+        while stem.ends_with('-') {
+            stem.pop();
+        }
+        name = format!("{stem}{suffix}");
+    }
+    taken.insert(name.clone());
+    name
+}
+
 /// A new workspace name for `old` moving to `org`: `<old>-<org>` made valid,
 /// then `-2`, `-3`, ... until it is free among `taken` (which it joins).
 /// Returns the name and, when it is not simply `<old>-<org>`, why.
@@ -175,6 +198,24 @@ mod tests {
             assert_eq!(is_valid_name(have), want, "{have}");
         }
         assert!(name_problem("Bad Name").unwrap().contains("lowercase letters"));
+    }
+
+    #[test]
+    fn derived_names_are_valid_and_free() {
+        let mut taken: BTreeSet<String> = ["yes-coder".to_string()].into();
+        for (base, want) in [
+            ("--yes-coder", "yes-coder-2"),
+            ("--yes-coder", "yes-coder-3"),
+            ("two\nlines-other", "two-lines-other"),
+            ("", "template"),
+            ("new", "new-template"),
+            ("a-very-long-template-name-for-a-team-other", "a-very-long-template-name-for-a"),
+            ("a-very-long-template-name-for-a-team-other", "a-very-long-template-name-for-2"),
+        ] {
+            let got = unique_name(base, &mut taken);
+            assert_eq!(got, want, "{base:?}");
+            assert!(crate::model::names::name_problem(&got).is_none(), "{got}");
+        }
     }
 
     #[test]

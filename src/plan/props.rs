@@ -16,10 +16,13 @@ use crate::model::*;
 use crate::split::{self, OrgSpec, SharedTemplates, SplitFile};
 
 const ORG: &str = "org-coder";
+/// A second organization (when drawn): templates with odd numbers live
+/// there, named as their even neighbour in `coder`, so names repeat across orgs.
+const OTHER: &str = "org-other";
 const WORKSPACE_NAMES: [&str; 6] = ["dev", "Dev_Box", "dev-team-1", "a-long-workspace-name-for-tests", "main", "x"];
 
 #[derive(Debug, Clone)]
-struct TemplateDraw {
+pub(super) struct TemplateDraw {
     acl: u8,
     groups: Vec<usize>,
     users: Vec<(usize, bool)>,
@@ -28,15 +31,16 @@ struct TemplateDraw {
 }
 
 #[derive(Debug, Clone)]
-struct OrgDraw {
+pub(super) struct OrgDraw {
     groups: Vec<usize>,
     users: Vec<usize>,
     templates: Vec<usize>,
     claim: Option<usize>,
+    admins: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
-struct World {
+pub(super) struct World {
     users: Vec<(bool, bool, usize)>,
     groups: Vec<Vec<usize>>,
     templates: Vec<TemplateDraw>,
@@ -45,9 +49,10 @@ struct World {
     org_sync: bool,
     orgs: Vec<OrgDraw>,
     duplicate: bool,
+    two_orgs: bool,
 }
 
-fn world() -> impl Strategy<Value = World> {
+pub(super) fn world() -> impl Strategy<Value = World> {
     let idx = || 0usize..8;
     let template = (
         0u8..3,
@@ -68,8 +73,9 @@ fn world() -> impl Strategy<Value = World> {
         prop::collection::vec(idx(), 0..3),
         prop::collection::vec(idx(), 0..3),
         prop::option::of(0usize..3),
+        prop::collection::vec(idx(), 0..2),
     )
-        .prop_map(|(groups, users, templates, claim)| OrgDraw { groups, users, templates, claim });
+        .prop_map(|(groups, users, templates, claim, admins)| OrgDraw { groups, users, templates, claim, admins });
     (
         prop::collection::vec((any::<bool>(), prop::bool::weighted(0.15), 0usize..3), 2..7),
         prop::collection::vec(prop::collection::vec(idx(), 0..5), 0..4),
@@ -79,8 +85,9 @@ fn world() -> impl Strategy<Value = World> {
         any::<bool>(),
         prop::collection::vec(org, 1..3),
         any::<bool>(),
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|(users, groups, templates, workspaces, people, org_sync, orgs, duplicate)| World {
+        .prop_map(|(users, groups, templates, workspaces, people, org_sync, orgs, duplicate, two_orgs)| World {
             users,
             groups,
             templates,
@@ -89,13 +96,40 @@ fn world() -> impl Strategy<Value = World> {
             org_sync,
             orgs,
             duplicate,
+            two_orgs,
         })
 }
 
-fn snapshot(w: &World) -> Snapshot {
+/// Template `k`'s org id and name.
+fn template_place(w: &World, k: usize) -> (&'static str, String) {
+    if w.two_orgs {
+        (if k % 2 == 1 { OTHER } else { ORG }, format!("tpl-{}", k / 2))
+    } else {
+        (ORG, format!("tpl-{k}"))
+    }
+}
+
+pub(super) fn snapshot(w: &World) -> Snapshot {
     let n = w.users.len();
     let mut s = Snapshot { format_version: FORMAT_VERSION, ..Default::default() };
     s.organizations.push(Organization { id: ORG.into(), name: "coder".into(), is_default: true, ..Default::default() });
+    if w.two_orgs {
+        s.organizations.push(Organization { id: OTHER.into(), name: "other".into(), ..Default::default() });
+        s.groups.push(Group {
+            id: OTHER.into(),
+            organization_id: OTHER.into(),
+            name: "Everyone".into(),
+            members: (0..n).map(|i| format!("u{i}")).collect(),
+            ..Default::default()
+        });
+        for i in 0..n {
+            s.organization_members.push(OrganizationMember {
+                organization_id: OTHER.into(),
+                user_id: format!("u{i}"),
+                roles: Some(vec![]),
+            });
+        }
+    }
     for (i, (oidc, owner, _)) in w.users.iter().enumerate() {
         s.users.push(User {
             id: format!("u{i}"),
@@ -133,9 +167,10 @@ fn snapshot(w: &World) -> Snapshot {
         });
     }
     for (k, t) in w.templates.iter().enumerate() {
+        let (org, name) = template_place(w, k);
         let acl = match t.acl {
             0 => None,
-            1 => Some(TemplateAcl { users: vec![], group: vec![AclEntry { id: ORG.into(), role: "use".into() }] }),
+            1 => Some(TemplateAcl { users: vec![], group: vec![AclEntry { id: org.into(), role: "use".into() }] }),
             _ => Some(TemplateAcl {
                 users: t
                     .users
@@ -148,15 +183,15 @@ fn snapshot(w: &World) -> Snapshot {
                 group: t
                     .groups
                     .iter()
-                    .filter(|_| !w.groups.is_empty())
+                    .filter(|_| !w.groups.is_empty() && org == ORG)
                     .map(|g| AclEntry { id: format!("g{}", g % w.groups.len()), role: "use".into() })
                     .collect(),
             }),
         };
         s.templates.push(Template {
             id: format!("t{k}"),
-            organization_id: ORG.into(),
-            name: format!("tpl-{k}"),
+            organization_id: org.into(),
+            name,
             active_version_id: format!("v{k}"),
             provisioner: "terraform".into(),
             deprecated: t.deprecated,
@@ -169,7 +204,7 @@ fn snapshot(w: &World) -> Snapshot {
         s.template_versions.push(TemplateVersion {
             id: format!("v{k}"),
             template_id: format!("t{k}"),
-            organization_id: ORG.into(),
+            organization_id: org.into(),
             name: "v1".into(),
             job: VersionJob { file_id: format!("f{k}"), ..Default::default() },
             ..Default::default()
@@ -182,14 +217,15 @@ fn snapshot(w: &World) -> Snapshot {
             continue; // names are unique per owner among live workspaces
         }
         let status = if *deleted { "deleted" } else { "running" };
+        let (org, template_name) = template_place(w, t);
         s.workspaces.push(Workspace {
             id: format!("w{i}"),
             name: name.into(),
             owner_id: format!("u{owner}"),
             owner_name: format!("user-{owner}"),
-            organization_id: ORG.into(),
+            organization_id: org.into(),
             template_id: format!("t{t}"),
-            template_name: format!("tpl-{t}"),
+            template_name,
             latest_build: WorkspaceBuild { status: status.into(), ..Default::default() },
             ..Default::default()
         });
@@ -223,7 +259,13 @@ fn snapshot(w: &World) -> Snapshot {
     s
 }
 
-fn split_text(w: &World) -> String {
+pub(super) fn split_text(w: &World) -> String {
+    split_text_with(w, true)
+}
+
+/// The split; with `one_name_per_org` false, an org may list two templates
+/// of one name from different orgs (a problem in the split file).
+pub(super) fn split_text_with(w: &World, one_name_per_org: bool) -> String {
     let pick = |v: &[usize], len: usize, f: &dyn Fn(usize) -> String| -> Vec<String> {
         if len == 0 {
             return vec![];
@@ -238,7 +280,19 @@ fn split_text(w: &World) -> String {
             name: format!("team-org-{i}"),
             groups: pick(&o.groups, w.groups.len(), &|j| format!("team-{j}")),
             users: pick(&o.users, w.users.len(), &|u| format!("user-{u}")),
-            templates: pick(&o.templates, w.templates.len(), &|k| format!("tpl-{k}")),
+            // One template of a name per org: the split cannot list two (that is
+            // a split-file error, with its line and column).
+            templates: {
+                let mut names = BTreeSet::new();
+                let mut picked: Vec<usize> = o.templates.iter().map(|k| k % w.templates.len().max(1)).collect();
+                picked.sort_unstable();
+                picked.retain(|k| !one_name_per_org || names.insert(template_place(w, *k).1));
+                pick(&picked, w.templates.len(), &|k| match template_place(w, k) {
+                    (org, name) if w.two_orgs => format!("{}/{name}", if org == ORG { "coder" } else { "other" }),
+                    (_, name) => name,
+                })
+            },
+            admins: pick(&o.admins, w.users.len(), &|u| format!("user-{u}")),
             org_sync_claims: o.claim.filter(|_| w.org_sync).map(|c| format!("claim-{c}")).into_iter().collect(),
             ..Default::default()
         })
@@ -251,9 +305,25 @@ fn split_text(w: &World) -> String {
     toml::to_string(&split).expect("a split serialises")
 }
 
-fn make(s: &Snapshot, text: &str) -> Plan {
+pub(super) fn make(s: &Snapshot, text: &str) -> Plan {
     let doc = split::load(text, Path::new("split.toml")).expect("generated splits parse");
     plan(s, &doc, text.as_bytes()).unwrap_or_else(|e| panic!("planning failed: {e}\n{text}"))
+}
+
+/// The ids, in the after-state, of the copies the plan makes of `t` (a copy
+/// may have another name than its source).
+pub(super) fn copies_of(p: &Plan, after: &Snapshot, t: &Template) -> BTreeSet<Id> {
+    let org_id = |name: &str| after.organizations.iter().find(|o| o.name == name).map(|o| o.id.clone());
+    p.steps
+        .iter()
+        .filter_map(|st| match (&st.spec, &st.org) {
+            (StepSpec::Template(spec), Some(org)) if spec.source.template_id == t.id => {
+                let org = org_id(org)?;
+                after.templates.iter().find(|c| c.organization_id == org && c.name == spec.name).map(|c| c.id.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Owners of live workspaces and ACL grantees (not Everyone), the users who must keep a usable template.
@@ -310,7 +380,7 @@ proptest! {
                 if is_site_template_admin(&user.roles) && !has_ws {
                     continue;
                 }
-                let usable = after.templates.iter().any(|c| c.name == t.name && c.id != t.id && !c.deprecated && template_access(&ix, user, c).is_some());
+                let usable = after.templates.iter().any(|c| copies_of(&p, &after, t).contains(&c.id) && !c.deprecated && template_access(&ix, user, c).is_some());
                 prop_assert!(usable, "{} cannot use any copy of {}\n{}", user.username, t.name, text);
             }
         }

@@ -44,8 +44,11 @@ pub struct Plan {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
-    /// The deployment's URL (`external_url` from build info; for a live
-    /// import, the URL it was read from). Empty when the snapshot does not say.
+    /// The deployment's address (`Snapshot::deployment_url`: for a live
+    /// import, the URL it was read from; else `--deployment-url`, else what
+    /// the deployment reports for itself, never build info's `external_url`).
+    /// Empty when unknown. apply never sends the token to it unless the admin
+    /// names the same address on that run.
     pub url: String,
     /// The Coder version the snapshot reports.
     pub version: String,

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use orgsplit::model::Snapshot;
+
 use crate::apply_support::*;
 use crate::common::files_in;
 use crate::fake_coder::{FakeCoder, Faults};
@@ -31,6 +33,14 @@ fn apply_cmd(fake: &FakeCoder, plan: &Path, out: &Path, run: &str, extra: &[&str
     cmd
 }
 
+/// The plan, made for the deployment at the fake's address (apply sends the
+/// token only to the plan's deployment, named on the command line).
+fn write_plan_for(fake: &FakeCoder, dir: &Path, snapshot: &Snapshot, split: &str) -> std::path::PathBuf {
+    let mut s = snapshot.clone();
+    s.source.deployment_url = Some(fake.url());
+    write_plan(dir, &s, split)
+}
+
 fn read(out: &Path, name: &str) -> String {
     std::fs::read_to_string(out.join(name)).unwrap()
 }
@@ -52,7 +62,7 @@ fn without_a_terminal_and_without_yes_apply_refuses() {
     let fake = FakeCoder::start(snapshot.clone());
     let dir = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &snapshot, &split);
+    let plan = write_plan_for(&fake, dir.path(), &snapshot, &split);
     let status = apply_cmd(&fake, &plan, out.path(), "run", &[]).status().unwrap();
     assert_eq!(status.code(), Some(1));
     let err = read(out.path(), "run.err");
@@ -74,9 +84,9 @@ fn a_sigkill_halfway_then_a_rerun_converges_and_the_token_is_nowhere() {
     let (snapshot, split) = small();
     let dir = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &snapshot, &split);
     let fake =
         FakeCoder::with_faults(snapshot.clone(), Faults { latency: Duration::from_millis(25), ..Faults::default() });
+    let plan = write_plan_for(&fake, dir.path(), &snapshot, &split);
 
     let mut child = apply_cmd(&fake, &plan, out.path(), "killed", &["--yes"]).spawn().unwrap();
     let journal = dir.path().join("plan.json.journal");
@@ -134,7 +144,7 @@ fn a_refused_step_is_reported_with_the_servers_words_and_never_the_token() {
     fake.forbid("POST", "/organizations");
     let dir = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &snapshot, &split);
+    let plan = write_plan_for(&fake, dir.path(), &snapshot, &split);
     let status = apply_cmd(&fake, &plan, out.path(), "run", &["--yes"]).status().unwrap();
     let stdout = read(out.path(), "run.out");
     assert_eq!(status.code(), Some(3), "{stdout}");
@@ -165,8 +175,9 @@ fn a_sigint_stops_between_steps_with_exit_130() {
     let (snapshot, split) = small();
     let dir = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &snapshot, &split);
-    let fake = FakeCoder::with_faults(snapshot, Faults { latency: Duration::from_millis(25), ..Faults::default() });
+    let fake =
+        FakeCoder::with_faults(snapshot.clone(), Faults { latency: Duration::from_millis(25), ..Faults::default() });
+    let plan = write_plan_for(&fake, dir.path(), &snapshot, &split);
     let mut child = apply_cmd(&fake, &plan, out.path(), "run", &["--yes"]).spawn().unwrap();
     let journal = dir.path().join("plan.json.journal");
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -122,6 +122,7 @@ fn generated_deployment_round_trips_through_export_and_import() {
             people: Some(dir.path().join("people.csv")),
             template_sources: Some(dir.path().join("template-sources")),
             taken_at: None,
+            deployment_url: None,
         },
     )
     .unwrap();

@@ -1,5 +1,6 @@
 //! One integration-test binary; its modules mirror the commands.
 
+mod address;
 mod api_traps;
 mod apply;
 mod apply_checks;
@@ -29,3 +30,4 @@ mod schema;
 mod score;
 mod scripts_e2e;
 mod scripts_home;
+mod trust;

@@ -142,6 +142,13 @@ pub fn assemble(mut c: Collected, source: Source) -> Snapshot {
         template_sources: Vec::new(),
         warnings: w,
     };
+    // The address read from (live) or given (`--deployment-url`) wins over
+    // what the deployment says of itself.
+    if snapshot.source.deployment_url.is_none() {
+        snapshot.source.deployment_url = snapshot.self_reported_url();
+    }
+    let refused = crate::model::names::refused_names(&snapshot);
+    snapshot.warnings.extend(refused);
     snapshot.canonicalize();
     snapshot
 }

@@ -56,7 +56,13 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
         Task::Proxies,
         Task::OrgSync,
     ];
-    let source = Source { kind: "api".into(), location: client.base_url(), taken_at: options.taken_at.clone() };
+    // The address the admin read it from is the deployment's, whatever it says of itself.
+    let source = Source {
+        kind: "api".into(),
+        location: client.base_url(),
+        taken_at: options.taken_at.clone(),
+        deployment_url: Some(client.base_url()),
+    };
     let importer = Mutex::new(Importer::new(source));
     let run = |task: &Task| match task.run(client, options.page_size, options.skip_acls) {
         // Releases before paginated-members only have the whole list.

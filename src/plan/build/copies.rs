@@ -139,8 +139,41 @@ impl<'a> Builder<'a, '_> {
         let mut grants = TemplateGrants::default();
         let mut dropped = Vec::new();
         match &t.acl {
+            // Unknown (not exported, or --skip-acls): the old template may have
+            // been open to all or to two groups. Never guess Everyone: the
+            // copy gets the groups the split moves here that hold people who
+            // use the template, and those people (below); the admin decides
+            // the rest (`acl-unknown`).
             None => {
-                grants.groups.insert("Everyone".into(), "use".into());
+                let users = self.template_users(t);
+                let mut granted = Vec::new();
+                for g in &self.orgs[o].groups {
+                    if g.members.iter().any(|m| users.contains(m.as_str())) {
+                        grants.groups.insert(g.name.clone(), "use".into());
+                        deps.push(step_key(Some(&org), "group", &g.name));
+                        granted.push(format!("`{}`", g.name));
+                    }
+                }
+                self.findings.push(Finding {
+                    code: "acl-unknown".into(),
+                    severity: Severity::Risk,
+                    message: format!(
+                        "the access list of `{}` is unknown (not in the export, or --skip-acls), so its copy in `{org}` \
+                         is not opened to everyone there: it grants `use` only to {} and to the people who use the \
+                         template now",
+                        t.name,
+                        if granted.is_empty() { "no group".to_string() } else { format!("group(s) {}", granted.join(", ")) }
+                    ),
+                    help: Some(
+                        "import again with the template's ACL (GET /api/v2/templates/{id}/acl; without --skip-acls) to \
+                         copy it exactly, or grant more on the copy after apply"
+                            .into(),
+                    ),
+                    affects: vec![
+                        self.template_affected(t),
+                        Affected { kind: "organization".into(), org: None, name: org.clone(), id: None },
+                    ],
+                });
             }
             Some(acl) => {
                 for e in &acl.group {

@@ -6,7 +6,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Builder, shell_word};
-use crate::model::{Template, Workspace};
+use crate::model::Workspace;
 use crate::plan::names::{self, new_workspace_name};
 use crate::plan::{Affected, Finding, MigrationState, NewWorkspace, OldWorkspace, Owner, Severity, WorkspaceMigration};
 
@@ -71,7 +71,7 @@ impl<'a> Builder<'a, '_> {
             let t = self.templates[i].source;
             let names = taken.entry(w.owner_id.as_str()).or_insert_with(|| self.names_of(&w.owner_id));
             let org = &self.orgs[o];
-            let existing_new = self.existing_new_workspace(w, t, o, &claimed);
+            let existing_new = self.existing_new_workspace(w, self.templates[i].name_in(o), o, &claimed);
             let (workspace_name, name_note, state) = match existing_new {
                 Some(x) => {
                     claimed.insert(x.id.as_str());
@@ -106,7 +106,7 @@ impl<'a> Builder<'a, '_> {
                 },
                 new: NewWorkspace {
                     org: org.name.clone(),
-                    template: t.name.clone(),
+                    template: self.templates[i].name_in(o).to_string(),
                     workspace_name,
                     template_step: self.copy_step_key(i, o),
                     name_note,
@@ -132,7 +132,7 @@ impl<'a> Builder<'a, '_> {
     fn existing_new_workspace(
         &self,
         w: &Workspace,
-        t: &Template,
+        copy: &str,
         o: usize,
         claimed: &BTreeSet<&str>,
     ) -> Option<&'a Workspace> {
@@ -143,7 +143,7 @@ impl<'a> Builder<'a, '_> {
             .workspaces_of_user
             .get(w.owner_id.as_str())?
             .iter()
-            .filter(|x| x.organization_id == org.id && x.template_name == t.name && !x.is_deleted_or_deleting())
+            .filter(|x| x.organization_id == org.id && x.template_name == copy && !x.is_deleted_or_deleting())
             .filter(|x| !claimed.contains(x.id.as_str()) && x.name.starts_with(&base))
             .copied()
             .collect();

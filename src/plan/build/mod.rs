@@ -3,6 +3,7 @@
 //! same split planned again after apply gives only no-ops.
 
 mod copies;
+mod copy_names;
 mod groups;
 mod members;
 mod migrate;

@@ -10,13 +10,9 @@ use crate::plan::{
     ProvisionerKeySpec, RoleSyncSpec, Severity, StepSpec, step_key,
 };
 
-/// The deployment's URL: what build info reports, else where a live import read it.
+/// The deployment's address (see `Snapshot::deployment_url`), empty when unknown.
 pub fn deployment_url(s: &crate::model::Snapshot) -> String {
-    match &s.build_info {
-        Some(b) if !b.external_url.is_empty() => b.external_url.clone(),
-        _ if s.source.kind == "api" => s.source.location.clone(),
-        _ => String::new(),
-    }
+    s.deployment_url().unwrap_or_default()
 }
 
 /// A word for the shell: quoted when it needs to be. Names in a command go

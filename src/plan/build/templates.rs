@@ -23,7 +23,17 @@ pub(in crate::plan) struct TemplatePlan<'a> {
     pub copies: Vec<usize>,
     /// Keys of the copies' steps, in the order of `copies`.
     pub copy_steps: Vec<String>,
+    /// The copies' names, in the order of `copies`: the source's name unless
+    /// another copy in that org has it or Coder would refuse it (`name_copies`).
+    pub names: Vec<String>,
     pub deprecated: bool,
+}
+
+impl TemplatePlan<'_> {
+    /// The name of the copy in org `o`.
+    pub fn name_in(&self, o: usize) -> &str {
+        self.copies.iter().position(|&c| c == o).and_then(|k| self.names.get(k)).map_or(&self.source.name, |n| n)
+    }
 }
 
 /// Every setting of a template, as a PATCH must send it.
@@ -117,8 +127,17 @@ impl<'a> Builder<'a, '_> {
                 self.left_behind_finding(t, &copies, &left);
             }
             let copies: Vec<usize> = copies.into_iter().collect();
-            self.templates.push(TemplatePlan { source: t, explicit, copies, copy_steps: Vec::new(), deprecated });
+            let names = copies.iter().map(|_| t.name.clone()).collect();
+            self.templates.push(TemplatePlan {
+                source: t,
+                explicit,
+                copies,
+                copy_steps: Vec::new(),
+                names,
+                deprecated,
+            });
         }
+        self.name_copies();
     }
 
     fn is_site_admin_without_workspace(&self, user: &str, t: &Template) -> bool {
@@ -227,7 +246,7 @@ impl<'a> Builder<'a, '_> {
                     Replacement {
                         org: self.orgs[o].name.clone(),
                         org_display_name: self.orgs[o].display_name.clone(),
-                        template: t.name.clone(),
+                        template: p.name_in(o).to_string(),
                         step: step.clone(),
                     },
                 )
@@ -239,13 +258,14 @@ impl<'a> Builder<'a, '_> {
         let m = &self.split.migration;
         let orgs: Vec<String> = replacements.iter().map(|r| r.org.clone()).collect();
         let displays: Vec<String> = replacements.iter().map(|r| r.org_display_name.clone()).collect();
+        let new_template = replacements.first().map_or(t.name.clone(), |r| r.template.clone());
         let message = fill_message(
             &m.deprecation_message,
             &MessageValues {
                 orgs: &orgs,
                 org_display_names: &displays,
                 template: &t.name,
-                new_template: &t.name,
+                new_template: &new_template,
                 wiki: &m.wiki,
                 deadline: &m.deadline,
             },
@@ -285,11 +305,12 @@ impl<'a> Builder<'a, '_> {
 
     fn copy_step(&mut self, i: usize, o: usize) -> String {
         let t = self.templates[i].source;
+        let name = self.templates[i].name_in(o).to_string();
         let org = self.orgs[o].name.clone();
         let (acl, deps) = self.grants(t, o);
         let version = self.ix.version_by_id.get(t.active_version_id.as_str());
         let spec = TemplateSpec {
-            name: t.name.clone(),
+            name: name.clone(),
             source: TemplateSource {
                 template_id: t.id.clone(),
                 org: self.ix.org_name(&t.organization_id).into(),
@@ -301,7 +322,12 @@ impl<'a> Builder<'a, '_> {
                 provisioner_tags: version.map(|v| v.job.tags.clone()).unwrap_or_default(),
             },
             provisioner_tags: self.orgs[o].spec.provisioner_tags.clone(),
-            settings: settings_of(t),
+            // Created without Coder's default `Everyone: use` unless the copy grants it.
+            settings: TemplateSettings {
+                disable_everyone_group_access: !acl.groups.contains_key("Everyone"),
+                display_name: crate::model::names::valid_display_name(&t.display_name),
+                ..settings_of(t)
+            },
             acl,
         };
         if version.is_none_or(|v| v.job.file_id.is_empty()) {
@@ -316,7 +342,22 @@ impl<'a> Builder<'a, '_> {
                 affects: vec![self.template_affected(t)],
             });
         }
+        if spec.settings.display_name != t.display_name {
+            self.findings.push(Finding {
+                code: "template-name-adjusted".into(),
+                severity: Severity::Warning,
+                message: format!(
+                    "the copy of `{}` in `{org}` gets the display name \"{}\": Coder refuses \"{}\" ({})",
+                    t.name,
+                    spec.settings.display_name,
+                    t.display_name.escape_debug(),
+                    crate::model::names::display_name_problem(&t.display_name).unwrap_or_default()
+                ),
+                help: Some("change the display name on the copy after apply if you want another".into()),
+                affects: vec![self.template_affected(t)],
+            });
+        }
         let (action, changes) = self.copy_action(o, &spec);
-        self.push(Some(&org), &t.name, action, deps, changes, StepSpec::Template(spec))
+        self.push(Some(&org), &name, action, deps, changes, StepSpec::Template(spec))
     }
 }

@@ -188,6 +188,10 @@ impl<'a> Ctx<'a, '_> {
             let help = "name a new organization; the default one is what is being split";
             self.problem(path(i, "name"), format!("`{}` is the default organization", spec.name), help);
         }
+        if let Some(p) = crate::model::names::display_name_problem(&spec.display_name) {
+            let help = "at most 64 characters, no white space at either end";
+            self.problem(path(i, "display_name"), format!("Coder refuses this display name: {p}"), help);
+        }
         let display_name = if spec.display_name.is_empty() { spec.name.clone() } else { spec.display_name.clone() };
         let mut t = Target {
             spec,
@@ -238,6 +242,15 @@ impl<'a> Ctx<'a, '_> {
                 .collect();
             match found.as_slice() {
                 [g] => {
+                    // The plan makes a group of this name in the new org: one Coder refuses would fail there.
+                    if let Some(p) = crate::model::names::group_name_problem(&g.name) {
+                        let help = "rename the group in Coder first (`coder groups edit`), then import again";
+                        self.problem(
+                            item(i, "groups", j),
+                            format!("Coder refuses the group name `{}`: {p}", g.name.escape_debug()),
+                            help,
+                        );
+                    }
                     for u in &g.members {
                         if let Some(user) = self.ix.user_by_id.get(u.as_str()) {
                             Self::add_member(t, &user.id, format!("group:{}", g.name));
