@@ -33,7 +33,7 @@ pub fn run(args: ScriptsArgs) -> Result<u8> {
         out.add(&script_name(u), migration_script(&ctx, u)?.as_bytes(), Some(0o755))?;
     }
     out.add("index.csv", index_csv(&plan, &users)?.as_bytes(), None)?;
-    out.add("README.md", admin_readme(&plan, &users).as_bytes(), None)?;
+    out.add("README.md", admin_readme(&plan, url, &users).as_bytes(), None)?;
     out.commit()?;
     let workspaces: usize = users.iter().map(|u| u.items.len()).sum();
     eprintln!(

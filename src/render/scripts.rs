@@ -146,15 +146,7 @@ pub fn index_csv(plan: &Plan, users: &[UserMoves]) -> Result<String> {
         let (name, status) = names.get(u.owner.as_str()).copied().unwrap_or_default();
         let old: Vec<&str> = u.items.iter().map(|m| m.old_workspace.as_str()).collect();
         let new: Vec<String> = u.items.iter().map(|m| format!("{}/{}", m.new_org, m.new_workspace)).collect();
-        w.row([
-            u.owner.as_str(),
-            u.email.as_str(),
-            name,
-            status,
-            &old.join(";"),
-            &new.join(";"),
-            &script_name(u),
-        ])?;
+        w.row([u.owner.as_str(), u.email.as_str(), name, status, &old.join(";"), &new.join(";"), &script_name(u)])?;
     }
     w.finish()
 }

@@ -11,13 +11,11 @@
 //! script refuses that workspace with the reason rather than connect to
 //! something odd.
 //!
-//! A small local check for now: the import/plan checks of Coder's name
-//! rules live elsewhere and may take this over.
+//! Coder's name rules themselves are `model::names`, shared with the
+//! import's and the plan's checks.
 
 use crate::error::{Error, Result};
-
-/// Longest user or workspace name Coder accepts.
-const MAX_NAME: usize = 32;
+use crate::model::names::{MAX_NAME, name_problem as coder_name_problem};
 
 /// The prefix given with `--ssh-prefix`: letters, digits, `.` and `-`,
 /// beginning with a letter or digit (`coder.` by default).
@@ -38,10 +36,7 @@ pub fn check_ssh_prefix(prefix: &str) -> Result<()> {
 /// name: Coder's rule is letters and digits in groups joined by single
 /// hyphens, at most 32 characters.
 fn name_problem(what: &str, name: &str) -> Option<String> {
-    let valid = !name.is_empty()
-        && name.len() <= MAX_NAME
-        && name.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
-    (!valid).then(|| {
+    coder_name_problem(name).map(|_| {
         format!(
             "the {what} name {:?} breaks Coder's name rules (letters, digits and single hyphens, at most \
              {MAX_NAME} characters), so it cannot be part of an SSH host name",

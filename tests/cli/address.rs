@@ -188,6 +188,18 @@ fn an_export_that_does_not_say_its_address_gets_none_and_says_what_to_pass() {
     let out = orgsplit().arg("scripts").arg(&plan_path).arg("--out-dir").arg(dir.path().join("sc")).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("--deployment-url"), "{err}");
+    // `scripts --url` gives it: the scripts and the admins' README name it.
+    let sc = dir.path().join("sc");
+    orgsplit()
+        .arg("scripts")
+        .arg(&plan_path)
+        .arg("--out-dir")
+        .arg(&sc)
+        .args(["--url", "https://coder.given.example"])
+        .assert()
+        .success();
+    let readme = std::fs::read_to_string(sc.join("README.md")).unwrap();
+    assert!(readme.contains("from the plan for https://coder.given.example"), "{readme}");
     let report = orgsplit().arg("report").arg(&snapshot).arg("--split").arg(split_file()).output().unwrap();
     assert!(String::from_utf8_lossy(&report.stdout).contains("(URL unknown)"));
 

@@ -74,10 +74,8 @@ fn names_that_map_to_one_file_a_leading_dash_and_a_long_name_each_get_their_own_
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
         _ => cell.to_string(),
     };
-    let index: BTreeMap<String, String> = csv_rows(&scripts.join("index.csv"))
-        .iter()
-        .map(|r| (unneutralised(&r[0]), r[6].to_string()))
-        .collect();
+    let index: BTreeMap<String, String> =
+        csv_rows(&scripts.join("index.csv")).iter().map(|r| (unneutralised(&r[0]), r[6].to_string())).collect();
     assert_eq!(index.len(), 6, "{index:?}");
     assert_eq!(index["dup_x"], "dup_x.sh", "a safe name keeps its file");
     assert_eq!(index["alice"], "alice.sh");
