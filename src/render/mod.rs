@@ -13,6 +13,7 @@ pub mod report_words;
 pub mod rules;
 pub mod score;
 pub mod scripts;
+pub mod terraform;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
