@@ -22,8 +22,39 @@ fn export(plan: &Path, snapshot: &Path, sources: Option<&Path>, out: &Path) -> a
     cmd.assert()
 }
 
-/// Every `.tf` file parsed, by name; the schema summary knows all they use.
+/// `terraform` or `tofu`, whichever is on PATH. Neither is installed by
+/// `.ci/run` (building OpenTofu is too slow for CI), so a missing one is a
+/// printed skip, under CI too.
+fn terraform_cli() -> Option<&'static str> {
+    let found = ["terraform", "tofu"].into_iter().find(|tool| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        eprintln!("skipping `fmt -check`: neither terraform nor tofu is installed");
+    }
+    found
+}
+
+/// The folder is as `terraform fmt` would write it (where the CLI is there).
+fn fmt_check(dir: &Path) {
+    let Some(tool) = terraform_cli() else { return };
+    let out = std::process::Command::new(tool).args(["fmt", "-check", "-no-color"]).arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "`{tool} fmt -check` wants to change: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every `.tf` file parsed, by name; the schema summary knows all they use;
+/// `terraform fmt` would leave them as they are.
 fn parse_all(dir: &Path) -> BTreeMap<String, Body> {
+    fmt_check(dir);
     let mut out = BTreeMap::new();
     for name in files_in(dir) {
         let text = std::fs::read_to_string(dir.join(&name)).unwrap();

@@ -7,6 +7,7 @@
 //! HCL is built as `hcl::Body` values and written by hcl-rs: names from the
 //! deployment are always string values, never spliced into syntax.
 
+mod align;
 mod labels;
 mod notes;
 mod org;
@@ -61,7 +62,7 @@ fn write(body: &Body, header: &str) -> Result<String> {
         )));
     }
     let text = hcl::format::to_string(body).map_err(|e| Error::Bug(format!("writing HCL: {e}")))?;
-    Ok(format!("{header}{text}"))
+    Ok(format!("{header}{}", align::align(&text)))
 }
 
 fn main_body(needs_sources_var: bool) -> Body {
