@@ -45,6 +45,31 @@ pub enum Command {
     /// The dry-run report to circulate before anything changes: verdicts, orgs, conflicts,
     /// deprecations, migrations, risks and a picture of the split.
     Report(ReportArgs),
+    /// Write the planned organizations in another form (Terraform for the coderd provider).
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The split's organizations as a Terraform configuration for the coderd provider.
+    Terraform(ExportTerraformArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportTerraformArgs {
+    /// The plan (from `orgsplit plan`).
+    pub plan: PathBuf,
+    /// The snapshot the plan was made from; without it, the built-in MegaCo example.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Template sources, one subfolder per template (`<template>` or `<org>/<template>`):
+    /// new templates' versions are built from there. Without it, from `var.template_sources`.
+    #[arg(long, value_name = "DIR")]
+    pub template_sources: Option<PathBuf>,
+    /// Folder to write `main.tf`, `deployment.tf`, `org_<name>.tf` and `README.md` into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

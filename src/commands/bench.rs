@@ -143,6 +143,23 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ..Default::default()
         },
         Stage {
+            name: "export terraform",
+            args: vec![
+                "export".into(),
+                "terraform".into(),
+                p(&plan),
+                "--snapshot".into(),
+                p(&snapshot),
+                "--template-sources".into(),
+                p(&fixture.join("template-sources")),
+                "--out-dir".into(),
+                p(&work.join("terraform")),
+            ],
+            ok: &[0],
+            fresh_dir: Some(work.join("terraform")),
+            ..Default::default()
+        },
+        Stage {
             name: "diff",
             args: vec!["diff".into(), p(&plan), "--snapshot".into(), p(&snapshot)],
             ok: &[0, 2],

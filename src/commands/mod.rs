@@ -5,6 +5,7 @@ mod api;
 mod apply;
 mod bench;
 mod diff;
+mod export;
 mod fixture;
 mod import;
 mod inventory;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Score(args) => score::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Report(args) => report::run(args),
+        Command::Export(command) => export::run(command),
     }
 }
 

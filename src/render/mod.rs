@@ -16,6 +16,7 @@ pub mod score;
 pub mod scripts;
 pub mod sheet;
 pub mod ssh_hosts;
+pub mod terraform;
 
 use std::borrow::Cow;
 

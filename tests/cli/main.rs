@@ -11,6 +11,7 @@ mod bad_input;
 mod client;
 mod common;
 mod diff;
+mod export;
 mod fake_coder;
 mod fake_contract;
 mod fixture;
