@@ -22,9 +22,9 @@ fn export(plan: &Path, snapshot: &Path, sources: Option<&Path>, out: &Path) -> a
     cmd.assert()
 }
 
-/// `terraform` or `tofu`, whichever is on PATH. Neither is installed by
-/// `.ci/run` (building OpenTofu is too slow for CI), so a missing one is a
-/// printed skip, under CI too.
+/// `terraform` or `tofu`, whichever is on PATH. `.ci/run` builds OpenTofu
+/// when neither is there, so a missing one is a printed skip locally and a
+/// failure under `CI=true`.
 fn terraform_cli() -> Option<&'static str> {
     let found = ["terraform", "tofu"].into_iter().find(|tool| {
         std::process::Command::new("sh")
@@ -34,6 +34,10 @@ fn terraform_cli() -> Option<&'static str> {
             .is_ok_and(|o| o.status.success())
     });
     if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "terraform or tofu is required when CI=true (.ci/run builds OpenTofu)"
+        );
         eprintln!("skipping `fmt -check`: neither terraform nor tofu is installed");
     }
     found
