@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod derive;
 pub mod facts;
 pub mod load;
+pub mod overlaps;
 pub mod people;
 pub mod recommend;
 pub mod rule;
@@ -56,6 +57,9 @@ pub struct Scored {
     pub conflicts: Conflicts,
     /// Declared facts that contradict the snapshot, with both sources.
     pub fact_warnings: Vec<String>,
+    /// The overlapping candidate whose organization it joins (`overlaps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,9 +134,19 @@ pub fn score(
         let decision = score::decide(catalogue, &facts, &c.suppressed);
         let conflicts = conflicts(ctx, &candidates, i, &usages[i], &dedicated_to, &of_user);
         let templates = template_uses(ctx, c, &usages[i]);
-        Scored { candidate: c.clone(), members: c.members.len(), decision, templates, facts, conflicts, fact_warnings }
+        Scored {
+            candidate: c.clone(),
+            members: c.members.len(),
+            decision,
+            templates,
+            facts,
+            conflicts,
+            fact_warnings,
+            merged_into: None,
+        }
     });
     scored.sort_by(|a, b| a.candidate.name.cmp(&b.candidate.name));
+    overlaps::apply(&mut scored);
     Report {
         candidates_from: by.to_string(),
         rules: catalogue.rules.iter().map(|r| r.id.clone()).collect(),
