@@ -114,12 +114,24 @@ pub fn score(
     notes: Vec<String>,
 ) -> Report {
     // Candidates are scored independently: half of them on a second core.
-    let usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
+    let mut usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
     let mut dedicated_to: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, usage) in usages.iter().enumerate() {
         for u in usage.iter().filter(|u| u.dedicated) {
             dedicated_to.entry(u.template.clone()).or_default().push(i);
         }
+    }
+    // A template several candidates would own is credited to the smallest (then first by name).
+    for (template, owners) in dedicated_to.iter_mut().filter(|(_, o)| o.len() > 1) {
+        owners.sort_by(|&a, &b| {
+            (candidates[a].members.len(), &candidates[a].name).cmp(&(candidates[b].members.len(), &candidates[b].name))
+        });
+        for &o in &owners[1..] {
+            for u in usages[o].iter_mut().filter(|u| &u.template == template) {
+                u.dedicated = false;
+            }
+        }
+        owners.truncate(1);
     }
     let dedicated_anywhere: BTreeSet<String> = dedicated_to.keys().cloned().collect();
     let mut of_user: HashMap<&str, Vec<usize>> = HashMap::new();

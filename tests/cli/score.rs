@@ -443,3 +443,25 @@ fn overlapping_candidates_get_one_organization_and_umbrellas_get_review() {
     assert_eq!(payments.users.len(), 6, "the on-call group's people are in payments' organization");
     assert!(text.contains("also holds `payments-oncall` (6 members)"), "{text}");
 }
+
+#[test]
+fn a_template_several_candidates_would_own_is_credited_to_the_smallest() {
+    // A candidate holding payments and checkout would own their templates as
+    // much as each team does: they stay the teams' own.
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n[[candidates]]\nname = \"commerce\"\ngroups = [\"payments\", \"checkout\"]\n",
+        fs::read_to_string(megaco().join("candidates.toml")).unwrap()
+    );
+    let file = write(dir.path(), "candidates.toml", &text);
+    let out = orgsplit().args(["score", "--candidates", &file, "-o", "json"]).assert().success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let dedicated = |name: &str| -> Vec<String> {
+        let c = report["candidates"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+        let ts = c["templates"].as_array().unwrap();
+        ts.iter().filter(|t| t["dedicated"] == true).map(|t| t["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(dedicated("payments"), ["payments-k8s"]);
+    assert_eq!(dedicated("checkout"), ["checkout-k8s"]);
+    assert!(dedicated("commerce").is_empty(), "{:?}", dedicated("commerce"));
+}
