@@ -19,7 +19,8 @@ impl<'a> Builder<'a, '_> {
         // Owners in more than one new org whose workspaces move, and the orgs they go to.
         let mut several: BTreeMap<&'a str, BTreeSet<usize>> = BTreeMap::new();
         for (i, p) in self.templates.iter().enumerate() {
-            let home = self.template_home(i);
+            // Made only when a workspace needs it: it counts the template's users.
+            let mut home: Option<Vec<usize>> = None;
             for w in self.ix.workspaces_of_template.get(p.source.id.as_str()).into_iter().flatten() {
                 if w.is_deleted_or_deleting() {
                     continue;
@@ -28,12 +29,13 @@ impl<'a> Builder<'a, '_> {
                 // The workspace follows its template: to an org of its owner the
                 // split lists the template for, else the org of its owner
                 // holding most of the template's users, then the first by name.
-                let target = orgs
-                    .iter()
-                    .find(|o| p.explicit.contains(o))
-                    .or_else(|| home.iter().find(|o| orgs.contains(o) && p.copies.contains(o)))
-                    .or_else(|| orgs.iter().find(|o| p.copies.contains(o)));
-                if let Some(&o) = target {
+                let mut target = orgs.iter().copied().find(|o| p.explicit.contains(o));
+                if target.is_none() && orgs.iter().filter(|o| p.copies.contains(o)).nth(1).is_some() {
+                    let home = home.get_or_insert_with(|| self.template_home(i));
+                    target = home.iter().copied().find(|o| orgs.contains(o));
+                }
+                let target = target.or_else(|| orgs.iter().copied().find(|o| p.copies.contains(o)));
+                if let Some(o) = target {
                     items.insert((w.owner_name.as_str(), w.name.as_str(), w.id.as_str()), (*w, i, o));
                     if orgs.len() > 1 {
                         several.entry(w.owner_id.as_str()).or_default().insert(o);
