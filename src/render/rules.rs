@@ -75,6 +75,8 @@ pub fn explain(rule: &Rule, catalogue: &Catalogue, format: Format) -> Result<Str
         .collect();
     out.push_str(&table(format, &["fact", "type", "from", "meaning"], rows));
     out.push('\n');
+    let _ = writeln!(out, "\n{}", crate::rules::derive::DEDICATION);
+    let _ = writeln!(out, "\n{}", crate::rules::overlaps::DEFINITION);
     Ok(out)
 }
 

@@ -23,6 +23,30 @@ pub struct Usage {
     pub dedicated: bool,
 }
 
+/// A template whose users are at least this share (%) of the deployment's
+/// template users is central: nobody's own.
+pub const CENTRAL_SHARE: usize = 50;
+/// A candidate's own template: its members are more than this share (%) of the template's users...
+pub const OWN_SHARE: usize = 50;
+/// ...and that share is at least this many times its share of the deployment's template users (lift).
+pub const OWN_LIFT: usize = 2;
+
+/// How `orgsplit rules explain` states the definition.
+pub const DEDICATION: &str = "A candidate's own (dedicated) template: its members are more than 50% of the \
+template's users (live workspace owners and ACL grants), and that share is at least twice the candidate's share of \
+all users who use a template (a lift of 2), so a group holding half the deployment owns no template by being \
+large. A template used by at least 50% of those users is central and nobody's own. When a template is the own \
+template of several candidates (a team and a group containing it), it is credited to the smallest.";
+
+/// Whether a template with `users` users, `members` of them a candidate's
+/// (of `size` members), is the candidate's own among `active` template users.
+pub fn is_own(members: usize, users: usize, size: usize, active: usize) -> bool {
+    let central = active > 0 && users * 100 >= CENTRAL_SHARE * active;
+    // members / users >= OWN_LIFT * size / active, without division.
+    let lift = members * active >= OWN_LIFT * size * users;
+    members * 100 > OWN_SHARE * users && lift && !central
+}
+
 /// Deployment-wide lookups, built once for all candidates.
 pub struct Context<'a> {
     /// The snapshot's lookups (shared with planning when both run).
@@ -119,11 +143,12 @@ impl<'a> Context<'a> {
                 *counts.entry(t).or_default() += 1;
             }
         }
+        let active = self.user_templates.len();
         let mut out: Vec<Usage> = counts
             .into_iter()
             .map(|(t, n)| {
                 let users = self.template_users.get(t).map_or(0, BTreeSet::len);
-                Usage { template: t.to_string(), members: n, users, dedicated: n * 2 > users }
+                Usage { template: t.to_string(), members: n, users, dedicated: is_own(n, users, members.len(), active) }
             })
             .collect();
         out.sort_by_cached_key(|u| self.template_name(&u.template));
@@ -387,6 +412,20 @@ pub fn percent(part: usize, whole: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_templates_need_a_lift_and_central_ones_are_nobodys() {
+        // 1,000 template users. A 40-person team with 35 of a template's 40 users owns it.
+        assert!(is_own(35, 40, 40, 1000));
+        // A group of 540 (54% of users) holding 300 of a template's 400 users does not: lift 1.4.
+        assert!(!is_own(300, 400, 540, 1000));
+        // ...nor a template 600 people use (central), whatever the share.
+        assert!(!is_own(590, 600, 900, 1000));
+        // Half of the users is not more than half.
+        assert!(!is_own(20, 40, 40, 1000));
+        // Lift exactly 2 counts: 100 of 200 users... not more than half; 101 of 200 with 250 members of 1000.
+        assert!(is_own(101, 200, 250, 1000) && !is_own(101, 200, 260, 1000));
+    }
 
     #[test]
     fn public_modules_are_told_apart_from_private_ones() {

@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod derive;
 pub mod facts;
 pub mod load;
+pub mod overlaps;
 pub mod people;
 pub mod recommend;
 pub mod rule;
@@ -56,6 +57,9 @@ pub struct Scored {
     pub conflicts: Conflicts,
     /// Declared facts that contradict the snapshot, with both sources.
     pub fact_warnings: Vec<String>,
+    /// The overlapping candidate whose organization it joins (`overlaps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,12 +114,24 @@ pub fn score(
     notes: Vec<String>,
 ) -> Report {
     // Candidates are scored independently: half of them on a second core.
-    let usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
+    let mut usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
     let mut dedicated_to: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, usage) in usages.iter().enumerate() {
         for u in usage.iter().filter(|u| u.dedicated) {
             dedicated_to.entry(u.template.clone()).or_default().push(i);
         }
+    }
+    // A template several candidates would own is credited to the smallest (then first by name).
+    for (template, owners) in dedicated_to.iter_mut().filter(|(_, o)| o.len() > 1) {
+        owners.sort_by(|&a, &b| {
+            (candidates[a].members.len(), &candidates[a].name).cmp(&(candidates[b].members.len(), &candidates[b].name))
+        });
+        for &o in &owners[1..] {
+            for u in usages[o].iter_mut().filter(|u| &u.template == template) {
+                u.dedicated = false;
+            }
+        }
+        owners.truncate(1);
     }
     let dedicated_anywhere: BTreeSet<String> = dedicated_to.keys().cloned().collect();
     let mut of_user: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -130,9 +146,19 @@ pub fn score(
         let decision = score::decide(catalogue, &facts, &c.suppressed);
         let conflicts = conflicts(ctx, &candidates, i, &usages[i], &dedicated_to, &of_user);
         let templates = template_uses(ctx, c, &usages[i]);
-        Scored { candidate: c.clone(), members: c.members.len(), decision, templates, facts, conflicts, fact_warnings }
+        Scored {
+            candidate: c.clone(),
+            members: c.members.len(),
+            decision,
+            templates,
+            facts,
+            conflicts,
+            fact_warnings,
+            merged_into: None,
+        }
     });
     scored.sort_by(|a, b| a.candidate.name.cmp(&b.candidate.name));
+    overlaps::apply(&mut scored);
     Report {
         candidates_from: by.to_string(),
         rules: catalogue.rules.iter().map(|r| r.id.clone()).collect(),

@@ -26,13 +26,13 @@ pub fn recommend_split(ctx: &Context, report: &Report) -> SplitFile {
     let org_sync = ctx.index.snapshot.idp_sync.organization.as_ref().filter(|o| !o.field.is_empty());
     let claims = org_sync.and_then(|o| attribute_values(ctx.index.snapshot, &o.field, true).ok()).unwrap_or_default();
     let mut used = BTreeSet::new();
-    let organizations = report
-        .candidates
-        .iter()
-        .filter(|s| s.decision.recommendation.is_organization())
+    let organizations = recommended(report)
+        .into_iter()
         .map(|s| {
             let name = unique(&mut used, &slug(&s.candidate.name));
-            org_for(ctx, s, name, org_sync.map(|o| o.field.as_str()), &claims)
+            let joined: Vec<&Scored> =
+                report.candidates.iter().filter(|o| o.merged_into.as_deref() == Some(&s.candidate.name)).collect();
+            org_for(ctx, s, &joined, name, org_sync.map(|o| o.field.as_str()), &claims)
         })
         .collect();
     SplitFile {
@@ -44,24 +44,69 @@ pub fn recommend_split(ctx: &Context, report: &Report) -> SplitFile {
     }
 }
 
+/// The candidates that get an organization of their own, in the report's
+/// order: those recommended as one, less those that join an overlapping one.
+fn recommended(report: &Report) -> Vec<&Scored> {
+    report
+        .candidates
+        .iter()
+        .filter(|s| s.decision.recommendation.is_organization() && s.merged_into.is_none())
+        .collect()
+}
+
+/// Everyone's selectors together: a candidate's, then those joining it.
+fn union_selector(all: &[&Scored]) -> super::candidates::Selector {
+    let mut sel = super::candidates::Selector::default();
+    let add = |to: &mut Vec<String>, from: &[String]| {
+        for x in from {
+            if !to.contains(x) {
+                to.push(x.clone());
+            }
+        }
+    };
+    for s in all {
+        let from = &s.candidate.selector;
+        add(&mut sel.groups, &from.groups);
+        add(&mut sel.users, &from.users);
+        for (k, v) in &from.claims {
+            add(sel.claims.entry(k.clone()).or_default(), v);
+        }
+        for (k, v) in &from.people {
+            add(sel.people.entry(k.clone()).or_default(), v);
+        }
+    }
+    sel
+}
+
 fn org_for(
     ctx: &Context,
     s: &Scored,
+    joined: &[&Scored],
     name: String,
     claim_field: Option<&str>,
     claims: &BTreeMap<String, BTreeSet<String>>,
 ) -> OrgSpec {
-    let sel = &s.candidate.selector;
-    let dedicated: Vec<&super::TemplateUse> = s.templates.iter().filter(|t| t.dedicated).collect();
+    let all: Vec<&Scored> = std::iter::once(s).chain(joined.iter().copied()).collect();
+    let sel = &union_selector(&all);
+    let mut dedicated: Vec<&super::TemplateUse> = Vec::new();
+    for t in all.iter().flat_map(|x| x.templates.iter().filter(|t| t.dedicated)) {
+        if !dedicated.iter().any(|d| d.name == t.name) {
+            dedicated.push(t);
+        }
+    }
     let templates: Vec<String> = dedicated.iter().map(|t| t.name.clone()).collect();
-    let mut authors: Vec<String> = dedicated.iter().filter(|t| t.by_member).map(|t| t.author.clone()).collect();
+    let mut authors: Vec<String> = dedicated
+        .iter()
+        .filter(|t| all.iter().any(|x| x.templates.iter().any(|u| u.name == t.name && u.by_member)))
+        .map(|t| t.author.clone())
+        .collect();
     authors.sort();
     authors.dedup();
     let mut roles = BTreeMap::new();
     if !authors.is_empty() {
         roles.insert("organization-template-admin".to_string(), authors);
     }
-    let members: BTreeSet<&str> = s.candidate.members.iter().map(String::as_str).collect();
+    let members: BTreeSet<&str> = all.iter().flat_map(|x| x.candidate.members.iter().map(String::as_str)).collect();
     let org_sync_claims = claims
         .iter()
         .filter(|(_, holders)| {
@@ -204,14 +249,13 @@ pub fn render_split(split: &SplitFile, report: &Report) -> String {
         let _ = writeln!(out, "\n# The deployment already syncs organizations from the IdP claim `{}`.", sync.field);
         let _ = writeln!(out, "[org_sync]\nfield = {}\nassign_default = {}", q(&sync.field), sync.assign_default);
     }
-    let recommended: Vec<&Scored> =
-        report.candidates.iter().filter(|s| s.decision.recommendation.is_organization()).collect();
+    let recommended = recommended(report);
     for (i, org) in split.organizations.iter().enumerate() {
         // `recommend_split` keeps the report's order, so the i-th org is the i-th recommended candidate.
         let scored = recommended.get(i).copied().filter(|s| s.candidate.display_name == org.display_name);
         out.push('\n');
         if let Some(s) = scored {
-            why(&mut out, s, &recommended);
+            why(&mut out, s, &recommended, report);
         }
         let _ = writeln!(out, "[[organizations]]");
         let _ = writeln!(out, "name = {}", q(&org.name));
@@ -257,8 +301,9 @@ pub fn render_split(split: &SplitFile, report: &Report) -> String {
     out
 }
 
-fn why(out: &mut String, s: &Scored, orgs: &[&Scored]) {
+fn why(out: &mut String, s: &Scored, orgs: &[&Scored], report: &Report) {
     let Some(best) = &s.decision.best else { return };
+    let joined = report.candidates.iter().filter(|o| o.merged_into.as_deref() == Some(&s.candidate.name));
     let becomes_org = |name: &String| orgs.iter().any(|o| o.candidate.name == *name);
     let _ = writeln!(
         out,
@@ -267,6 +312,13 @@ fn why(out: &mut String, s: &Scored, orgs: &[&Scored]) {
     );
     for c in best.conditions.iter().filter(|c| c.status == super::score::Status::Met) {
         let _ = writeln!(out, "#   - {}", c.reason);
+    }
+    for j in joined {
+        let _ = writeln!(
+            out,
+            "#   also holds `{}` ({} members), which overlaps it (shared members or templates) and agrees",
+            j.candidate.name, j.members
+        );
     }
     let shared = &s.conflicts.shared_templates;
     for t in shared.iter().filter(|t| !t.dedicated_to.contains(&s.candidate.name)) {

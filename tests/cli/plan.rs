@@ -81,8 +81,9 @@ fn steps_come_in_dependency_order_and_deprecations_come_last() {
     assert_eq!(orgs, ["payments", "checkout"], "the org the split names first");
     assert_eq!(
         d.message,
-        "This template moved to the Payments or Checkout organization as payments-k8s. Create your workspace there \
-         and copy your files before 2025-03-31: https://wiki.megaco.example/coder/organizations"
+        "This template moved to the Payments organization as payments-k8s. Create your workspace there \
+         and copy your files before 2025-03-31: https://wiki.megaco.example/coder/organizations",
+        "one destination, the org the split lists it for; the replacements and each user's notice name the rest"
     );
     assert_eq!(payments.depends_on, ["checkout/template/payments-k8s", "payments/template/payments-k8s"]);
     // Every key step says how to start a provisioner.

@@ -168,3 +168,43 @@ fn changing_the_org_sync_claim_is_a_risk_and_assign_default_stays_on() {
     assert_eq!(o.add["coder-ml"], ["ml"]);
     assert!(step.changes.contains(&"claim field `memberOf` -> `groups`".to_string()), "{:?}", step.changes);
 }
+
+#[test]
+fn a_user_in_two_new_orgs_has_each_workspace_follow_its_template() {
+    // `aaa` sorts first and holds one checkout developer who also works on a
+    // payments-k8s sandbox; payments-k8s goes to `payments` and is duplicated
+    // for `checkout`, where most of its other users are.
+    let s = megaco();
+    let checkout = &s.groups.iter().find(|g| g.name == "checkout").unwrap().members;
+    let w = s
+        .workspaces
+        .iter()
+        .find(|w| w.template_name == "payments-k8s" && !w.is_deleted_or_deleting() && checkout.contains(&w.owner_id))
+        .unwrap();
+    let orgs = format!(
+        "[[organizations]]\nname = \"aaa\"\nusers = [\"{}\"]\n\
+         [[organizations]]\nname = \"payments\"\ngroups = [\"payments\"]\ntemplates = [\"payments-k8s\"]\n\
+         [[organizations]]\nname = \"checkout\"\ngroups = [\"checkout\"]\ntemplates = [\"checkout-k8s\"]\n",
+        w.owner_name
+    );
+    let p = plan(&s, &orgs);
+    let moved = p.workspace_migrations.iter().find(|m| m.old.workspace_id == w.id).unwrap();
+    assert_eq!(moved.new.org, "checkout", "where the template's users are, not the org that sorts first");
+    // Their checkout-k8s workspaces go to checkout, the org listing it.
+    for m in p.workspace_migrations.iter().filter(|m| m.owner.username == w.owner_name) {
+        assert_ne!(m.new.org, "aaa", "{m:?}");
+    }
+    let follow = findings(&p, "workspaces-follow-templates");
+    assert_eq!(follow.len(), 1);
+    assert!(follow[0].affects.iter().any(|a| a.name == w.owner_name), "{:?}", follow[0].affects);
+    // Every deprecation message names exactly one destination.
+    let names = ["aaa", "payments", "checkout"];
+    for step in &p.steps {
+        if let StepSpec::Deprecation(d) = &step.spec {
+            let named = names.iter().filter(|n| d.message.to_lowercase().contains(&format!("the {n} "))).count();
+            assert_eq!(named, 1, "{}", d.message);
+            assert!(!d.message.contains(" or "), "{}", d.message);
+        }
+    }
+    assert!(deprecates(&p, "payments-k8s"));
+}

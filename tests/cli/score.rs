@@ -27,6 +27,9 @@ struct Scored {
     suppressed: Vec<serde_json::Value>,
     facts: BTreeMap<String, Fact>,
     fact_warnings: Vec<String>,
+    notes: Vec<String>,
+    #[serde(default)]
+    merged_into: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -392,4 +395,73 @@ fn a_rules_folder_overrides_by_id_and_the_report_says_so() {
     assert!(c["payments"].warnings.is_empty());
     let qa: Vec<&str> = c["qa"].warnings.iter().map(|w| w.rule.as_str()).collect();
     assert_eq!(qa, ["maintenance-overhead"], "qa (30 members) is small under the overridden rule");
+}
+
+#[test]
+fn overlapping_candidates_get_one_organization_and_umbrellas_get_review() {
+    // MegaCo's candidates plus an on-call group inside payments and a guild
+    // spanning checkout and search, both declared an acquired company so that alone
+    // each would be an organization.
+    let dir = tempfile::tempdir().unwrap();
+    let acquired: String =
+        [("acquired", "true"), ("own_platform_team", "true"), ("own_cloud_accounts", "1"), ("own_modules", "1")]
+            .iter()
+            .map(|(f, v)| format!("[[candidates.declare]]\nfact = \"{f}\"\nvalue = {v}\nbecause = \"planted\"\n"))
+            .collect();
+    let text = format!(
+        "{}\n[[candidates]]\nname = \"payments-oncall\"\n\
+         users = [\"kate-gupta\", \"maya-jensen\", \"quinn-murphy\", \"rosa-fischer\", \"omar-taylor\", \"tariq-yamada\"]\n{acquired}\
+         \n[[candidates]]\nname = \"guild\"\n\
+         users = [\"grace-wong\", \"jin-kaur\", \"ines-meyer\", \"nadia-banerjee\", \"eli-adams\", \"wei-walker\", \
+         \"chloe-singh\", \"bianca-evans\", \"abigail-fischer\", \"daria-campbell\"]\n{acquired}",
+        fs::read_to_string(megaco().join("candidates.toml")).unwrap()
+    );
+    let file = write(dir.path(), "candidates.toml", &text);
+    let split_path = dir.path().join("split.toml");
+    let out = orgsplit()
+        .args(["score", "--candidates", &file, "-o", "json", "--emit-split"])
+        .arg(&split_path)
+        .assert()
+        .success();
+    let report: Report = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let c = by_name(&report);
+    assert_eq!(c["payments-oncall"].best.as_ref().unwrap().rule, "mergers-and-acquisitions", "alone, an organization");
+    assert_eq!(c["payments-oncall"].merged_into.as_deref(), Some("payments"));
+    assert!(c["payments"].notes.iter().any(|n| n.contains("`payments-oncall`")), "{:?}", c["payments"].notes);
+    assert_eq!(c["guild"].recommendation, "review");
+    assert!(c["guild"].notes.iter().any(|n| n.contains("spans `checkout`, `search`")), "{:?}", c["guild"].notes);
+    assert_eq!(
+        (c["checkout"].recommendation.as_str(), c["search"].recommendation.as_str()),
+        ("organization", "organization")
+    );
+    let text = fs::read_to_string(&split_path).unwrap();
+    let split = orgsplit::split::parse(&text, &split_path).unwrap();
+    let names: Vec<&str> = split.organizations.iter().map(|o| o.name.as_str()).collect();
+    assert!(!names.contains(&"payments-oncall") && !names.contains(&"guild"), "{names:?}");
+    let payments = split.organizations.iter().find(|o| o.name == "payments").unwrap();
+    assert_eq!(payments.groups, ["payments"]);
+    assert_eq!(payments.users.len(), 6, "the on-call group's people are in payments' organization");
+    assert!(text.contains("also holds `payments-oncall` (6 members)"), "{text}");
+}
+
+#[test]
+fn a_template_several_candidates_would_own_is_credited_to_the_smallest() {
+    // A candidate holding payments and checkout would own their templates as
+    // much as each team does: they stay the teams' own.
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n[[candidates]]\nname = \"commerce\"\ngroups = [\"payments\", \"checkout\"]\n",
+        fs::read_to_string(megaco().join("candidates.toml")).unwrap()
+    );
+    let file = write(dir.path(), "candidates.toml", &text);
+    let out = orgsplit().args(["score", "--candidates", &file, "-o", "json"]).assert().success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let dedicated = |name: &str| -> Vec<String> {
+        let c = report["candidates"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+        let ts = c["templates"].as_array().unwrap();
+        ts.iter().filter(|t| t["dedicated"] == true).map(|t| t["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(dedicated("payments"), ["payments-k8s"]);
+    assert_eq!(dedicated("checkout"), ["checkout-k8s"]);
+    assert!(dedicated("commerce").is_empty(), "{:?}", dedicated("commerce"));
 }

@@ -16,20 +16,34 @@ impl<'a> Builder<'a, '_> {
     pub(super) fn plan_migrations(&mut self) {
         // (owner username, old name, workspace id) -> (workspace, template plan, target org)
         let mut items: BTreeMap<(&'a str, &'a str, &'a str), (&'a Workspace, usize, usize)> = BTreeMap::new();
+        // Owners in more than one new org whose workspaces move, and the orgs they go to.
+        let mut several: BTreeMap<&'a str, BTreeSet<usize>> = BTreeMap::new();
         for (i, p) in self.templates.iter().enumerate() {
+            // Made only when a workspace needs it: it counts the template's users.
+            let mut home: Option<Vec<usize>> = None;
             for w in self.ix.workspaces_of_template.get(p.source.id.as_str()).into_iter().flatten() {
                 if w.is_deleted_or_deleting() {
                     continue;
                 }
                 let orgs = self.member_orgs.get(w.owner_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-                // Prefer an org the split lists the template for, then the first by name.
-                let target =
-                    orgs.iter().find(|o| p.explicit.contains(o)).or_else(|| orgs.iter().find(|o| p.copies.contains(o)));
-                if let Some(&o) = target {
+                // The workspace follows its template: to an org of its owner the
+                // split lists the template for, else the org of its owner
+                // holding most of the template's users, then the first by name.
+                let mut target = orgs.iter().copied().find(|o| p.explicit.contains(o));
+                if target.is_none() && orgs.iter().filter(|o| p.copies.contains(o)).nth(1).is_some() {
+                    let home = home.get_or_insert_with(|| self.template_home(i));
+                    target = home.iter().copied().find(|o| orgs.contains(o));
+                }
+                let target = target.or_else(|| orgs.iter().copied().find(|o| p.copies.contains(o)));
+                if let Some(o) = target {
                     items.insert((w.owner_name.as_str(), w.name.as_str(), w.id.as_str()), (*w, i, o));
+                    if orgs.len() > 1 {
+                        several.entry(w.owner_id.as_str()).or_default().insert(o);
+                    }
                 }
             }
         }
+        self.several_orgs_finding(&several);
         // Two halves on two cores, cut between owners: the names an owner's
         // new workspaces take are all decided in one half.
         let items: Vec<_> = items.into_values().collect();
@@ -115,6 +129,44 @@ impl<'a> Builder<'a, '_> {
             });
         }
         (migrations, renamed)
+    }
+
+    /// The orgs with a copy of template `i`, most of its users first (then by order).
+    fn template_home(&self, i: usize) -> Vec<usize> {
+        let p = &self.templates[i];
+        let mut count: BTreeMap<usize, usize> = BTreeMap::new();
+        for u in self.template_users(p.source) {
+            for o in self.member_orgs.get(u).into_iter().flatten().filter(|o| p.copies.contains(o)) {
+                *count.entry(*o).or_default() += 1;
+            }
+        }
+        let mut home: Vec<(usize, usize)> = count.into_iter().collect();
+        home.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        home.into_iter().map(|(o, _)| o).collect()
+    }
+
+    /// Say which owners land in more than one new org, and how their workspaces are sent.
+    fn several_orgs_finding(&mut self, several: &BTreeMap<&'a str, BTreeSet<usize>>) {
+        if several.is_empty() {
+            return;
+        }
+        let mut orgs: BTreeSet<usize> = BTreeSet::new();
+        for o in several.values() {
+            orgs.extend(o);
+        }
+        let names: Vec<String> = orgs.iter().map(|&o| format!("`{}`", self.orgs[o].name)).collect();
+        let affects = several.keys().map(|u| self.user_affected(u)).collect();
+        self.findings.push(Finding {
+            code: "workspaces-follow-templates".into(),
+            severity: Severity::Info,
+            message: format!(
+                "{} user(s) whose workspaces move are in more than one new organization ({}): each workspace goes                  where its template goes (an org of its owner that the split lists the template for, else the one                  holding most of the template's users); each migration item and each user's notice name its org",
+                several.len(),
+                names.join(", ")
+            ),
+            help: Some("list a shared template under the org its users should move to".into()),
+            affects,
+        });
     }
 
     fn copy_step_key(&self, i: usize, o: usize) -> String {

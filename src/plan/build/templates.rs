@@ -256,8 +256,11 @@ impl<'a> Builder<'a, '_> {
         replacements.sort_by(|a, b| (a.0, &a.1.org).cmp(&(b.0, &b.1.org)));
         let replacements: Vec<Replacement> = replacements.into_iter().map(|(_, r)| r).collect();
         let m = &self.split.migration;
-        let orgs: Vec<String> = replacements.iter().map(|r| r.org.clone()).collect();
-        let displays: Vec<String> = replacements.iter().map(|r| r.org_display_name.clone()).collect();
+        // One destination: the template's message is shown to all its users,
+        // so it names the org the split lists it for (the first, by name);
+        // the replacements list every copy, and each user's notice names theirs.
+        let orgs: Vec<String> = replacements.iter().take(1).map(|r| r.org.clone()).collect();
+        let displays: Vec<String> = replacements.iter().take(1).map(|r| r.org_display_name.clone()).collect();
         let new_template = replacements.first().map_or(t.name.clone(), |r| r.template.clone());
         let message = fill_message(
             &m.deprecation_message,

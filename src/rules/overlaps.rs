@@ -1,0 +1,372 @@
+//! Overlapping candidates: subsets (an on-call group inside a team), umbrella
+//! groups (a guild or a department spanning teams) and candidates sharing
+//! their templates. Scoring judges each candidate alone; this pass makes sure
+//! the recommendation never gives two organizations to the same people: one
+//! organization per cluster of overlapping candidates when they agree, and
+//! `review` for all of them when they do not. Pure: it reads member lists and
+//! template uses, so it holds on any deployment.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::score::Recommendation;
+use super::{Scored, TemplateUse};
+
+/// Two candidates overlap in members when their common members are at least
+/// this share (%) of the smaller one (a subset is 100%).
+pub const MEMBER_OVERLAP: usize = 50;
+/// A template is one of a candidate's own templates (for sharing) when its
+/// members are at least this share (%) of the template's users and at least
+/// this share of its members use it: a template most of the deployment uses
+/// is nobody's.
+pub const TEMPLATE_SHARE: usize = 25;
+/// Two candidates share their templates when the Jaccard index of their own
+/// templates is at least this (%).
+pub const TEMPLATE_OVERLAP: usize = 50;
+/// An umbrella candidate has at least this share (%) of its members in each
+/// of two or more candidates that do not overlap each other...
+pub const UMBRELLA_PART: usize = 20;
+/// ...and less than this share (%) in any one of them (more is a subset).
+pub const SUBSET: usize = 80;
+
+/// How `orgsplit rules explain` states the definitions.
+pub const DEFINITION: &str = "Overlapping candidates (applied after every rule, to candidates whose verdict is an \
+organization): two candidates overlap when their common members are at least 50% of the smaller one (a subset), \
+or when the Jaccard index of their own templates is at least 50% (a template is a candidate's own when its members \
+are at least 25% of the template's users and at least 25% of them use it). A candidate with at least 20% of its \
+members in each of two or more candidates that do not overlap each other and are not 80% inside it, and less than 80% in any one, is an \
+umbrella (a guild or department spanning teams): it gets `review`, and its people go with those teams. Overlapping \
+candidates form clusters; a cluster whose verdicts agree becomes one organization, named after its largest \
+candidate and holding everyone's groups, users and templates; a cluster whose verdicts disagree gets `review` for \
+every candidate in it. No two recommended organizations are thus made for the same people.";
+
+/// What the pass decided for one candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its organization also holds these candidates (names).
+    Leads(Vec<String>),
+    /// Folded into that candidate's organization.
+    MergedInto(String),
+    /// An umbrella over these candidates: `review`.
+    Umbrella(Vec<String>),
+    /// In a cluster whose verdicts disagree (the other candidates): `review`.
+    Disagrees(Vec<String>),
+}
+
+/// A candidate as the pass sees it.
+pub struct Shape<'a> {
+    pub name: &'a str,
+    /// Sorted member ids.
+    pub members: &'a [String],
+    pub templates: BTreeSet<&'a str>,
+    pub recommendation: Recommendation,
+}
+
+/// The templates that are a candidate's own for sharing (see `TEMPLATE_SHARE`).
+pub fn own_templates(members: usize, uses: &[TemplateUse]) -> BTreeSet<&str> {
+    uses.iter()
+        .filter(|t| {
+            t.members > 0
+                && t.members * 100 >= TEMPLATE_SHARE * t.users.max(1)
+                && t.members * 100 >= TEMPLATE_SHARE * members.max(1)
+        })
+        .map(|t| t.name.as_str())
+        .collect()
+}
+
+fn common(a: &[String], b: &[String]) -> usize {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    small.iter().filter(|m| large.binary_search(m).is_ok()).count()
+}
+
+fn linked(a: &Shape, b: &Shape, shared: usize) -> bool {
+    let smaller = a.members.len().min(b.members.len());
+    if smaller > 0 && shared * 100 >= MEMBER_OVERLAP * smaller {
+        return true;
+    }
+    let both = a.templates.intersection(&b.templates).count();
+    let either = a.templates.union(&b.templates).count();
+    both > 0 && both * 100 >= TEMPLATE_OVERLAP * either
+}
+
+/// The outcome for each candidate that overlaps another recommended one.
+pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
+    let orgs: Vec<usize> = (0..shapes.len()).filter(|&i| shapes[i].recommendation.is_organization()).collect();
+    let mut shared: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut links: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for (k, &i) in orgs.iter().enumerate() {
+        for &j in &orgs[k + 1..] {
+            let n = common(shapes[i].members, shapes[j].members);
+            shared.insert((i, j), n);
+            shared.insert((j, i), n);
+            if linked(&shapes[i], &shapes[j], n) {
+                links.insert((i, j));
+                links.insert((j, i));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    // Umbrellas first: they would chain separate teams into one cluster.
+    let mut umbrellas = BTreeSet::new();
+    for &u in &orgs {
+        let size = shapes[u].members.len().max(1);
+        let parts: Vec<usize> = orgs
+            .iter()
+            .copied()
+            .filter(|&v| v != u && shared[&(u, v)] * 100 >= UMBRELLA_PART * size)
+            // A candidate mostly inside it is its subset, not a team it spans.
+            .filter(|&v| shared[&(u, v)] * 100 < SUBSET * shapes[v].members.len().max(1))
+            .collect();
+        let most = parts.iter().map(|&v| shared[&(u, v)]).max().unwrap_or(0);
+        let separate = parts.iter().any(|&a| parts.iter().any(|&b| a < b && !links.contains(&(a, b))));
+        if separate && most * 100 < SUBSET * size {
+            umbrellas.insert(u);
+            out.insert(u, Outcome::Umbrella(parts.iter().map(|&v| shapes[v].name.to_string()).collect()));
+        }
+    }
+    // Clusters: connected components of the links among the rest.
+    let mut seen = BTreeSet::new();
+    for &start in orgs.iter().filter(|i| !umbrellas.contains(*i)) {
+        if !seen.insert(start) {
+            continue;
+        }
+        let mut cluster = vec![start];
+        let mut k = 0;
+        while k < cluster.len() {
+            let i = cluster[k];
+            for &j in &orgs {
+                if !umbrellas.contains(&j) && links.contains(&(i, j)) && seen.insert(j) {
+                    cluster.push(j);
+                }
+            }
+            k += 1;
+        }
+        if cluster.len() < 2 {
+            continue;
+        }
+        cluster.sort_by(|&a, &b| {
+            shapes[b].members.len().cmp(&shapes[a].members.len()).then_with(|| shapes[a].name.cmp(shapes[b].name))
+        });
+        let names = |skip: usize| -> Vec<String> {
+            let mut v: Vec<String> =
+                cluster.iter().filter(|&&c| c != skip).map(|&c| shapes[c].name.to_string()).collect();
+            v.sort();
+            v
+        };
+        let agree = cluster.iter().all(|&c| shapes[c].recommendation == shapes[cluster[0]].recommendation);
+        if agree {
+            let lead = cluster[0];
+            out.insert(lead, Outcome::Leads(names(lead)));
+            for &c in &cluster[1..] {
+                out.insert(c, Outcome::MergedInto(shapes[lead].name.to_string()));
+            }
+        } else {
+            for &c in &cluster {
+                out.insert(c, Outcome::Disagrees(names(c)));
+            }
+        }
+    }
+    out
+}
+
+/// Apply the pass to scored candidates: notes, `review` where it says so,
+/// and who is folded into whose organization.
+pub fn apply(scored: &mut [Scored]) {
+    let outcomes = {
+        let shapes: Vec<Shape> = scored
+            .iter()
+            .map(|s| Shape {
+                name: &s.candidate.name,
+                members: &s.candidate.members,
+                templates: own_templates(s.members, &s.templates),
+                recommendation: s.decision.recommendation,
+            })
+            .collect();
+        resolve(&shapes)
+    };
+    let list = |v: &[String]| v.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    for (i, outcome) in outcomes {
+        let s = &mut scored[i];
+        let note = match &outcome {
+            Outcome::Leads(others) => format!(
+                "overlaps {} (shared members or templates): one organization holds them all, named after this one",
+                list(others)
+            ),
+            Outcome::MergedInto(lead) => format!(
+                "overlaps `{lead}` (shared members or templates): it joins `{lead}`'s organization instead of getting its own"
+            ),
+            Outcome::Umbrella(parts) => format!(
+                "spans {}, which do not overlap each other: a group across teams is not an organization of its own; \
+                 its people go with those teams",
+                list(parts)
+            ),
+            Outcome::Disagrees(others) => format!(
+                "overlaps {} (shared members or templates) but their verdicts differ ({}): one organization for \
+                 these people, a person decides which",
+                list(others),
+                s.decision.recommendation.id()
+            ),
+        };
+        s.decision.notes.push(note);
+        match outcome {
+            Outcome::Umbrella(_) | Outcome::Disagrees(_) => s.decision.recommendation = Recommendation::Review,
+            Outcome::MergedInto(lead) => s.merged_into = Some(lead),
+            Outcome::Leads(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::rule::Verdict;
+
+    const ORG: Recommendation = Recommendation::Case(Verdict::Organization);
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        let mut v: Vec<String> = range.map(|i| format!("u{i:04}")).collect();
+        v.sort();
+        v
+    }
+
+    fn shape<'a>(name: &'a str, members: &'a [String], templates: &[&'a str], r: Recommendation) -> Shape<'a> {
+        Shape { name, members, templates: templates.iter().copied().collect(), recommendation: r }
+    }
+
+    /// Who gets an organization, and for which people: no two for the same person.
+    fn organizations(shapes: &[Shape], out: &BTreeMap<usize, Outcome>) -> Vec<BTreeSet<String>> {
+        let mut orgs: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for (i, s) in shapes.iter().enumerate() {
+            let home = match out.get(&i) {
+                None | Some(Outcome::Leads(_)) if s.recommendation.is_organization() => s.name,
+                Some(Outcome::MergedInto(lead)) => lead.as_str(),
+                _ => continue,
+            };
+            orgs.entry(home).or_default().extend(s.members.iter().cloned());
+        }
+        orgs.into_values().collect()
+    }
+
+    /// No two organizations overlap as candidates do (`MEMBER_OVERLAP`).
+    fn no_person_twice(orgs: &[BTreeSet<String>]) {
+        for (a, x) in orgs.iter().enumerate() {
+            for y in &orgs[a + 1..] {
+                let both = x.intersection(y).count();
+                assert!(
+                    both * 100 < MEMBER_OVERLAP * x.len().min(y.len()),
+                    "two organizations for the same people: {x:?} {y:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_subset_joins_its_team() {
+        let (team, oncall, other) = (ids(0..40), ids(5..12), ids(100..130));
+        let shapes = [
+            shape("team", &team, &["team-k8s"], ORG),
+            shape("oncall", &oncall, &["team-k8s"], ORG),
+            shape("other", &other, &["other-k8s"], ORG),
+        ];
+        let out = resolve(&shapes);
+        assert_eq!(out.get(&0), Some(&Outcome::Leads(vec!["oncall".into()])));
+        assert_eq!(out.get(&1), Some(&Outcome::MergedInto("team".into())));
+        assert_eq!(out.get(&2), None, "a separate team is left alone");
+        let orgs = organizations(&shapes, &out);
+        assert_eq!(orgs.len(), 2);
+        no_person_twice(&orgs);
+    }
+
+    #[test]
+    fn an_umbrella_is_reviewed_and_the_teams_stay_apart() {
+        let (a, b) = (ids(0..30), ids(30..60));
+        let mut guild = ids(20..30);
+        guild.extend(ids(30..38));
+        guild.sort();
+        let shapes =
+            [shape("a", &a, &["a-k8s"], ORG), shape("b", &b, &["b-k8s"], ORG), shape("guild", &guild, &[], ORG)];
+        let out = resolve(&shapes);
+        assert_eq!(out.get(&2), Some(&Outcome::Umbrella(vec!["a".into(), "b".into()])));
+        assert_eq!((out.get(&0), out.get(&1)), (None, None));
+        let orgs = organizations(&shapes, &out);
+        assert_eq!(orgs.len(), 2);
+        no_person_twice(&orgs);
+    }
+
+    #[test]
+    fn candidates_sharing_their_templates_are_one_organization_or_review() {
+        let (a, b) = (ids(0..20), ids(20..50));
+        let shapes = [shape("a", &a, &["svc", "svc-gpu"], ORG), shape("b", &b, &["svc", "svc-gpu", "b-vm"], ORG)];
+        let out = resolve(&shapes);
+        assert_eq!(out.get(&1), Some(&Outcome::Leads(vec!["a".into()])), "the larger leads");
+        assert_eq!(out.get(&0), Some(&Outcome::MergedInto("b".into())));
+        no_person_twice(&organizations(&shapes, &out));
+
+        let proxies = Recommendation::Case(Verdict::OrganizationWithWorkspaceProxies);
+        let shapes = [shape("a", &a, &["svc", "svc-gpu"], ORG), shape("b", &b, &["svc", "svc-gpu"], proxies)];
+        let out = resolve(&shapes);
+        assert_eq!(out.get(&0), Some(&Outcome::Disagrees(vec!["b".into()])));
+        assert_eq!(out.get(&1), Some(&Outcome::Disagrees(vec!["a".into()])));
+        assert!(organizations(&shapes, &out).is_empty());
+    }
+
+    #[test]
+    fn small_overlaps_and_non_organizations_are_left_alone() {
+        let (a, b, c) = (ids(0..40), ids(38..80), ids(0..40));
+        let shapes = [
+            shape("a", &a, &["a-k8s"], ORG),
+            shape("b", &b, &["b-k8s"], ORG),
+            shape("c", &c, &["a-k8s"], Recommendation::NoClearCase),
+        ];
+        assert!(resolve(&shapes).is_empty());
+    }
+
+    #[test]
+    fn own_templates_leave_central_ones_out() {
+        let t = |name: &str, members, users| TemplateUse {
+            name: name.into(),
+            members,
+            users,
+            dedicated: false,
+            author: String::new(),
+            by_member: false,
+        };
+        let uses = [t("central", 30, 900), t("team", 25, 40), t("rare", 1, 2)];
+        assert_eq!(own_templates(40, &uses), ["team"].into_iter().collect());
+    }
+
+    /// Planted structures at random sizes: whatever the sizes, no person is
+    /// in two recommended organizations, and a subset never keeps its own.
+    #[test]
+    fn no_two_organizations_for_the_same_people_at_random_sizes() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let a_len = 10 + next(60);
+            let b_len = 10 + next(60);
+            let a = ids(0..a_len);
+            let b = ids(a_len..a_len + b_len);
+            let sub_start = next(a_len - 5);
+            let sub = ids(sub_start..sub_start + 1 + next(a_len - sub_start));
+            let half = a_len.saturating_sub(1 + next(a_len / 2 + 1));
+            let mut guild = ids(half..a_len);
+            guild.extend(ids(a_len..a_len + 1 + next(b_len)));
+            guild.sort();
+            let shapes = [
+                shape("a", &a, &["a-k8s"], ORG),
+                shape("b", &b, &["b-k8s"], ORG),
+                shape("sub", &sub, &["a-k8s"], ORG),
+                shape("guild", &guild, &[], ORG),
+            ];
+            let out = resolve(&shapes);
+            let orgs = organizations(&shapes, &out);
+            no_person_twice(&orgs);
+            assert!(matches!(out.get(&2), Some(Outcome::MergedInto(_))), "the subset is folded: {out:?}");
+            assert!(!orgs.is_empty(), "{out:?}");
+        }
+    }
+}
