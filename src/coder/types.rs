@@ -124,6 +124,8 @@ wire! {
         pub created_at: Option<String>,
         pub last_seen_at: Option<String>,
         pub avatar_url: String,
+        /// Newer releases: a service account, which logs in by token only.
+        pub is_service_account: bool,
     }
 }
 

@@ -12,7 +12,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Bump when a change would make an older orgsplit misread a snapshot.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The older versions this orgsplit still reads. Version 1 lacks what
+/// version 2 added (service accounts, default member roles, workspace
+/// sharing); those fields read as false or unknown.
+pub const OLDER_FORMAT_VERSIONS: &[u32] = &[1];
 
 pub type Id = String;
 
@@ -126,6 +131,10 @@ pub struct User {
     pub roles: Vec<String>,
     pub created_at: Option<String>,
     pub last_seen_at: Option<String>,
+    /// A service account (Coder's `is_service_account`): it logs in by
+    /// token, never through the IdP. False when the server predates them.
+    #[serde(default)]
+    pub is_service_account: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

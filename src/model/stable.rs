@@ -30,6 +30,7 @@ pub(super) struct UserView<'a> {
     roles: &'a [String],
     created_at: Option<&'a str>,
     last_seen_at: Option<&'a str>,
+    is_service_account: bool,
 }
 
 /// Users without their activity.
@@ -46,6 +47,7 @@ pub(super) fn users(users: &[User]) -> Vec<UserView<'_>> {
             roles: &u.roles,
             created_at: u.created_at.as_deref(),
             last_seen_at: None,
+            is_service_account: u.is_service_account,
         })
         .collect()
 }

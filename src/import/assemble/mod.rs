@@ -213,6 +213,7 @@ fn user(u: &wire::User) -> User {
         roles: u.roles.iter().filter(|r| r.organization_id.is_empty()).map(|r| r.name.clone()).collect(),
         created_at: ts(&u.created_at),
         last_seen_at: ts(&u.last_seen_at),
+        is_service_account: u.is_service_account,
     }
 }
 

@@ -93,6 +93,7 @@ impl<'a> Builder<'a, '_> {
                     email: owner.map(|u| u.email.clone()).unwrap_or_default(),
                     name: owner.map(|u| u.name.clone()).unwrap_or_default(),
                     status: owner.map(|u| u.status.clone()).unwrap_or_default(),
+                    is_service_account: owner.is_some_and(|u| u.is_service_account),
                 },
                 old: OldWorkspace {
                     workspace_id: w.id.clone(),

@@ -157,7 +157,9 @@ fn member_json(org: &str, user: &str, roles: &[String]) -> Value {
 
 /// Whether the IdP owns this user's membership (OIDC user, organization sync on).
 fn org_synced(st: &State, user: &User) -> bool {
-    user.login_type == "oidc" && st.s.idp_sync.organization.as_ref().is_some_and(|s| !s.field.is_empty())
+    user.login_type == "oidc"
+        && !user.is_service_account
+        && st.s.idp_sync.organization.as_ref().is_some_and(|s| !s.field.is_empty())
 }
 
 fn add_member(st: &mut State, org: &str, user: &str) -> Result<Reply, Reply> {
