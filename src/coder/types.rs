@@ -98,6 +98,9 @@ wire! {
         pub is_default: bool,
         pub created_at: Option<String>,
         pub updated_at: Option<String>,
+        /// Newer releases: role names unioned into every member's roles.
+        /// Absent (or null) from older ones: unknown, not empty.
+        pub default_org_member_roles: Option<Vec<String>>,
     }
 }
 

@@ -114,6 +114,11 @@ pub struct Organization {
     pub icon: String,
     pub is_default: bool,
     pub created_at: Option<String>,
+    /// Org role names every member has on top of their own (Coder's
+    /// `default_org_member_roles`; an empty list means members cannot create
+    /// or use workspaces). Null when the server predates them: unknown.
+    #[serde(default)]
+    pub default_org_member_roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -122,3 +122,94 @@ fn a_live_import_reads_service_accounts_from_the_fake_coder() {
     let flagged: Vec<&str> = live.users.iter().filter(|u| u.is_service_account).map(|u| u.username.as_str()).collect();
     assert_eq!(flagged, ["aaron-adams"]);
 }
+
+/// MegaCo's split, with extra lines after an org's `name = ...` line.
+fn split_with(dir: &Path, org: &str, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(megaco().join("split.toml")).unwrap();
+    let anchor = format!("\nname = \"{org}\"\n");
+    assert!(text.contains(&anchor), "MegaCo's split has {org}");
+    let path = dir.join("split.toml");
+    std::fs::write(&path, text.replacen(&anchor, &format!("{anchor}{extra}\n"), 1)).unwrap();
+    path
+}
+
+fn org_step(plan: &serde_json::Value, org: &str) -> serde_json::Value {
+    let key = format!("{org}/organization/{org}");
+    plan["steps"].as_array().unwrap().iter().find(|s| s["key"] == key).cloned().unwrap()
+}
+
+#[test]
+fn default_member_roles_are_imported_set_on_new_orgs_and_counted_by_the_access_diff() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // An older server's bodies: the roles are unknown, and the plan does not pretend otherwise.
+    let (old_snapshot, old_plan) = import_and_plan(dir.path(), &megaco().join("export"));
+    let old = read_json(&old_snapshot);
+    assert!(old["organizations"].as_array().unwrap().iter().all(|o| o["default_org_member_roles"].is_null()));
+    assert!(org_step(&read_json(&old_plan), "ml")["spec"].get("default_member_roles").is_none());
+
+    // A current server's: the default org gives members workspace access.
+    let new_dir = dir.path().join("new");
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let export = copy_export(&new_dir);
+    edit_json(&export.join("organizations.json"), |doc| {
+        doc[0]["default_org_member_roles"] = serde_json::json!(["organization-workspace-access"]);
+    });
+    let snapshot = new_dir.join("s.json");
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(&export)
+        .arg("--people")
+        .arg(megaco().join("people.csv"))
+        .arg("-o")
+        .arg(&snapshot)
+        .assert()
+        .success();
+    let s = read_json(&snapshot);
+    assert_eq!(s["organizations"][0]["default_org_member_roles"], serde_json::json!(["organization-workspace-access"]));
+
+    // raptix names its own (none); ml takes the source org's.
+    let split = split_with(&new_dir, "raptix", "default_member_roles = []");
+    let plan = new_dir.join("plan.json");
+    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("-o").arg(&plan).assert().success();
+    let p = read_json(&plan);
+    assert_eq!(org_step(&p, "raptix")["spec"]["default_member_roles"], serde_json::json!([]));
+    assert_eq!(
+        org_step(&p, "ml")["spec"]["default_member_roles"],
+        serde_json::json!(["organization-workspace-access"])
+    );
+
+    let out = orgsplit()
+        .args(["diff", "--access"])
+        .arg(&plan)
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("+ role ml: organization-workspace-access"), "ml's members gain its default role:\n{out}");
+    assert!(!out.contains("raptix: organization-workspace-access"), "raptix has no default roles");
+}
+
+#[test]
+fn the_fake_coder_sets_default_member_roles_only_where_its_release_has_them() {
+    use orgsplit::coder::requests::{CreateOrganizationRequest, UpdateOrganizationRequest};
+    let set_none = UpdateOrganizationRequest { default_org_member_roles: Some(vec![]), ..Default::default() };
+    for current in [false, true] {
+        let mut s = crate::fake_coder::megaco();
+        if current {
+            s.organizations[0].default_org_member_roles = Some(vec!["organization-workspace-access".into()]);
+        }
+        let fake = crate::fake_coder::FakeCoder::start(s);
+        let (client, _) = fake.client();
+        let org = client.create_organization(&CreateOrganizationRequest { name: "mlbox".into(), ..Default::default() });
+        let org = org.unwrap();
+        let want = current.then(|| vec!["organization-workspace-access".to_string()]);
+        assert_eq!(org.default_org_member_roles, want, "current release: {current}");
+        let after = client.update_organization(&org.id, &set_none).unwrap();
+        assert_eq!(after.default_org_member_roles, current.then(Vec::new), "current release: {current}");
+    }
+}

@@ -198,6 +198,7 @@ fn organization(o: &wire::Organization) -> Organization {
         icon: o.icon.clone(),
         is_default: o.is_default,
         created_at: ts(&o.created_at),
+        default_org_member_roles: o.default_org_member_roles.clone(),
     }
 }
 

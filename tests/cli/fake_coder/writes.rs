@@ -98,6 +98,15 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
         icon: str_field(&b, "icon"),
         is_default: false,
         created_at: Some(NOW.into()),
+        // A release with default member roles (its default org reports them)
+        // starts a new org with workspace access for members; older ones have none.
+        default_org_member_roles: st
+            .s
+            .organizations
+            .iter()
+            .find(|o| o.is_default)
+            .and_then(|o| o.default_org_member_roles.as_ref())
+            .map(|_| vec!["organization-workspace-access".to_string()]),
     };
     st.s.organizations.push(org.clone());
     // The creator becomes a member, and the org gets its Everyone group (id = org id).
@@ -142,6 +151,12 @@ fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> 
         if let Some(v) = b.get(key).and_then(Value::as_str) {
             *slot = v.into();
         }
+    }
+    // Only a release that has default member roles reads the field; an older one ignores it.
+    if let (Some(slot), Some(roles)) = (&mut o.default_org_member_roles, b.get("default_org_member_roles")) {
+        let roles: Option<Vec<String>> =
+            roles.as_array().and_then(|a| a.iter().map(|r| r.as_str().map(String::from)).collect());
+        *slot = roles.ok_or_else(|| error(400, "Invalid default_org_member_roles.", ""))?;
     }
     let o = o.clone();
     Ok(reply(200, &api::organization(&o)))
