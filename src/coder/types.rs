@@ -250,6 +250,25 @@ wire! {
 }
 
 wire! {
+    /// `codersdk.WorkspaceACL` (newer releases): who a workspace is shared
+    /// with. Like a template's, the groups are under the singular `group`.
+    pub struct WorkspaceAcl {
+        pub users: Vec<AclEntry>,
+        pub group: Vec<AclEntry>,
+    }
+}
+
+wire! {
+    /// `codersdk.WorkspaceSharingSettings` (newer releases), per organization.
+    pub struct WorkspaceSharingSettings {
+        pub sharing_globally_disabled: bool,
+        pub sharing_disabled: bool,
+        /// `none`, `everyone` or `service_accounts`.
+        pub shareable_workspace_owners: String,
+    }
+}
+
+wire! {
     /// `codersdk.ProvisionerJob`, the fields we keep.
     pub struct ProvisionerJob {
         pub id: String,

@@ -119,6 +119,10 @@ pub struct Organization {
     /// or use workspaces). Null when the server predates them: unknown.
     #[serde(default)]
     pub default_org_member_roles: Option<Vec<String>>,
+    /// Whose workspaces may be shared: `none`, `everyone` or
+    /// `service_accounts`. Null when the export does not say.
+    #[serde(default)]
+    pub shareable_workspace_owners: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -278,6 +282,17 @@ pub struct Workspace {
     pub ttl_ms: Option<i64>,
     pub outdated: bool,
     pub latest_build: WorkspaceBuild,
+    /// Who the workspace is shared with (users and groups, each with a role).
+    /// Null when the export does not say.
+    #[serde(default)]
+    pub shares: Option<WorkspaceShares>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceShares {
+    pub users: Vec<AclEntry>,
+    pub groups: Vec<AclEntry>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -213,3 +213,75 @@ fn the_fake_coder_sets_default_member_roles_only_where_its_release_has_them() {
         assert_eq!(after.default_org_member_roles, current.then(Vec::new), "current release: {current}");
     }
 }
+
+#[test]
+fn a_split_that_moves_a_shared_workspace_says_who_loses_access() {
+    let dir = tempfile::tempdir().unwrap();
+    // First, MegaCo as it is: which workspace of aaron-adams moves to raptix, and who stays out of raptix.
+    let (_, before) = import_and_plan(dir.path(), &megaco().join("export"));
+    let before = read_json(&before);
+    let moved = before["workspace_migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["owner"]["username"] == "aaron-adams" && m["new"]["org"] == "raptix")
+        .expect("aaron-adams moves to raptix")
+        .clone();
+    let in_raptix =
+        |u: &str| before["steps"].as_array().unwrap().iter().any(|s| s["key"] == format!("raptix/member/{u}"));
+    assert!(in_raptix("aaron-ahmed") && !in_raptix("erik-lee"), "MegaCo's split as this test knows it");
+    let users = read_json(&megaco().join("export/users/page-001.json"));
+    let id_of = |name: &str| {
+        users["users"].as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let groups = read_json(&megaco().join("export/orgs/coder/groups.json"));
+    let design = groups.as_array().unwrap().iter().find(|g| g["name"] == "design").unwrap();
+
+    let new_dir = dir.path().join("new");
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let export = copy_export(&new_dir);
+    let workspace = moved["old"]["workspace_id"].as_str().unwrap();
+    let acl = serde_json::json!({
+        "endpoint": format!("/api/v2/workspaces/{workspace}/acl"),
+        "body": {
+            "users": [{"id": id_of("aaron-ahmed"), "role": "use"}, {"id": id_of("erik-lee"), "role": "admin"}],
+            "group": [{"id": design["id"], "role": "use"}],
+        },
+    });
+    std::fs::write(export.join("workspace-acl.json"), serde_json::to_vec(&acl).unwrap()).unwrap();
+    let org_id = read_json(&export.join("organizations.json"))[0]["id"].as_str().unwrap().to_string();
+    let sharing = serde_json::json!({
+        "endpoint": format!("/api/v2/organizations/{org_id}/settings/workspace-sharing"),
+        "body": {"sharing_globally_disabled": false, "sharing_disabled": false, "shareable_workspace_owners": "everyone"},
+    });
+    std::fs::write(export.join("workspace-sharing.json"), serde_json::to_vec(&sharing).unwrap()).unwrap();
+    let (snapshot, plan) = import_and_plan(&new_dir, &export);
+
+    let s = read_json(&snapshot);
+    assert_eq!(s["organizations"][0]["shareable_workspace_owners"], "everyone");
+    let w = s["workspaces"].as_array().unwrap().iter().find(|w| w["id"] == workspace).unwrap();
+    assert_eq!(w["shares"]["users"].as_array().unwrap().len(), 2);
+    assert_eq!(w["shares"]["groups"][0]["id"], design["id"]);
+    assert!(
+        s["workspaces"].as_array().unwrap().iter().filter(|w| w["id"] != workspace).all(|w| w["shares"].is_null()),
+        "unknown elsewhere, not empty"
+    );
+
+    let p = read_json(&plan);
+    let found: Vec<&serde_json::Value> =
+        p["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "shared-workspace-loses-access").collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    let name = moved["old"]["name"].as_str().unwrap();
+    assert!(message.contains(&format!("workspace `aaron-adams/{name}`")), "{message}");
+    assert!(message.contains("group(s) `design`"), "{message}");
+    let outside = message.split("cannot be given it back: ").nth(1).expect(message);
+    assert!(outside.contains("`erik-lee`") && !outside.contains("`aaron-ahmed`"), "{message}");
+    let affected: Vec<&str> =
+        found[0]["affects"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert!(affected.contains(&"aaron-ahmed") && affected.contains(&"erik-lee"), "{affected:?}");
+    assert!(!affected.contains(&"aaron-adams"), "the owner keeps their own workspace");
+}

@@ -21,7 +21,17 @@ pub fn assemble(mut c: Collected, source: Source) -> Snapshot {
     let mut w = std::mem::take(&mut c.warnings);
     let orgs = Orgs::new(&c);
 
-    let organizations: Vec<Organization> = c.organizations.values().map(|i| organization(&i.value)).collect();
+    let mut organizations: Vec<Organization> = c.organizations.values().map(|i| organization(&i.value)).collect();
+    for s in &c.workspace_sharing {
+        let org = s.owner.as_deref().map(|o| orgs.resolve(o)).unwrap_or_default();
+        match organizations.iter_mut().find(|o| o.id == org) {
+            Some(o) => o.shareable_workspace_owners = Some(s.value.shareable_workspace_owners.clone()),
+            None => w.push(Warning::new(
+                "dangling-workspace-sharing",
+                format!("`{}`: workspace sharing settings of an organization not in the export", s.file),
+            )),
+        }
+    }
     if organizations.is_empty() && !(c.users.is_empty() && c.templates.is_empty()) {
         w.push(Warning::new(
             "no-organizations",
@@ -199,6 +209,7 @@ fn organization(o: &wire::Organization) -> Organization {
         is_default: o.is_default,
         created_at: ts(&o.created_at),
         default_org_member_roles: o.default_org_member_roles.clone(),
+        shareable_workspace_owners: None,
     }
 }
 
@@ -220,6 +231,27 @@ fn user(u: &wire::User) -> User {
 
 fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<Warning>) -> Vec<Workspace> {
     let mut out = Vec::with_capacity(c.workspaces.len());
+    let mut shares: HashMap<&str, WorkspaceShares> = HashMap::new();
+    for acl in &c.workspace_acls {
+        match acl.owner.as_deref() {
+            Some(id) if c.workspaces.contains_key(id) => {
+                let entries = |v: &[wire::AclEntry]| {
+                    let mut out: Vec<AclEntry> =
+                        v.iter().map(|e| AclEntry { id: e.id.clone(), role: e.role.clone() }).collect();
+                    out.sort();
+                    out
+                };
+                shares.insert(id, WorkspaceShares { users: entries(&acl.value.users), groups: entries(&acl.value.group) });
+            }
+            _ => w.push(Warning::new(
+                "dangling-workspace-acl",
+                format!(
+                    "`{}`: shares of a workspace not in the export (save it as {{\"endpoint\": \"/api/v2/workspaces/<id>/acl\", \"body\": ...}})",
+                    acl.file
+                ),
+            )),
+        }
+    }
     for item in c.workspaces.values() {
         let x = &item.value;
         let label = format!("{}/{}", x.owner_name, x.name);
@@ -276,6 +308,7 @@ fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<
             autostart_schedule: x.autostart_schedule.clone(),
             ttl_ms: x.ttl_ms,
             outdated: x.outdated,
+            shares: shares.remove(x.id.as_str()),
             latest_build: WorkspaceBuild {
                 id: b.id.clone(),
                 build_number: b.build_number,

@@ -107,6 +107,7 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
             .find(|o| o.is_default)
             .and_then(|o| o.default_org_member_roles.as_ref())
             .map(|_| vec!["organization-workspace-access".to_string()]),
+        shareable_workspace_owners: None,
     };
     st.s.organizations.push(org.clone());
     // The creator becomes a member, and the org gets its Everyone group (id = org id).
