@@ -250,6 +250,24 @@ mod tests {
     }
 
     #[test]
+    fn what_newer_releases_add_is_written_only_when_known() {
+        // So a state without service accounts, default member roles or shares
+        // is written, and fingerprinted, as before them: older plans stay fresh.
+        let mut s = crate::fixture::builtin().unwrap();
+        let text = String::from_utf8(s.to_json().unwrap()).unwrap();
+        for field in ["is_service_account", "default_org_member_roles", "shareable_workspace_owners", "\"shares\""] {
+            assert!(!text.contains(field), "{field}");
+        }
+        let before = s.section_fingerprints();
+        s.workspaces[0].shares = Some(WorkspaceShares::default());
+        s.users[0].is_service_account = true;
+        s.organizations[0].default_org_member_roles = Some(vec![]);
+        let after = s.section_fingerprints();
+        let differ: Vec<_> = before.keys().filter(|k| before[*k] != after[*k]).collect();
+        assert_eq!(differ, [&"organizations", &"users", &"workspaces"]);
+    }
+
+    #[test]
     fn missing_format_version_says_what_the_file_is_not() {
         let err = Snapshot::from_json(br#"{"users": []}"#, Path::new("x.json")).unwrap_err();
         assert!(err.to_string().contains("not an orgsplit snapshot"), "{err}");

@@ -116,12 +116,12 @@ pub struct Organization {
     pub created_at: Option<String>,
     /// Org role names every member has on top of their own (Coder's
     /// `default_org_member_roles`; an empty list means members cannot create
-    /// or use workspaces). Null when the server predates them: unknown.
-    #[serde(default)]
+    /// or use workspaces). Absent when the server predates them: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_org_member_roles: Option<Vec<String>>,
     /// Whose workspaces may be shared: `none`, `everyone` or
-    /// `service_accounts`. Null when the export does not say.
-    #[serde(default)]
+    /// `service_accounts`. Absent when the export does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shareable_workspace_owners: Option<String>,
 }
 
@@ -142,7 +142,7 @@ pub struct User {
     pub last_seen_at: Option<String>,
     /// A service account (Coder's `is_service_account`): it logs in by
     /// token, never through the IdP. False when the server predates them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_service_account: bool,
 }
 
@@ -283,8 +283,8 @@ pub struct Workspace {
     pub outdated: bool,
     pub latest_build: WorkspaceBuild,
     /// Who the workspace is shared with (users and groups, each with a role).
-    /// Null when the export does not say.
-    #[serde(default)]
+    /// Absent when the export does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shares: Option<WorkspaceShares>,
 }
 
