@@ -52,11 +52,25 @@ pub(crate) fn organization(ctx: &mut Ctx<'_>, spec: &OrganizationSpec) -> Outcom
     if org.icon != spec.icon {
         changed.push("icon");
     }
+    // Sent when the server reports other roles, or none (a release that
+    // predates them ignores the field, so this is harmless there).
+    let roles_differ = spec.default_member_roles.as_ref().is_some_and(|want| {
+        let mut have = org.default_org_member_roles.clone();
+        if let Some(h) = &mut have {
+            h.sort();
+            h.dedup();
+        }
+        have.as_ref() != Some(want)
+    });
+    if roles_differ {
+        changed.push("default member roles");
+    }
     if !changed.is_empty() {
         let update = UpdateOrganizationRequest {
             display_name: spec.display_name.clone(),
             description: spec.description.clone(),
             icon: spec.icon.clone(),
+            default_org_member_roles: if roles_differ { spec.default_member_roles.clone() } else { None },
         };
         ctx.client.update_organization(&org.id, &update)?;
     }

@@ -27,6 +27,9 @@ pub struct UpdateOrganizationRequest {
     pub display_name: String,
     pub description: String,
     pub icon: String,
+    /// Newer releases only (older ones ignore it); omitted keeps them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_org_member_roles: Option<Vec<String>>,
 }
 
 /// `codersdk.PatchOrganizationIDPSyncConfigRequest`: the claim, and whether

@@ -98,6 +98,9 @@ wire! {
         pub is_default: bool,
         pub created_at: Option<String>,
         pub updated_at: Option<String>,
+        /// Newer releases: role names unioned into every member's roles.
+        /// Absent (or null) from older ones: unknown, not empty.
+        pub default_org_member_roles: Option<Vec<String>>,
     }
 }
 
@@ -124,6 +127,8 @@ wire! {
         pub created_at: Option<String>,
         pub last_seen_at: Option<String>,
         pub avatar_url: String,
+        /// Newer releases: a service account, which logs in by token only.
+        pub is_service_account: bool,
     }
 }
 
@@ -241,6 +246,25 @@ wire! {
     pub struct TemplateAcl {
         pub users: Vec<AclEntry>,
         pub group: Vec<AclEntry>,
+    }
+}
+
+wire! {
+    /// `codersdk.WorkspaceACL` (newer releases): who a workspace is shared
+    /// with. Like a template's, the groups are under the singular `group`.
+    pub struct WorkspaceAcl {
+        pub users: Vec<AclEntry>,
+        pub group: Vec<AclEntry>,
+    }
+}
+
+wire! {
+    /// `codersdk.WorkspaceSharingSettings` (newer releases), per organization.
+    pub struct WorkspaceSharingSettings {
+        pub sharing_globally_disabled: bool,
+        pub sharing_disabled: bool,
+        /// `none`, `everyone` or `service_accounts`.
+        pub shareable_workspace_owners: String,
     }
 }
 

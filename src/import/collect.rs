@@ -49,6 +49,10 @@ pub struct Collected {
     pub group_sync: Vec<Owned<wire::GroupSyncSettings>>,
     pub role_sync: Vec<Owned<wire::RoleSyncSettings>>,
     pub acls: Vec<Owned<wire::TemplateAcl>>,
+    /// Workspace ACLs, owned by workspace id.
+    pub workspace_acls: Vec<Owned<wire::WorkspaceAcl>>,
+    /// Workspace sharing settings, owned by organization id or name.
+    pub workspace_sharing: Vec<Owned<wire::WorkspaceSharingSettings>>,
     /// List name -> the largest `count` a page reported, and the file.
     pub page_counts: BTreeMap<&'static str, (i64, String)>,
     /// Files that held each kind, for the import summary.

@@ -17,6 +17,7 @@ use crate::error::Diagnostic;
 struct Context {
     org: Option<String>,
     template: Option<String>,
+    workspace: Option<String>,
 }
 
 /// Where a body starts in its file, so errors inside it point at the file's lines.
@@ -175,6 +176,9 @@ fn read_envelope(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diag
         }
     };
     let (kind, array) = match (route, found) {
+        // Kinds told by their endpoint alone: a workspace ACL looks like a
+        // template's, and sharing settings have nothing telling.
+        (Some(r @ (Kind::WorkspaceAcl | Kind::WorkspaceSharing)), _) if matches!(shape, Shape::Object(_)) => (r, false),
         (Some(r), Some((k, array)))
             if family(k) == r || matches!((r, k), (Kind::ProvisionerKey, Kind::ProvisionerKeyDaemons)) =>
         {
@@ -314,6 +318,14 @@ fn add(
         Kind::TemplateAcl => {
             let acl: wire::TemplateAcl = decode(bytes, name, base)?;
             c.acls.push(Owned { owner: ctx.template.clone(), value: acl, file: name.into() });
+        }
+        Kind::WorkspaceAcl => {
+            let acl: wire::WorkspaceAcl = decode(bytes, name, base)?;
+            c.workspace_acls.push(Owned { owner: ctx.workspace.clone(), value: acl, file: name.into() });
+        }
+        Kind::WorkspaceSharing => {
+            let s: wire::WorkspaceSharingSettings = decode(bytes, name, base)?;
+            c.workspace_sharing.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
         }
         Kind::WorkspacesPage => {
             for page in decode_many::<wire::WorkspacesResponse>(array, bytes, name, base)? {
@@ -456,7 +468,7 @@ fn route(endpoint: &str) -> (Option<Kind>, Context) {
         None => path.trim_start_matches('/'),
     };
     let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let org = |i: usize| Context { org: s.get(i).map(|x| x.to_string()), template: None };
+    let org = |i: usize| Context { org: s.get(i).map(|x| x.to_string()), ..Context::default() };
     let none = Context::default;
     let (kind, ctx) = match s.as_slice() {
         ["buildinfo"] => (Kind::BuildInfo, none()),
@@ -468,9 +480,11 @@ fn route(endpoint: &str) -> (Option<Kind>, Context) {
         ["organizations", _, "members", "roles"] => (Kind::Role, org(1)),
         ["organizations", _, "groups"] | ["organizations", _, "groups", _] => (Kind::Group, org(1)),
         ["groups"] | ["groups", _] => (Kind::Group, none()),
-        ["templates", id, "acl"] => (Kind::TemplateAcl, Context { org: None, template: Some(id.to_string()) }),
+        ["templates", id, "acl"] => (Kind::TemplateAcl, Context { template: Some(id.to_string()), ..none() }),
+        ["workspaces", id, "acl"] => (Kind::WorkspaceAcl, Context { workspace: Some(id.to_string()), ..none() }),
+        ["organizations", _, "settings", "workspace-sharing"] => (Kind::WorkspaceSharing, org(1)),
         ["templates", id, "versions"] | ["templates", id, "versions", _] => {
-            (Kind::TemplateVersion, Context { org: None, template: Some(id.to_string()) })
+            (Kind::TemplateVersion, Context { template: Some(id.to_string()), ..none() })
         }
         ["templates"] | ["templates", _] => (Kind::Template, none()),
         ["organizations", _, "templates"] | ["organizations", _, "templates", _] => (Kind::Template, org(1)),

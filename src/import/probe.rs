@@ -140,6 +140,10 @@ pub enum Kind {
     OrganizationSync,
     GroupSync,
     RoleSync,
+    /// `GET /workspaces/{id}/acl`: read by its endpoint only (its shape is a template ACL's).
+    WorkspaceAcl,
+    /// `GET /organizations/{org}/settings/workspace-sharing`: read by its endpoint only.
+    WorkspaceSharing,
     /// `{"endpoint": "/api/v2/...", "body": ...}`: a response saved with the path it came from.
     Envelope,
     /// An orgsplit snapshot, not an export file.
@@ -167,6 +171,8 @@ impl fmt::Display for Kind {
             Kind::OrganizationSync => "organization sync settings",
             Kind::GroupSync => "group sync settings",
             Kind::RoleSync => "role sync settings",
+            Kind::WorkspaceAcl => "workspace shares",
+            Kind::WorkspaceSharing => "workspace sharing settings",
             Kind::Envelope => "saved response",
             Kind::Snapshot => "orgsplit snapshot",
         };

@@ -31,8 +31,9 @@ impl Snapshot {
         // bad field.
         let parsed = parallel::parse(bytes).or_else(|| serde_json::from_slice::<Snapshot>(bytes).ok());
         if let Some(mut snapshot) = parsed
-            && snapshot.format_version == FORMAT_VERSION
+            && readable(u64::from(snapshot.format_version))
         {
+            snapshot.format_version = FORMAT_VERSION;
             snapshot.canonicalize();
             return Ok(snapshot);
         }
@@ -42,11 +43,13 @@ impl Snapshot {
         }
         let probe: Probe = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
         match probe.format_version {
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION as u64) => {}
+            Some(serde_json::Value::Number(n)) if n.as_u64().is_some_and(readable) => {}
             Some(other) => {
                 return Err(Diagnostic::new(
                     path,
-                    format!("unknown snapshot format_version {other}: this orgsplit reads version {FORMAT_VERSION}"),
+                    format!(
+                        "unknown snapshot format_version {other}: this orgsplit reads versions 1 to {FORMAT_VERSION}"
+                    ),
                 )
                 .help("re-create the snapshot with `orgsplit import`, or use the orgsplit release that wrote it")
                 .into());
@@ -58,6 +61,9 @@ impl Snapshot {
             }
         }
         let mut snapshot: Snapshot = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
+        // An older version is read as the current one: what it lacks is
+        // false or unknown (see `OLDER_FORMAT_VERSIONS`).
+        snapshot.format_version = FORMAT_VERSION;
         snapshot.canonicalize();
         Ok(snapshot)
     }
@@ -143,6 +149,11 @@ impl Snapshot {
     }
 }
 
+/// Whether this orgsplit reads a snapshot of that `format_version`.
+fn readable(version: u64) -> bool {
+    version == u64::from(FORMAT_VERSION) || OLDER_FORMAT_VERSIONS.iter().any(|v| u64::from(*v) == version)
+}
+
 impl User {
     pub fn is_active(&self) -> bool {
         self.status == "active"
@@ -222,6 +233,38 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("s.json: unknown snapshot format_version 99"), "{text}");
         assert!(text.contains("orgsplit import"), "{text}");
+    }
+
+    #[test]
+    fn version_1_is_read_as_the_current_one_without_service_accounts() {
+        let mut doc: serde_json::Value = serde_json::from_slice(&tiny().to_json().unwrap()).unwrap();
+        doc["format_version"] = serde_json::json!(1);
+        for u in doc["users"].as_array_mut().unwrap() {
+            u.as_object_mut().unwrap().remove("is_service_account");
+        }
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let s = Snapshot::from_json(&bytes, Path::new("old.json")).unwrap();
+        assert_eq!(s.format_version, FORMAT_VERSION);
+        assert!(s.users.iter().all(|u| !u.is_service_account));
+        assert_eq!(s.fingerprint(), tiny().fingerprint());
+    }
+
+    #[test]
+    fn what_newer_releases_add_is_written_only_when_known() {
+        // So a state without service accounts, default member roles or shares
+        // is written, and fingerprinted, as before them: older plans stay fresh.
+        let mut s = crate::fixture::builtin().unwrap();
+        let text = String::from_utf8(s.to_json().unwrap()).unwrap();
+        for field in ["is_service_account", "default_org_member_roles", "shareable_workspace_owners", "\"shares\""] {
+            assert!(!text.contains(field), "{field}");
+        }
+        let before = s.section_fingerprints();
+        s.workspaces[0].shares = Some(WorkspaceShares::default());
+        s.users[0].is_service_account = true;
+        s.organizations[0].default_org_member_roles = Some(vec![]);
+        let after = s.section_fingerprints();
+        let differ: Vec<_> = before.keys().filter(|k| before[*k] != after[*k]).collect();
+        assert_eq!(differ, [&"organizations", &"users", &"workspaces"]);
     }
 
     #[test]

@@ -12,7 +12,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Bump when a change would make an older orgsplit misread a snapshot.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The older versions this orgsplit still reads. Version 1 lacks what
+/// version 2 added (service accounts, default member roles, workspace
+/// sharing); those fields read as false or unknown.
+pub const OLDER_FORMAT_VERSIONS: &[u32] = &[1];
 
 pub type Id = String;
 
@@ -109,6 +114,15 @@ pub struct Organization {
     pub icon: String,
     pub is_default: bool,
     pub created_at: Option<String>,
+    /// Org role names every member has on top of their own (Coder's
+    /// `default_org_member_roles`; an empty list means members cannot create
+    /// or use workspaces). Absent when the server predates them: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_org_member_roles: Option<Vec<String>>,
+    /// Whose workspaces may be shared: `none`, `everyone` or
+    /// `service_accounts`. Absent when the export does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shareable_workspace_owners: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -126,6 +140,10 @@ pub struct User {
     pub roles: Vec<String>,
     pub created_at: Option<String>,
     pub last_seen_at: Option<String>,
+    /// A service account (Coder's `is_service_account`): it logs in by
+    /// token, never through the IdP. False when the server predates them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_service_account: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -264,6 +282,17 @@ pub struct Workspace {
     pub ttl_ms: Option<i64>,
     pub outdated: bool,
     pub latest_build: WorkspaceBuild,
+    /// Who the workspace is shared with (users and groups, each with a role).
+    /// Absent when the export does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<WorkspaceShares>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceShares {
+    pub users: Vec<AclEntry>,
+    pub groups: Vec<AclEntry>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

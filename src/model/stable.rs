@@ -30,6 +30,8 @@ pub(super) struct UserView<'a> {
     roles: &'a [String],
     created_at: Option<&'a str>,
     last_seen_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    is_service_account: bool,
 }
 
 /// Users without their activity.
@@ -46,6 +48,7 @@ pub(super) fn users(users: &[User]) -> Vec<UserView<'_>> {
             roles: &u.roles,
             created_at: u.created_at.as_deref(),
             last_seen_at: None,
+            is_service_account: u.is_service_account,
         })
         .collect()
 }
@@ -68,6 +71,8 @@ pub(super) struct WorkspaceView<'a> {
     dormant_at: Option<&'a str>,
     deleting_at: Option<&'a str>,
     deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shares: Option<&'a super::WorkspaceShares>,
 }
 
 pub(super) fn workspaces(workspaces: &[Workspace]) -> Vec<WorkspaceView<'_>> {
@@ -84,6 +89,7 @@ pub(super) fn workspaces(workspaces: &[Workspace]) -> Vec<WorkspaceView<'_>> {
             dormant_at: w.dormant_at.as_deref(),
             deleting_at: w.deleting_at.as_deref(),
             deleted: w.is_deleted_or_deleting(),
+            shares: w.shares.as_ref(),
         })
         .collect()
 }

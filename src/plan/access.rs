@@ -15,6 +15,21 @@ pub fn is_org_template_admin(org_roles: &[String]) -> bool {
     org_roles.iter().any(|r| r == "organization-admin" || r == "organization-template-admin")
 }
 
+/// Whether an org role may let a member create and use workspaces: the
+/// built-in `organization-workspace-access`, and any custom role (its
+/// permissions are not checked here, so it is given the benefit of the doubt).
+fn grants_workspace_use(role: &str) -> bool {
+    role == "organization-workspace-access"
+        || !matches!(
+            role,
+            "organization-member"
+                | "organization-auditor"
+                | "organization-user-admin"
+                | "organization-template-admin"
+                | "organization-admin"
+        )
+}
+
 /// `admin` outranks `use`.
 pub fn stronger<'x>(a: Option<&'x str>, b: Option<&'x str>) -> Option<&'x str> {
     let rank = |r: Option<&str>| match r {
@@ -36,8 +51,18 @@ pub fn template_access<'x>(ix: &Index<'_>, user: &User, template: &'x Template) 
         return Some("admin");
     }
     let member = ix.membership.get(&(template.organization_id.as_str(), user.id.as_str()))?;
-    if member.roles.as_deref().is_some_and(is_org_template_admin) {
+    // The org's default member roles are unioned into every member's roles.
+    let defaults =
+        ix.org_by_id.get(template.organization_id.as_str()).and_then(|o| o.default_org_member_roles.as_ref());
+    let roles: Vec<String> = member.roles.iter().flatten().chain(defaults.into_iter().flatten()).cloned().collect();
+    if is_org_template_admin(&roles) {
         return Some("admin");
+    }
+    // Where the org's default roles are known (newer releases), a member
+    // uses workspaces only through a role that grants it: with none of the
+    // built-in ones and no custom role, they cannot use the template.
+    if defaults.is_some() && !roles.iter().any(|r| grants_workspace_use(r)) {
+        return None;
     }
     let Some(acl) = &template.acl else {
         // Not exported: Coder's default grants the org's Everyone group `use`.
@@ -105,5 +130,26 @@ mod tests {
         assert_eq!(access("cat"), Some("admin"), "org template admin");
         assert_eq!(access("dan"), None, "not a member");
         assert_eq!(access("own"), Some("admin"), "site owner");
+
+        // The org's default member roles count for every member.
+        let with_defaults = |roles: Option<&[&str]>| {
+            let mut s = s.clone();
+            s.organizations = vec![Organization {
+                id: "o".into(),
+                default_org_member_roles: roles.map(|r| r.iter().map(|x| x.to_string()).collect()),
+                ..Default::default()
+            }];
+            s
+        };
+        let amy = |s: &Snapshot| {
+            let ix = Index::new(s);
+            template_access(&ix, ix.user_by_name["amy"], &s.templates[0]).map(String::from)
+        };
+        assert_eq!(amy(&with_defaults(None)).as_deref(), Some("use"), "unknown defaults: as before");
+        assert_eq!(amy(&with_defaults(Some(&["organization-workspace-access"]))).as_deref(), Some("use"));
+        assert_eq!(amy(&with_defaults(Some(&["organization-template-admin"]))).as_deref(), Some("admin"));
+        assert_eq!(amy(&with_defaults(Some(&[]))), None, "no default roles: no workspaces");
+        assert_eq!(amy(&with_defaults(Some(&["my-custom-role"]))).as_deref(), Some("use"));
+        assert_eq!(access("dan"), None, "not a member, whatever the defaults");
     }
 }

@@ -62,6 +62,9 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
                 org.display_name = o.display_name.clone();
                 org.description = o.description.clone();
                 org.icon = o.icon.clone();
+                if o.default_member_roles.is_some() {
+                    org.default_org_member_roles = o.default_member_roles.clone();
+                }
                 touched.insert(id);
             }
             StepSpec::ProvisionerKey(k) => {

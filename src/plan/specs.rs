@@ -16,6 +16,11 @@ pub struct OrganizationSpec {
     pub display_name: String,
     pub description: String,
     pub icon: String,
+    /// The org's default member roles, set explicitly: the split file's, else
+    /// the source organization's. Absent when neither is known (a server
+    /// that predates them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_member_roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

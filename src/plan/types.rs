@@ -186,6 +186,10 @@ pub struct Owner {
     pub name: String,
     /// `active`, `suspended` or `dormant`.
     pub status: String,
+    /// A service account: it works by token, so it gets no notice and no
+    /// migration script (its workspaces are moved by whoever runs it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_service_account: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

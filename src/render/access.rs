@@ -52,7 +52,9 @@ pub fn view(s: &Snapshot) -> View {
     for m in &s.organization_members {
         let (org, user) = (ix.org_name(&m.organization_id).to_string(), ix.username(&m.user_id).to_string());
         *v.members.entry(org.clone()).or_default() += 1;
-        for r in m.roles.iter().flatten() {
+        // The org's default member roles are unioned into every member's roles.
+        let defaults = ix.org_by_id.get(m.organization_id.as_str()).and_then(|o| o.default_org_member_roles.as_ref());
+        for r in m.roles.iter().flatten().chain(defaults.into_iter().flatten()) {
             let key = format!("{org}: {r}");
             let admin = is_admin_level(r, custom.get(&(m.organization_id.as_str(), r.as_str())).copied());
             v.admin_roles.insert(key.clone(), admin);

@@ -100,10 +100,12 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
 
 /// The plan's workspace migrations, one entry per owner (sorted by
 /// username), each owner's moves in the plan's order, each owner with a
-/// file name no other owner has.
+/// file name no other owner has. Service accounts are left out: they log in
+/// by token, never through the IdP, so no person reads a notice or runs a
+/// script for them.
 pub fn user_moves(plan: &Plan) -> Vec<UserMoves> {
     let mut by_owner: BTreeMap<&str, Vec<&WorkspaceMigration>> = BTreeMap::new();
-    for m in &plan.workspace_migrations {
+    for m in plan.workspace_migrations.iter().filter(|m| !m.owner.is_service_account) {
         by_owner.entry(&m.owner.username).or_default().push(m);
     }
     let files = file_names::unique_stems(&by_owner.keys().collect::<Vec<_>>());

@@ -139,6 +139,9 @@ pub struct OrgSpec {
     pub display_name: String,
     pub description: String,
     pub icon: String,
+    /// Org roles every member of the org has (Coder's default member roles);
+    /// without it, the source (default) organization's.
+    pub default_member_roles: Option<Vec<String>>,
     /// Members of these groups (in the default org) go in.
     pub groups: Vec<String>,
     /// These usernames go in.

@@ -125,13 +125,13 @@ fn unreadable_template_source_folder() {
 fn unknown_format_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s.json");
-    fs::write(&s, r#"{"format_version": 2, "users": []}"#).unwrap();
+    fs::write(&s, r#"{"format_version": 3, "users": []}"#).unwrap();
     let assert = orgsplit().arg("inventory").arg(&s).assert().code(1);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert_eq!(
         stderr.trim_end(),
         format!(
-            "error: {}: unknown snapshot format_version 2: this orgsplit reads version 1 (re-create the snapshot with \
+            "error: {}: unknown snapshot format_version 3: this orgsplit reads versions 1 to 2 (re-create the snapshot with \
              `orgsplit import`, or use the orgsplit release that wrote it)",
             s.display()
         )

@@ -263,8 +263,12 @@ fn exercise(fake: &FakeCoder, client: &Client) {
     });
     client.template_version_variables(&old.active_version_id).unwrap();
     client.provisioner_jobs(&org.id, &client.me().unwrap().id).unwrap();
-    let update =
-        UpdateOrganizationRequest { display_name: "ML box".into(), description: "GPUs".into(), icon: String::new() };
+    let update = UpdateOrganizationRequest {
+        display_name: "ML box".into(),
+        description: "GPUs".into(),
+        icon: String::new(),
+        ..Default::default()
+    };
     client.update_organization(&org.id, &update).unwrap();
     let config = PatchOrganizationSyncConfig { field: "memberOf".into(), assign_default: true };
     client.patch_org_sync_config(&config).unwrap();

@@ -22,6 +22,7 @@ pub fn migration(
             email: user.1.into(),
             name: user.2.into(),
             status: status.into(),
+            ..Default::default()
         },
         old: OldWorkspace {
             workspace_id: format!("ws-{}-{old}", user.0),

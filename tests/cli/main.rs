@@ -10,6 +10,7 @@ mod apply_support;
 mod bad_input;
 mod client;
 mod common;
+mod current_coder;
 mod diff;
 mod export;
 mod fake_coder;

@@ -21,7 +21,17 @@ pub fn assemble(mut c: Collected, source: Source) -> Snapshot {
     let mut w = std::mem::take(&mut c.warnings);
     let orgs = Orgs::new(&c);
 
-    let organizations: Vec<Organization> = c.organizations.values().map(|i| organization(&i.value)).collect();
+    let mut organizations: Vec<Organization> = c.organizations.values().map(|i| organization(&i.value)).collect();
+    for s in &c.workspace_sharing {
+        let org = s.owner.as_deref().map(|o| orgs.resolve(o)).unwrap_or_default();
+        match organizations.iter_mut().find(|o| o.id == org) {
+            Some(o) => o.shareable_workspace_owners = Some(s.value.shareable_workspace_owners.clone()),
+            None => w.push(Warning::new(
+                "dangling-workspace-sharing",
+                format!("`{}`: workspace sharing settings of an organization not in the export", s.file),
+            )),
+        }
+    }
     if organizations.is_empty() && !(c.users.is_empty() && c.templates.is_empty()) {
         w.push(Warning::new(
             "no-organizations",
@@ -198,6 +208,8 @@ fn organization(o: &wire::Organization) -> Organization {
         icon: o.icon.clone(),
         is_default: o.is_default,
         created_at: ts(&o.created_at),
+        default_org_member_roles: o.default_org_member_roles.clone(),
+        shareable_workspace_owners: None,
     }
 }
 
@@ -213,11 +225,33 @@ fn user(u: &wire::User) -> User {
         roles: u.roles.iter().filter(|r| r.organization_id.is_empty()).map(|r| r.name.clone()).collect(),
         created_at: ts(&u.created_at),
         last_seen_at: ts(&u.last_seen_at),
+        is_service_account: u.is_service_account,
     }
 }
 
 fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<Warning>) -> Vec<Workspace> {
     let mut out = Vec::with_capacity(c.workspaces.len());
+    let mut shares: HashMap<&str, WorkspaceShares> = HashMap::new();
+    for acl in &c.workspace_acls {
+        match acl.owner.as_deref() {
+            Some(id) if c.workspaces.contains_key(id) => {
+                let entries = |v: &[wire::AclEntry]| {
+                    let mut out: Vec<AclEntry> =
+                        v.iter().map(|e| AclEntry { id: e.id.clone(), role: e.role.clone() }).collect();
+                    out.sort();
+                    out
+                };
+                shares.insert(id, WorkspaceShares { users: entries(&acl.value.users), groups: entries(&acl.value.group) });
+            }
+            _ => w.push(Warning::new(
+                "dangling-workspace-acl",
+                format!(
+                    "`{}`: shares of a workspace not in the export (save it as {{\"endpoint\": \"/api/v2/workspaces/<id>/acl\", \"body\": ...}})",
+                    acl.file
+                ),
+            )),
+        }
+    }
     for item in c.workspaces.values() {
         let x = &item.value;
         let label = format!("{}/{}", x.owner_name, x.name);
@@ -274,6 +308,7 @@ fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<
             autostart_schedule: x.autostart_schedule.clone(),
             ttl_ms: x.ttl_ms,
             outdated: x.outdated,
+            shares: shares.remove(x.id.as_str()),
             latest_build: WorkspaceBuild {
                 id: b.id.clone(),
                 build_number: b.build_number,

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Builder, Member};
-use crate::model::ORG_MEMBER_ROLE;
+use crate::model::{ORG_MEMBER_ROLE, User};
 use crate::plan::{Action, Affected, Finding, ManagedBy, MemberSpec, Severity, StepSpec};
 
 impl<'a> Builder<'a, '_> {
@@ -87,7 +87,8 @@ impl<'a> Builder<'a, '_> {
                 .collect(),
             None => Default::default(),
         };
-        for u in candidates.into_iter().filter_map(|id| self.ix.user_by_id.get(id)).filter(|u| u.login_type == "oidc") {
+        let by_idp = |u: &&&User| u.login_type == "oidc" && !u.is_service_account;
+        for u in candidates.into_iter().filter_map(|id| self.ix.user_by_id.get(id)).filter(by_idp) {
             let claims: Vec<&str> = self.claims_of(&u.id, field).into_iter().filter(|c| mapped.contains(*c)).collect();
             if claims.is_empty() {
                 continue;
@@ -124,7 +125,8 @@ impl<'a> Builder<'a, '_> {
     ) -> Member {
         let Wanted { reasons, roles: wanted, mapped, role_sync } = want;
         let t = &self.orgs[o];
-        let oidc = self.ix.user_by_id.get(user).is_some_and(|u| u.login_type == "oidc");
+        // Service accounts never log in through the IdP: the API moves them.
+        let oidc = self.ix.user_by_id.get(user).is_some_and(|u| u.login_type == "oidc" && !u.is_service_account);
         let existing = t.existing.and_then(|org| self.ix.membership.get(&(org.id.as_str(), user)));
         let had: BTreeSet<String> = existing.and_then(|m| m.roles.clone()).unwrap_or_default().into_iter().collect();
         let membership_by = match &self.org_sync_field {

@@ -44,6 +44,9 @@ impl<'a> Builder<'a, '_> {
             }
         }
         self.several_orgs_finding(&several);
+        for &(w, _, o) in items.values() {
+            self.share_findings(w, o);
+        }
         // Two halves on two cores, cut between owners: the names an owner's
         // new workspaces take are all decided in one half.
         let items: Vec<_> = items.into_values().collect();
@@ -107,6 +110,7 @@ impl<'a> Builder<'a, '_> {
                     email: owner.map(|u| u.email.clone()).unwrap_or_default(),
                     name: owner.map(|u| u.name.clone()).unwrap_or_default(),
                     status: owner.map(|u| u.status.clone()).unwrap_or_default(),
+                    is_service_account: owner.is_some_and(|u| u.is_service_account),
                 },
                 old: OldWorkspace {
                     workspace_id: w.id.clone(),
@@ -259,6 +263,63 @@ fn days(ms: i64) -> String {
         format!("{} days", ms / DAY_MS)
     } else {
         format!("{:.1} days", ms as f64 / DAY_MS as f64)
+    }
+}
+
+impl<'a> Builder<'a, '_> {
+    /// A shared workspace that moves: its shares stay on the old workspace
+    /// (the new one starts unshared, and groups belong to one org), so every
+    /// user it is shared with, directly or through a group, loses access;
+    /// those who are not members of the new org cannot be given it back.
+    fn share_findings(&mut self, w: &'a Workspace, o: usize) {
+        let Some(shares) = w.shares.as_ref().filter(|s| !s.users.is_empty() || !s.groups.is_empty()) else {
+            return;
+        };
+        let mut users: BTreeSet<&str> = shares.users.iter().map(|e| e.id.as_str()).collect();
+        let mut groups = Vec::new();
+        for g in &shares.groups {
+            match self.ix.group_by_id.get(g.id.as_str()) {
+                Some(group) => {
+                    groups.push(format!("`{}`", group.name));
+                    if group.is_everyone() {
+                        users.extend(self.ix.members_of_org.get(group.organization_id.as_str()).into_iter().flatten());
+                    } else {
+                        users.extend(group.members.iter().map(String::as_str));
+                    }
+                }
+                None => groups.push(format!("`{}`", g.id)),
+            }
+        }
+        users.remove(w.owner_id.as_str());
+        let org = self.orgs[o].name.clone();
+        let outside: Vec<&str> = users.iter().copied().filter(|u| !self.members[o].contains_key(u)).collect();
+        let name = |u: &str| format!("`{}`", self.ix.username(u));
+        let mut message = format!(
+            "workspace `{}/{}` is shared with {} user(s){}; its new workspace in `{org}` starts unshared, so they \
+             lose access to it",
+            w.owner_name,
+            w.name,
+            users.len(),
+            if groups.is_empty() { String::new() } else { format!(" (through group(s) {})", groups.join(", ")) },
+        );
+        if !outside.is_empty() {
+            message.push_str(&format!(
+                "; {} of them are not members of `{org}` and cannot be given it back: {}",
+                outside.len(),
+                outside.iter().map(|u| name(u)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let mut affects = vec![workspace_affected(w, self.ix.org_name(&w.organization_id))];
+        affects.extend(users.iter().map(|u| self.user_affected(u)));
+        self.findings.push(Finding {
+            code: "shared-workspace-loses-access".into(),
+            severity: Severity::Warning,
+            message,
+            help: Some(format!(
+                "share the new workspace again in `{org}` (with its members or groups), or move those users too"
+            )),
+            affects,
+        });
     }
 }
 

@@ -32,11 +32,21 @@ impl<'a> Builder<'a, '_> {
     pub(super) fn org_steps(&mut self) {
         for o in 0..self.orgs.len() {
             let t = &self.orgs[o];
+            let mut default_member_roles = t
+                .spec
+                .default_member_roles
+                .clone()
+                .or_else(|| self.s.default_organization().and_then(|d| d.default_org_member_roles.clone()));
+            if let Some(roles) = &mut default_member_roles {
+                roles.sort();
+                roles.dedup();
+            }
             let spec = OrganizationSpec {
                 name: t.name.clone(),
                 display_name: t.display_name.clone(),
                 description: t.spec.description.clone(),
                 icon: t.spec.icon.clone(),
+                default_member_roles,
             };
             let (action, changes) = match t.existing {
                 None => (Action::Create, vec![format!("create organization `{}`", t.name)]),
@@ -49,6 +59,16 @@ impl<'a> Builder<'a, '_> {
                     ] {
                         if was != now {
                             changes.push(format!("{field}: `{was}` -> `{now}`"));
+                        }
+                    }
+                    if let Some(now) = &spec.default_member_roles {
+                        let mut was = e.default_org_member_roles.clone();
+                        if let Some(w) = &mut was {
+                            w.sort();
+                        }
+                        if was.as_ref() != Some(now) {
+                            let was = was.map_or("unknown".to_string(), |w| format!("[{}]", w.join(", ")));
+                            changes.push(format!("default member roles: {was} -> [{}]", now.join(", ")));
                         }
                     }
                     self.findings.push(Finding {

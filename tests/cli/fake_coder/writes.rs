@@ -98,6 +98,16 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
         icon: str_field(&b, "icon"),
         is_default: false,
         created_at: Some(NOW.into()),
+        // A release with default member roles (its default org reports them)
+        // starts a new org with workspace access for members; older ones have none.
+        default_org_member_roles: st
+            .s
+            .organizations
+            .iter()
+            .find(|o| o.is_default)
+            .and_then(|o| o.default_org_member_roles.as_ref())
+            .map(|_| vec!["organization-workspace-access".to_string()]),
+        shareable_workspace_owners: None,
     };
     st.s.organizations.push(org.clone());
     // The creator becomes a member, and the org gets its Everyone group (id = org id).
@@ -143,6 +153,12 @@ fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> 
             *slot = v.into();
         }
     }
+    // Only a release that has default member roles reads the field; an older one ignores it.
+    if let (Some(slot), Some(roles)) = (&mut o.default_org_member_roles, b.get("default_org_member_roles")) {
+        let roles: Option<Vec<String>> =
+            roles.as_array().and_then(|a| a.iter().map(|r| r.as_str().map(String::from)).collect());
+        *slot = roles.ok_or_else(|| error(400, "Invalid default_org_member_roles.", ""))?;
+    }
     let o = o.clone();
     Ok(reply(200, &api::organization(&o)))
 }
@@ -157,7 +173,9 @@ fn member_json(org: &str, user: &str, roles: &[String]) -> Value {
 
 /// Whether the IdP owns this user's membership (OIDC user, organization sync on).
 fn org_synced(st: &State, user: &User) -> bool {
-    user.login_type == "oidc" && st.s.idp_sync.organization.as_ref().is_some_and(|s| !s.field.is_empty())
+    user.login_type == "oidc"
+        && !user.is_service_account
+        && st.s.idp_sync.organization.as_ref().is_some_and(|s| !s.field.is_empty())
 }
 
 fn add_member(st: &mut State, org: &str, user: &str) -> Result<Reply, Reply> {

@@ -1,0 +1,287 @@
+//! What current Coder releases add to the API (issue 16, section 2):
+//! service accounts, default member roles, workspace sharing. Each test
+//! edits MegaCo's export the way a newer server answers, imports it with the
+//! CLI and checks the snapshot, the plan and what is written from it.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{files_in, megaco, orgsplit, read_json};
+
+/// Copy MegaCo's export folder into `dir/export`.
+fn copy_export(dir: &Path) -> PathBuf {
+    let from = megaco().join("export");
+    let to = dir.join("export");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    to
+}
+
+/// Apply `edit` to a JSON file of the export, in place.
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut doc = read_json(path);
+    edit(&mut doc);
+    std::fs::write(path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+}
+
+/// Import `export` (with MegaCo's people) and plan MegaCo's split: (snapshot, plan) paths.
+fn import_and_plan(dir: &Path, export: &Path) -> (PathBuf, PathBuf) {
+    let (snapshot, plan) = (dir.join("s.json"), dir.join("plan.json"));
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(export)
+        .arg("--people")
+        .arg(megaco().join("people.csv"))
+        .arg("-o")
+        .arg(&snapshot)
+        .assert()
+        .success();
+    orgsplit()
+        .arg("plan")
+        .arg(&snapshot)
+        .arg("--split")
+        .arg(megaco().join("split.toml"))
+        .arg("-o")
+        .arg(&plan)
+        .assert()
+        .success();
+    (snapshot, plan)
+}
+
+#[test]
+fn a_service_account_is_moved_by_the_api_and_gets_no_notice_or_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = copy_export(dir.path());
+    // aaron-adams (OIDC, with workspaces moving to raptix) becomes a service account.
+    let mut found = false;
+    for page in ["page-001.json", "page-002.json"] {
+        edit_json(&export.join("users").join(page), |doc| {
+            for u in doc["users"].as_array_mut().unwrap() {
+                if u["username"] == "aaron-adams" {
+                    u["is_service_account"] = serde_json::json!(true);
+                    found = true;
+                }
+            }
+        });
+    }
+    assert!(found, "MegaCo has aaron-adams");
+    let (snapshot, plan) = import_and_plan(dir.path(), &export);
+
+    let s = read_json(&snapshot);
+    let flagged: Vec<&str> = s["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["is_service_account"] == true)
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["aaron-adams"], "the snapshot records the service account, and only it");
+
+    let p = read_json(&plan);
+    let step = |key: &str| p["steps"].as_array().unwrap().iter().find(|s| s["key"] == key).cloned();
+    let member = step("raptix/member/aaron-adams").expect("the service account's membership is planned");
+    assert_eq!(member["spec"]["membership_by"]["by"], "api", "never left waiting for an IdP login: {member}");
+    let other = step("raptix/member/aaron-ahmed").unwrap();
+    assert_eq!(other["spec"]["membership_by"]["by"], "idp-sync", "people still come through org sync");
+    let moves: Vec<&serde_json::Value> = p["workspace_migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["owner"]["username"] == "aaron-adams")
+        .collect();
+    assert!(!moves.is_empty(), "its workspaces still move");
+    assert!(moves.iter().all(|m| m["owner"]["is_service_account"] == true));
+
+    let notices = dir.path().join("notices");
+    orgsplit().arg("notices").arg(&plan).arg("--out-dir").arg(&notices).assert().success();
+    let scripts = dir.path().join("scripts");
+    orgsplit().arg("scripts").arg(&plan).arg("--out-dir").arg(&scripts).assert().success();
+    let written: Vec<String> = files_in(&notices).into_iter().chain(files_in(&scripts)).collect();
+    assert!(written.iter().any(|f| f.contains("aaron-ahmed")), "people get theirs: {written:?}");
+    assert!(!written.iter().any(|f| f.contains("aaron-adams")), "{written:?}");
+    for list in [notices.join("mailing-list.csv"), scripts.join("index.csv")] {
+        let text = std::fs::read_to_string(&list).unwrap();
+        assert!(text.contains("aaron-ahmed") && !text.contains("aaron-adams"), "{}: {text}", list.display());
+    }
+}
+
+#[test]
+fn a_live_import_reads_service_accounts_from_the_fake_coder() {
+    let mut s = crate::fake_coder::megaco();
+    let u = s.users.iter_mut().find(|u| u.username == "aaron-adams").unwrap();
+    u.is_service_account = true;
+    let fake = crate::fake_coder::FakeCoder::start(s);
+    let (client, _) = fake.client();
+    let live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+    let flagged: Vec<&str> = live.users.iter().filter(|u| u.is_service_account).map(|u| u.username.as_str()).collect();
+    assert_eq!(flagged, ["aaron-adams"]);
+}
+
+/// MegaCo's split, with extra lines after an org's `name = ...` line.
+fn split_with(dir: &Path, org: &str, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(megaco().join("split.toml")).unwrap();
+    let anchor = format!("\nname = \"{org}\"\n");
+    assert!(text.contains(&anchor), "MegaCo's split has {org}");
+    let path = dir.join("split.toml");
+    std::fs::write(&path, text.replacen(&anchor, &format!("{anchor}{extra}\n"), 1)).unwrap();
+    path
+}
+
+fn org_step(plan: &serde_json::Value, org: &str) -> serde_json::Value {
+    let key = format!("{org}/organization/{org}");
+    plan["steps"].as_array().unwrap().iter().find(|s| s["key"] == key).cloned().unwrap()
+}
+
+#[test]
+fn default_member_roles_are_imported_set_on_new_orgs_and_counted_by_the_access_diff() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // An older server's bodies: the roles are unknown, and the plan does not pretend otherwise.
+    let (old_snapshot, old_plan) = import_and_plan(dir.path(), &megaco().join("export"));
+    let old = read_json(&old_snapshot);
+    assert!(old["organizations"].as_array().unwrap().iter().all(|o| o["default_org_member_roles"].is_null()));
+    assert!(org_step(&read_json(&old_plan), "ml")["spec"].get("default_member_roles").is_none());
+
+    // A current server's: the default org gives members workspace access.
+    let new_dir = dir.path().join("new");
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let export = copy_export(&new_dir);
+    edit_json(&export.join("organizations.json"), |doc| {
+        doc[0]["default_org_member_roles"] = serde_json::json!(["organization-workspace-access"]);
+    });
+    let snapshot = new_dir.join("s.json");
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(&export)
+        .arg("--people")
+        .arg(megaco().join("people.csv"))
+        .arg("-o")
+        .arg(&snapshot)
+        .assert()
+        .success();
+    let s = read_json(&snapshot);
+    assert_eq!(s["organizations"][0]["default_org_member_roles"], serde_json::json!(["organization-workspace-access"]));
+
+    // raptix names its own (none); ml takes the source org's.
+    let split = split_with(&new_dir, "raptix", "default_member_roles = []");
+    let plan = new_dir.join("plan.json");
+    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("-o").arg(&plan).assert().success();
+    let p = read_json(&plan);
+    assert_eq!(org_step(&p, "raptix")["spec"]["default_member_roles"], serde_json::json!([]));
+    assert_eq!(
+        org_step(&p, "ml")["spec"]["default_member_roles"],
+        serde_json::json!(["organization-workspace-access"])
+    );
+
+    let out = orgsplit()
+        .args(["diff", "--access"])
+        .arg(&plan)
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("+ role ml: organization-workspace-access"), "ml's members gain its default role:\n{out}");
+    assert!(!out.contains("raptix: organization-workspace-access"), "raptix has no default roles");
+}
+
+#[test]
+fn the_fake_coder_sets_default_member_roles_only_where_its_release_has_them() {
+    use orgsplit::coder::requests::{CreateOrganizationRequest, UpdateOrganizationRequest};
+    let set_none = UpdateOrganizationRequest { default_org_member_roles: Some(vec![]), ..Default::default() };
+    for current in [false, true] {
+        let mut s = crate::fake_coder::megaco();
+        if current {
+            s.organizations[0].default_org_member_roles = Some(vec!["organization-workspace-access".into()]);
+        }
+        let fake = crate::fake_coder::FakeCoder::start(s);
+        let (client, _) = fake.client();
+        let org = client.create_organization(&CreateOrganizationRequest { name: "mlbox".into(), ..Default::default() });
+        let org = org.unwrap();
+        let want = current.then(|| vec!["organization-workspace-access".to_string()]);
+        assert_eq!(org.default_org_member_roles, want, "current release: {current}");
+        let after = client.update_organization(&org.id, &set_none).unwrap();
+        assert_eq!(after.default_org_member_roles, current.then(Vec::new), "current release: {current}");
+    }
+}
+
+#[test]
+fn a_split_that_moves_a_shared_workspace_says_who_loses_access() {
+    let dir = tempfile::tempdir().unwrap();
+    // First, MegaCo as it is: which workspace of aaron-adams moves to raptix, and who stays out of raptix.
+    let (_, before) = import_and_plan(dir.path(), &megaco().join("export"));
+    let before = read_json(&before);
+    let moved = before["workspace_migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["owner"]["username"] == "aaron-adams" && m["new"]["org"] == "raptix")
+        .expect("aaron-adams moves to raptix")
+        .clone();
+    let in_raptix =
+        |u: &str| before["steps"].as_array().unwrap().iter().any(|s| s["key"] == format!("raptix/member/{u}"));
+    assert!(in_raptix("aaron-ahmed") && !in_raptix("erik-lee"), "MegaCo's split as this test knows it");
+    let users = read_json(&megaco().join("export/users/page-001.json"));
+    let id_of = |name: &str| {
+        users["users"].as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let groups = read_json(&megaco().join("export/orgs/coder/groups.json"));
+    let design = groups.as_array().unwrap().iter().find(|g| g["name"] == "design").unwrap();
+
+    let new_dir = dir.path().join("new");
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let export = copy_export(&new_dir);
+    let workspace = moved["old"]["workspace_id"].as_str().unwrap();
+    let acl = serde_json::json!({
+        "endpoint": format!("/api/v2/workspaces/{workspace}/acl"),
+        "body": {
+            "users": [{"id": id_of("aaron-ahmed"), "role": "use"}, {"id": id_of("erik-lee"), "role": "admin"}],
+            "group": [{"id": design["id"], "role": "use"}],
+        },
+    });
+    std::fs::write(export.join("workspace-acl.json"), serde_json::to_vec(&acl).unwrap()).unwrap();
+    let org_id = read_json(&export.join("organizations.json"))[0]["id"].as_str().unwrap().to_string();
+    let sharing = serde_json::json!({
+        "endpoint": format!("/api/v2/organizations/{org_id}/settings/workspace-sharing"),
+        "body": {"sharing_globally_disabled": false, "sharing_disabled": false, "shareable_workspace_owners": "everyone"},
+    });
+    std::fs::write(export.join("workspace-sharing.json"), serde_json::to_vec(&sharing).unwrap()).unwrap();
+    let (snapshot, plan) = import_and_plan(&new_dir, &export);
+
+    let s = read_json(&snapshot);
+    assert_eq!(s["organizations"][0]["shareable_workspace_owners"], "everyone");
+    let w = s["workspaces"].as_array().unwrap().iter().find(|w| w["id"] == workspace).unwrap();
+    assert_eq!(w["shares"]["users"].as_array().unwrap().len(), 2);
+    assert_eq!(w["shares"]["groups"][0]["id"], design["id"]);
+    assert!(
+        s["workspaces"].as_array().unwrap().iter().filter(|w| w["id"] != workspace).all(|w| w["shares"].is_null()),
+        "unknown elsewhere, not empty"
+    );
+
+    let p = read_json(&plan);
+    let found: Vec<&serde_json::Value> =
+        p["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "shared-workspace-loses-access").collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    let name = moved["old"]["name"].as_str().unwrap();
+    assert!(message.contains(&format!("workspace `aaron-adams/{name}`")), "{message}");
+    assert!(message.contains("group(s) `design`"), "{message}");
+    let outside = message.split("cannot be given it back: ").nth(1).expect(message);
+    assert!(outside.contains("`erik-lee`") && !outside.contains("`aaron-ahmed`"), "{message}");
+    let affected: Vec<&str> =
+        found[0]["affects"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert!(affected.contains(&"aaron-ahmed") && affected.contains(&"erik-lee"), "{affected:?}");
+    assert!(!affected.contains(&"aaron-adams"), "the owner keeps their own workspace");
+}
