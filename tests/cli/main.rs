@@ -27,6 +27,7 @@ mod live_import;
 mod out_folders;
 mod plan;
 mod plan_checks;
+mod real_coder;
 mod report;
 mod schema;
 mod score;

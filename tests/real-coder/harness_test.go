@@ -1,0 +1,64 @@
+// Package realcoder is a test harness that starts a real Coder server
+// (github.com/coder/coder/v2 test packages, PostgreSQL via dbtestutil) for
+// orgsplit's Rust tests. Coder's coderdenttest.New takes a *testing.T, so the
+// harness is a `go test` binary: build it with `go test -c -o realcoder-harness .`
+// and run `./realcoder-harness -test.run '^TestServe$' -test.timeout 0`
+// with ORGSPLIT_REAL_CODER=1. It prints one JSON line {"url":...,"token":...}
+// on stdout and stays up until stdin closes or it gets SIGTERM/SIGINT.
+package realcoder
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+
+	"github.com/coder/coder/v2/coderd/coderdtest"
+	"github.com/coder/coder/v2/codersdk"
+	"github.com/coder/coder/v2/enterprise/coderd/coderdenttest"
+)
+
+type ready struct {
+	URL            string `json:"url"`
+	Token          string `json:"token"`
+	UserID         string `json:"user_id"`
+	OrganizationID string `json:"organization_id"`
+}
+
+func TestServe(t *testing.T) {
+	if os.Getenv("ORGSPLIT_REAL_CODER") != "1" {
+		t.Skip("set ORGSPLIT_REAL_CODER=1 to start the harness server")
+	}
+	client, first := coderdenttest.New(t, &coderdenttest.Options{
+		Options: &coderdtest.Options{IncludeProvisionerDaemon: true},
+		LicenseOptions: &coderdenttest.LicenseOptions{
+			FeatureSet:  codersdk.FeatureSetPremium,
+			AllFeatures: true,
+		},
+	})
+	line, err := json.Marshal(ready{
+		URL:            client.URL.String(),
+		Token:          client.SessionToken(),
+		UserID:         first.UserID.String(),
+		OrganizationID: first.OrganizationID.String(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = os.Stdout.Write(append(line, '\n'))
+
+	stop := make(chan struct{}, 2)
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		stop <- struct{}{}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		stop <- struct{}{}
+	}()
+	<-stop
+}
