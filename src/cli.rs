@@ -244,8 +244,8 @@ pub struct BenchArgs {
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
-    /// The fake Coder program for the live-import stages (default: `examples/fake_coder` next to
-    /// this executable, as `cargo build --release --example fake_coder` leaves it).
+    /// The fake Coder program for the live-import stages (default: `fake_coder` next to
+    /// this executable, as `cargo build --release -p fake-coder` leaves it).
     #[arg(long, value_name = "PATH")]
     pub fake_coder: Option<PathBuf>,
     /// Latency the fake Coder adds to every answer in the second live-import stage.

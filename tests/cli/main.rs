@@ -12,7 +12,6 @@ mod client;
 mod common;
 mod diff;
 mod export;
-mod fake_coder;
 mod fake_contract;
 mod fixture;
 mod handout;
