@@ -101,7 +101,7 @@ pub fn small() -> (Snapshot, String) {
     SMALL
         .get_or_init(|| {
             // As the fake serves it (the generator leaves ACLs out; the API has them).
-            let generated = orgsplit::fixture::generate(60, 3).snapshot;
+            let generated = fixtures::generate(60, 3).snapshot;
             let fake = FakeCoder::start(generated.clone());
             let (client, _) = fake.client();
             let mut s = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();

@@ -181,7 +181,7 @@ fn provisioner_daemons_beyond_the_servers_default_limit_are_read() {
     let org = snapshot.default_organization().unwrap().id.clone();
     for i in 0..70 {
         snapshot.provisioner_daemons.push(orgsplit::model::ProvisionerDaemon {
-            id: orgsplit::fixture::id("daemon", &i.to_string()),
+            id: fixtures::id("daemon", &i.to_string()),
             name: format!("extra-{i:02}"),
             organization_id: org.clone(),
             status: "idle".into(),

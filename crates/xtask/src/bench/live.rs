@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::{Stage, measure};
 use crate::cli::BenchArgs;
-use crate::error::{Error, Result};
+use orgsplit::error::{Error, Result};
 
 /// Rows per page in the live import stages (the import's default).
 const PAGE: usize = 500;
@@ -44,7 +44,7 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
                 work.join("live.json").display().to_string(),
             ],
             ok: &[0],
-            env: vec![(crate::coder::TOKEN_ENV.to_string(), std::mem::take(&mut server.token))],
+            env: vec![(orgsplit::coder::TOKEN_ENV.to_string(), std::mem::take(&mut server.token))],
             fresh_dir: None,
         };
         let (wall, peak) = measure(exe, &stage, work)?;
