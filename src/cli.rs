@@ -28,15 +28,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema of a document orgsplit writes.
     Schema(SchemaArgs),
-    /// Deployments as data: the built-in example and generated large ones.
-    #[command(subcommand)]
-    Fixture(FixtureCommand),
     /// Write one migration script per affected user (bash + rsync), an index and a README.
     Scripts(ScriptsArgs),
     /// Write deprecation notices per template and per user, and a mailing list.
     Notices(NoticesArgs),
-    /// Measure the main stages on a generated deployment (see README).
-    Bench(BenchArgs),
     /// Score candidate teams against the best-practice cases, with reasons.
     Score(ScoreArgs),
     /// The rule catalogue: list the rules, or explain one.
@@ -206,58 +201,6 @@ pub enum SchemaDocument {
     Snapshot,
     Plan,
     Split,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum FixtureCommand {
-    /// Write a deterministic export folder of a large deployment.
-    Generate(GenerateArgs),
-    /// Write the built-in MegaCo export folder (the committed fixture is its output).
-    Megaco(MegacoArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// Number of users (about 3 workspaces each, N/20 templates, N/50 groups).
-    #[arg(long, default_value_t = 1000)]
-    pub users: usize,
-    /// Seed: the same seed gives the same files.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Folder to write (export/, people.csv, template-sources/).
-    #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct MegacoArgs {
-    /// Folder to write.
-    #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Users in the generated deployment.
-    #[arg(long, default_value_t = 50_000)]
-    pub users: usize,
-    /// Keep the generated files here instead of a temporary folder.
-    #[arg(long, value_name = "DIR")]
-    pub work_dir: Option<PathBuf>,
-    /// The fake Coder program for the live-import stages (default: `examples/fake_coder` next to
-    /// this executable, as `cargo build --release --example fake_coder` leaves it).
-    #[arg(long, value_name = "PATH")]
-    pub fake_coder: Option<PathBuf>,
-    /// Latency the fake Coder adds to every answer in the second live-import stage.
-    #[arg(long, value_name = "MS", default_value_t = 50)]
-    pub latency_ms: u64,
-    /// Requests in flight in the live-import stages.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub concurrency: u16,
-    /// Runs of each offline stage (import to diff --access); the median is reported, with
-    /// the fastest and slowest run.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub runs: u32,
 }
 
 #[derive(Debug, Args)]

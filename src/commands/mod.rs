@@ -3,10 +3,8 @@
 
 mod api;
 mod apply;
-mod bench;
 mod diff;
 mod export;
-mod fixture;
 mod import;
 mod inventory;
 mod notices;
@@ -34,10 +32,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Diff(args) => diff::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Schema(args) => schema::run(args),
-        Command::Fixture(command) => fixture::run(command),
         Command::Scripts(args) => scripts::run(args),
         Command::Notices(args) => notices::run(args),
-        Command::Bench(args) => bench::run(args),
         Command::Score(args) => score::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Report(args) => report::run(args),

@@ -11,10 +11,10 @@ use orgsplit::model::{ProvisionerDaemon, Snapshot};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fake_coder::{FakeCoder, Waits};
+use fake_coder::{FakeCoder, Waits};
 
 fn megaco() -> (FakeCoder, Client, std::sync::Arc<Waits>) {
-    let fake = FakeCoder::start(crate::fake_coder::megaco());
+    let fake = FakeCoder::start(fake_coder::megaco());
     let (client, waits) = fake.client();
     (fake, client, waits)
 }

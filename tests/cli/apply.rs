@@ -6,7 +6,7 @@ use orgsplit::apply::Status;
 use orgsplit::plan::{ManagedBy, StepSpec};
 
 use crate::apply_support::*;
-use crate::fake_coder::{FakeCoder, Fault, Faults, megaco};
+use fake_coder::{FakeCoder, Fault, Faults, megaco};
 
 /// import -> plan -> apply -> (users log in) -> apply -> import -> plan:
 /// nothing left to do, and the server holds what the plan says.

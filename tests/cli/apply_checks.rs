@@ -11,8 +11,8 @@ use orgsplit::error::Error;
 
 use crate::apply_support::*;
 use crate::common::files_in;
-use crate::fake_coder::state::Variable;
-use crate::fake_coder::{FakeCoder, Fault};
+use fake_coder::state::Variable;
+use fake_coder::{FakeCoder, Fault};
 
 fn small_plan(dir: &Path) -> (FakeCoder, std::path::PathBuf) {
     let (snapshot, split) = small();

@@ -11,7 +11,7 @@ use orgsplit::model::Snapshot;
 
 use crate::apply_support::*;
 use crate::common::files_in;
-use crate::fake_coder::{FakeCoder, Faults};
+use fake_coder::{FakeCoder, Faults};
 
 /// The binary with a clean environment, the token in it, no terminal at all
 /// (its own session: not even `/dev/tty`), output to files in `out`.

@@ -11,7 +11,7 @@ use orgsplit::error::Error;
 use orgsplit::plan::StepSpec;
 
 use crate::apply_support::*;
-use crate::fake_coder::{FakeCoder, megaco};
+use fake_coder::{FakeCoder, megaco};
 
 fn stop_at(index: usize, point: Point) -> Option<StopAt> {
     Some(Arc::new(move |c: &Checkpoint| c.index == index && c.point == point))

@@ -11,7 +11,7 @@ use orgsplit::model::Snapshot;
 use orgsplit::plan::{Plan, StepSpec};
 
 use crate::common::megaco;
-use crate::fake_coder::FakeCoder;
+use fake_coder::FakeCoder;
 
 /// The person running apply. With `terminal`, secrets can be shown; with
 /// `start`, they start a provisioner with each key as soon as they see it.
@@ -101,7 +101,7 @@ pub fn small() -> (Snapshot, String) {
     SMALL
         .get_or_init(|| {
             // As the fake serves it (the generator leaves ACLs out; the API has them).
-            let generated = orgsplit::fixture::generate(60, 3).snapshot;
+            let generated = fixtures::generate(60, 3).snapshot;
             let fake = FakeCoder::start(generated.clone());
             let (client, _) = fake.client();
             let mut s = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
@@ -324,9 +324,9 @@ pub fn end_state_of(fake: &FakeCoder) -> EndState {
 pub fn megaco_calm_end_state() -> EndState {
     static CALM: std::sync::OnceLock<EndState> = std::sync::OnceLock::new();
     CALM.get_or_init(|| {
-        let fake = FakeCoder::start(crate::fake_coder::megaco());
+        let fake = FakeCoder::start(fake_coder::megaco());
         let dir = tempfile::tempdir().unwrap();
-        let path = write_plan(dir.path(), &crate::fake_coder::megaco(), &split_text("split.toml"));
+        let path = write_plan(dir.path(), &fake_coder::megaco(), &split_text("split.toml"));
         let report = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
         done_but_the_idp_risk(&report, &read_plan(&path));
         end_state_of(&fake)

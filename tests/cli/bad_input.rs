@@ -199,7 +199,7 @@ fn truncated_and_garbage_inputs_of_every_kind_never_panic() {
         let text = String::from_utf8_lossy(&bad);
         assert!(catch_unwind(|| terraform::scan("main.tf", &text)).is_ok());
     }
-    let snapshot = orgsplit::fixture::generate(20, 3).snapshot.to_json().unwrap();
+    let snapshot = fixtures::generate(20, 3).snapshot.to_json().unwrap();
     for (i, bad) in damaged(&snapshot).into_iter().enumerate() {
         let r = catch_unwind(|| Snapshot::from_json(&bad, Path::new("s.json")));
         assert!(matches!(r, Ok(Err(_))), "damaged snapshot #{i} must be an error, not a panic or a success");

@@ -7,10 +7,10 @@ use std::time::Duration;
 use orgsplit::coder::requests::CreateOrganizationRequest;
 use orgsplit::coder::{ApiError, Client, ClientConfig, ErrorKind, RetryPolicy, SessionToken};
 
-use crate::fake_coder::{FakeCoder, Fault};
+use fake_coder::{FakeCoder, Fault};
 
 fn fake() -> FakeCoder {
-    FakeCoder::start(crate::fake_coder::megaco())
+    FakeCoder::start(fake_coder::megaco())
 }
 
 fn org(name: &str) -> CreateOrganizationRequest {
@@ -156,7 +156,7 @@ fn redirects_are_not_followed_so_the_token_stays_home() {
 #[test]
 fn a_server_that_is_down_is_retried_then_explained() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let waits = std::sync::Arc::new(crate::fake_coder::Waits::default());
+    let waits = std::sync::Arc::new(fake_coder::Waits::default());
     let mut config = ClientConfig::new(format!("http://127.0.0.1:{port}"), SessionToken::new("abc-def").unwrap());
     config.sleep = waits.clone();
     config.retry = RetryPolicy { retries: 2, ..RetryPolicy::default() };

@@ -113,10 +113,10 @@ fn a_service_account_is_moved_by_the_api_and_gets_no_notice_or_script() {
 
 #[test]
 fn a_live_import_reads_service_accounts_from_the_fake_coder() {
-    let mut s = crate::fake_coder::megaco();
+    let mut s = fake_coder::megaco();
     let u = s.users.iter_mut().find(|u| u.username == "aaron-adams").unwrap();
     u.is_service_account = true;
-    let fake = crate::fake_coder::FakeCoder::start(s);
+    let fake = fake_coder::FakeCoder::start(s);
     let (client, _) = fake.client();
     let live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
     let flagged: Vec<&str> = live.users.iter().filter(|u| u.is_service_account).map(|u| u.username.as_str()).collect();
@@ -199,11 +199,11 @@ fn the_fake_coder_sets_default_member_roles_only_where_its_release_has_them() {
     use orgsplit::coder::requests::{CreateOrganizationRequest, UpdateOrganizationRequest};
     let set_none = UpdateOrganizationRequest { default_org_member_roles: Some(vec![]), ..Default::default() };
     for current in [false, true] {
-        let mut s = crate::fake_coder::megaco();
+        let mut s = fake_coder::megaco();
         if current {
             s.organizations[0].default_org_member_roles = Some(vec!["organization-workspace-access".into()]);
         }
-        let fake = crate::fake_coder::FakeCoder::start(s);
+        let fake = fake_coder::FakeCoder::start(s);
         let (client, _) = fake.client();
         let org = client.create_organization(&CreateOrganizationRequest { name: "mlbox".into(), ..Default::default() });
         let org = org.unwrap();

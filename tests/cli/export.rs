@@ -316,7 +316,14 @@ fn objects_that_exist_get_import_blocks_with_the_ids_the_provider_takes() {
 fn a_generated_deployment_exports_and_parses_back() {
     let dir = tempfile::tempdir().unwrap();
     let fx = dir.path().join("fx");
-    orgsplit().args(["fixture", "generate", "--users", "400", "-o"]).arg(&fx).assert().success();
+    // What `cargo xtask fixture generate --users 400 -o fx` writes.
+    let d = fixtures::generate(400, 1);
+    for (path, bytes) in fixtures::export_files(&d) {
+        let p = fx.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    std::fs::write(fx.join("split.toml"), fixtures::generated_split_toml(&d).unwrap()).unwrap();
     let s = dir.path().join("s.json");
     orgsplit()
         .args(["import", "--from-dir"])

@@ -20,7 +20,7 @@ use orgsplit::model::ProvisionerDaemon;
 use serde_json::{Value, json};
 
 use crate::common::fixtures;
-use crate::fake_coder::{FakeCoder, Logged};
+use fake_coder::{FakeCoder, Logged};
 
 /// (method, spec path, status) -> the schema the server really answers with.
 const KNOWN: &[(&str, &str, u16, &str, &str)] = &[
@@ -253,7 +253,7 @@ fn exercise(fake: &FakeCoder, client: &Client) {
     client.organization_members(&org.id).unwrap();
     // What apply reads and writes beyond the above.
     fake.state_mut(|st| {
-        let variable = |name: &str, sensitive: bool| crate::fake_coder::state::Variable {
+        let variable = |name: &str, sensitive: bool| fake_coder::state::Variable {
             name: name.into(),
             value: "v".into(),
             sensitive,
@@ -294,7 +294,7 @@ fn exercise(fake: &FakeCoder, client: &Client) {
 
 #[test]
 fn every_answer_of_the_fake_matches_swagger() {
-    let fake = FakeCoder::start(crate::fake_coder::megaco());
+    let fake = FakeCoder::start(fake_coder::megaco());
     fake.record_bodies(true);
     let (client, _) = fake.client();
     exercise(&fake, &client);

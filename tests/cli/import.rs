@@ -92,7 +92,7 @@ fn megaco_holds_each_situation_of_the_best_practice_page() {
 
 #[test]
 fn committed_megaco_is_what_the_generator_writes_and_imports_faithfully() {
-    let deployment = orgsplit::fixture::megaco();
+    let deployment = fixtures::megaco();
     let dir = tempfile::tempdir().unwrap();
     let imported = import_dir(
         &megaco().join("export"),
@@ -109,9 +109,9 @@ fn committed_megaco_is_what_the_generator_writes_and_imports_faithfully() {
 
 #[test]
 fn generated_deployment_round_trips_through_export_and_import() {
-    let deployment = orgsplit::fixture::generate(400, 7);
+    let deployment = fixtures::generate(400, 7);
     let dir = tempfile::tempdir().unwrap();
-    for (path, bytes) in orgsplit::fixture::export_files(&deployment) {
+    for (path, bytes) in fixtures::export_files(&deployment) {
         let p = dir.path().join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, bytes).unwrap();

@@ -7,10 +7,10 @@ use std::path::Path;
 use orgsplit::model::Snapshot;
 
 use crate::common::*;
-use crate::fake_coder::{FakeCoder, Fault};
+use fake_coder::{FakeCoder, Fault};
 
 fn megaco_fake() -> FakeCoder {
-    FakeCoder::start(crate::fake_coder::megaco())
+    FakeCoder::start(fake_coder::megaco())
 }
 
 struct Run {
@@ -124,7 +124,7 @@ fn coder_url_is_read_from_the_environment_like_the_coder_cli() {
 #[test]
 fn tls_is_verified_and_a_private_ca_can_be_trusted() {
     let tls = fixtures().join("tls");
-    let fake = FakeCoder::with_tls(crate::fake_coder::megaco(), &tls.join("server.pem"), &tls.join("server.key"));
+    let fake = FakeCoder::with_tls(fake_coder::megaco(), &tls.join("server.pem"), &tls.join("server.key"));
     assert!(fake.url().starts_with("https://127.0.0.1:"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.json");
@@ -148,7 +148,7 @@ fn tls_is_verified_and_a_private_ca_can_be_trusted() {
 
 #[test]
 fn a_deployment_that_cannot_have_organizations_is_told_plainly() {
-    let mut snapshot = crate::fake_coder::megaco();
+    let mut snapshot = fake_coder::megaco();
     let features = &mut snapshot.entitlements.as_mut().unwrap().features;
     features.get_mut("multiple_organizations").unwrap().enabled = false;
     features.get_mut("multiple_organizations").unwrap().entitlement = "not_entitled".into();

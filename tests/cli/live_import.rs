@@ -7,11 +7,11 @@ use orgsplit::import::{ImportOptions, import_dir};
 use orgsplit::model::Snapshot;
 
 use crate::common::*;
-use crate::fake_coder::{FakeCoder, Fault, Faults};
+use fake_coder::{FakeCoder, Fault, Faults};
 
 /// The MegaCo state, as the fake serves it.
 fn megaco_fake() -> FakeCoder {
-    FakeCoder::start(crate::fake_coder::megaco())
+    FakeCoder::start(fake_coder::megaco())
 }
 
 fn live(fake: &FakeCoder, options: &LiveOptions) -> Snapshot {
@@ -70,7 +70,7 @@ fn lists_are_paged_against_their_count_and_never_past_the_end() {
 fn ten_percent_of_requests_failing_gives_the_same_snapshot() {
     let options = LiveOptions { page_size: 100, concurrency: 4, ..LiveOptions::default() };
     let calm = live(&megaco_fake(), &options);
-    let fake = FakeCoder::with_faults(crate::fake_coder::megaco(), Faults::flaky(0.10, 7));
+    let fake = FakeCoder::with_faults(fake_coder::megaco(), Faults::flaky(0.10, 7));
     // Every kind at least once, whatever the draw: a body cut short on a
     // users page and on a (large) ACL, a rate limit, each gateway error.
     fake.script("GET", "/api/v2/users?limit=100&offset=200", Fault::CutBody, 1);
@@ -129,7 +129,7 @@ fn a_server_without_paginated_members_is_read_through_the_old_list() {
 
 #[test]
 fn endpoints_outside_the_license_are_warnings_and_a_refusal_inside_it_is_an_error() {
-    let mut snapshot = crate::fake_coder::megaco();
+    let mut snapshot = fake_coder::megaco();
     let features = &mut snapshot.entitlements.as_mut().unwrap().features;
     features.get_mut("external_provisioner_daemons").unwrap().enabled = false;
     let fake = FakeCoder::start(snapshot);
@@ -167,7 +167,7 @@ fn an_import_by_someone_not_owner_says_it_may_be_partial() {
 
 #[test]
 fn unset_idp_sync_settings_are_not_imported_as_empty_ones() {
-    let mut snapshot = crate::fake_coder::megaco();
+    let mut snapshot = fake_coder::megaco();
     snapshot.idp_sync = Default::default();
     let fake = FakeCoder::start(snapshot);
     let s = live(&fake, &LiveOptions::default());
@@ -177,11 +177,11 @@ fn unset_idp_sync_settings_are_not_imported_as_empty_ones() {
 
 #[test]
 fn provisioner_daemons_beyond_the_servers_default_limit_are_read() {
-    let mut snapshot = crate::fake_coder::megaco();
+    let mut snapshot = fake_coder::megaco();
     let org = snapshot.default_organization().unwrap().id.clone();
     for i in 0..70 {
         snapshot.provisioner_daemons.push(orgsplit::model::ProvisionerDaemon {
-            id: orgsplit::fixture::id("daemon", &i.to_string()),
+            id: fixtures::id("daemon", &i.to_string()),
             name: format!("extra-{i:02}"),
             organization_id: org.clone(),
             status: "idle".into(),

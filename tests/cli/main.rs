@@ -13,7 +13,6 @@ mod common;
 mod current_coder;
 mod diff;
 mod export;
-mod fake_coder;
 mod fake_contract;
 mod fixture;
 mod handout;

@@ -370,11 +370,11 @@ fn html_is_self_contained_well_formed_and_escapes_every_name() {
 #[test]
 fn a_large_split_is_drawn_aggregated_and_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let d = orgsplit::fixture::generate(2000, 7);
+    let d = fixtures::generate(2000, 7);
     let snapshot = dir.path().join("s.json");
     std::fs::write(&snapshot, d.snapshot.to_json().unwrap()).unwrap();
     let split = dir.path().join("split.toml");
-    std::fs::write(&split, orgsplit::fixture::generated_split_toml(&d).unwrap()).unwrap();
+    std::fs::write(&split, fixtures::generated_split_toml(&d).unwrap()).unwrap();
     let (r, _) = report(&[snapshot.to_str().unwrap(), "--split", split.to_str().unwrap()]);
     assert!(r.organizations.len() > 12, "the case needs more orgs than are drawn: {}", r.organizations.len());
     let targets: Vec<&Cluster> = r.picture.clusters.iter().filter(|c| c.side == "target").collect();

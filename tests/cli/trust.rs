@@ -12,7 +12,7 @@ use crate::plan::{read_plan, split_file};
 
 /// MegaCo's export with `payments-k8s` renamed `--yes` (display name on two lines).
 fn export_with_refused_names(dir: &Path) -> std::path::PathBuf {
-    let mut d = orgsplit::fixture::megaco();
+    let mut d = fixtures::megaco();
     let s = &mut d.snapshot;
     let t = s.templates.iter_mut().find(|t| t.name == "payments-k8s").unwrap();
     t.name = "--yes".into();
@@ -22,7 +22,7 @@ fn export_with_refused_names(dir: &Path) -> std::path::PathBuf {
         w.template_name = "--yes".into();
     }
     let export = dir.join("export");
-    for (path, bytes) in orgsplit::fixture::export_files(&d) {
+    for (path, bytes) in fixtures::export_files(&d) {
         let p = dir.join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, bytes).unwrap();

@@ -1,6 +1,6 @@
 //! The live-import stages of `orgsplit bench`: serve the generated
-//! deployment with the fake Coder of the tests (built as the example
-//! `fake_coder`; it is not part of orgsplit) and import it through the API,
+//! deployment with the fake Coder of the tests (the program of
+//! `crates/fake-coder`; it is not part of orgsplit) and import it through the API,
 //! once as fast as the machine goes and once with a latency added to every
 //! answer. Reported: the requests made against the fewest possible (pages
 //! of the paged lists plus one per other list), and the wall time against
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::{Stage, measure};
 use crate::cli::BenchArgs;
-use crate::error::{Error, Result};
+use orgsplit::error::{Error, Result};
 
 /// Rows per page in the live import stages (the import's default).
 const PAGE: usize = 500;
@@ -22,7 +22,7 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
     let fake = args.fake_coder.clone().unwrap_or_else(|| default_fake(exe));
     if !fake.is_file() {
         println!(
-            "live import: skipped: no fake Coder at {} (build it with `cargo build --release --example fake_coder`)",
+            "live import: skipped: no fake Coder at {} (build it with `cargo build --release -p fake-coder`)",
             fake.display()
         );
         return Ok(());
@@ -44,7 +44,7 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
                 work.join("live.json").display().to_string(),
             ],
             ok: &[0],
-            env: vec![(crate::coder::TOKEN_ENV.to_string(), std::mem::take(&mut server.token))],
+            env: vec![(orgsplit::coder::TOKEN_ENV.to_string(), std::mem::take(&mut server.token))],
             fresh_dir: None,
         };
         let (wall, peak) = measure(exe, &stage, work)?;
@@ -71,9 +71,9 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
     Ok(())
 }
 
-/// `target/<profile>/examples/fake_coder`, next to `target/<profile>/orgsplit`.
+/// `target/<profile>/fake_coder`, next to `target/<profile>/orgsplit`.
 fn default_fake(exe: &Path) -> PathBuf {
-    exe.parent().unwrap_or(Path::new(".")).join("examples").join("fake_coder")
+    exe.parent().unwrap_or(Path::new(".")).join("fake_coder")
 }
 
 /// A running fake Coder: its URL and token, read from its first lines.

@@ -126,7 +126,7 @@ impl State {
     /// A new id, stable from run to run.
     pub fn new_id(&mut self, kind: &str, name: &str) -> String {
         self.created += 1;
-        let id = orgsplit::fixture::id(&format!("fake-{kind}"), &format!("{name}#{}", self.created));
+        let id = fixtures::id(&format!("fake-{kind}"), &format!("{name}#{}", self.created));
         self.created_ids.insert(id.clone(), self.created);
         id
     }
@@ -177,20 +177,20 @@ impl State {
     pub fn user_json(&self, u: &User) -> Value {
         let orgs: Vec<&str> =
             self.idx.orgs_of_user.get(&u.id).map_or(Vec::new(), |v| v.iter().map(String::as_str).collect());
-        orgsplit::fixture::api::user(u, &orgs)
+        fixtures::api::user(u, &orgs)
     }
 
     pub fn group_json(&self, g: &Group) -> Value {
         let fallback = Organization::default();
         let org = self.org(&g.organization_id).unwrap_or(&fallback);
         let members: Vec<&User> = g.members.iter().filter_map(|id| self.user(id)).collect();
-        orgsplit::fixture::api::group(g, org, &members)
+        fixtures::api::group(g, org, &members)
     }
 
     pub fn template_json(&self, t: &Template) -> Value {
         let fallback = Organization::default();
         let org = self.org(&t.organization_id).unwrap_or(&fallback);
-        let mut body = orgsplit::fixture::api::template(t, org);
+        let mut body = fixtures::api::template(t, org);
         let extras = self.template_extras.get(&t.id).cloned().unwrap_or_default();
         body["cors_behavior"] = Value::from(extras.cors_behavior);
         body["use_classic_parameter_flow"] = Value::from(extras.use_classic_parameter_flow);
@@ -210,7 +210,7 @@ impl State {
     pub fn version_json(&self, v: &TemplateVersion) -> Value {
         let author = self.template(&v.template_id).and_then(|t| self.user(&t.created_by_id));
         let mut body =
-            orgsplit::fixture::api::template_version(v, author, self.daemons_matching(&v.organization_id, &v.job.tags));
+            fixtures::api::template_version(v, author, self.daemons_matching(&v.organization_id, &v.job.tags));
         if v.job.status != "succeeded" {
             body["job"]["completed_at"] = Value::Null;
         }

@@ -1,7 +1,7 @@
 //! GET endpoints: the bodies `swagger.json` defines, rendered from the state
-//! with `orgsplit::fixture::api`, paged the way the server pages them.
+//! with `fixtures::api`, paged the way the server pages them.
 
-use orgsplit::fixture::api;
+use fixtures::api;
 use serde_json::{Value, json};
 
 use super::http::{Reply, Request};

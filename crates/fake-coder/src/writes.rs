@@ -5,7 +5,7 @@
 //! keys and sync mappings are in `settings.rs`; templates and files in
 //! `templates.rs`.
 
-use orgsplit::fixture::api;
+use fixtures::api;
 use orgsplit::model::*;
 use serde_json::{Value, json};
 

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::cli::BenchArgs;
-use crate::error::{Error, Result};
+use orgsplit::error::{Error, Result};
 
 mod live;
 
@@ -38,7 +38,9 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         }
     };
     std::fs::create_dir_all(&work).map_err(|e| Error::write(&work, e))?;
-    let exe = std::env::current_exe().map_err(|e| Error::read("the orgsplit executable", e))?;
+    let xtask = std::env::current_exe().map_err(|e| Error::read("the xtask executable", e))?;
+    // The orgsplit built by the same cargo command, next to this program.
+    let exe = xtask.parent().unwrap_or(Path::new(".")).join("orgsplit");
     println!("machine: {}", machine());
     println!(
         "orgsplit {} (built {})",
@@ -63,7 +65,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         ok: &[0],
         ..Default::default()
     };
-    let (wall, peak) = measure(&exe, &generate, &work)?;
+    let (wall, peak) = measure(&xtask, &generate, &work)?;
     let generated = std::fs::read_to_string(work.join("fixture.stderr")).unwrap_or_default();
     let sizes = generated.lines().next().and_then(|l| l.split_once(": ")).map_or(String::new(), |(_, s)| s.to_string());
     let export_bytes = dir_size(&fixture.join("export"));
@@ -221,7 +223,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         peak as f64 / 1024.0,
     );
     live::run(&exe, &snapshot, &work, &args)?;
-    super::OK
+    Ok(0)
 }
 
 /// The stages the target is about: plan, diff and report of the

@@ -45,7 +45,7 @@ fn job_json(st: &State, v: &TemplateVersion, j: &super::state::Job) -> Value {
         "created_at": NOW,
         "error": j.error.as_deref().filter(|_| v.job.status == "failed").unwrap_or(""),
         "file_id": v.job.file_id,
-        "id": orgsplit::fixture::id("job", &v.id),
+        "id": fixtures::id("job", &v.id),
         "initiator_id": j.initiator,
         "input": {"template_version_id": v.id},
         "logs_overflowed": false,

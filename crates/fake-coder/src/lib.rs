@@ -67,10 +67,10 @@ struct Inner {
 
 static TOKENS: AtomicU64 = AtomicU64::new(1);
 
-/// The MegaCo state (`orgsplit::fixture::megaco()`), built once per test binary.
+/// The MegaCo state (`fixtures::megaco()`), built once per test binary.
 pub fn megaco() -> Snapshot {
     static MEGACO: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
-    MEGACO.get_or_init(|| orgsplit::fixture::megaco().snapshot).clone()
+    MEGACO.get_or_init(|| fixtures::megaco().snapshot).clone()
 }
 
 impl FakeCoder {

@@ -1,6 +1,6 @@
-//! The fake Coder of the tests (`tests/cli/fake_coder`), as a program, for
+//! The fake Coder of the tests (this crate's library), as a program, for
 //! `orgsplit bench` to measure live import against. Not part of orgsplit:
-//! examples are neither installed nor shipped.
+//! this crate is neither installed nor shipped.
 //!
 //! ```text
 //! fake_coder --snapshot FILE [--latency-ms N] [--page-size N]
@@ -10,9 +10,6 @@
 //! `token=...` (a token of this fake only); when its standard input closes
 //! it prints `requests=N` (requests received) and `minimum=N` (the fewest
 //! requests a live import with that page size can make) and exits.
-
-#[path = "../tests/cli/fake_coder/mod.rs"]
-mod fake_coder;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};

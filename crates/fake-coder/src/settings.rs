@@ -2,7 +2,7 @@
 //! mappings: reserved names refused (400), a taken name a 409, a provisioner
 //! key's secret answered once, sync mappings changed entry by entry.
 
-use orgsplit::fixture::api;
+use fixtures::api;
 use orgsplit::model::*;
 use serde_json::{Value, json};
 

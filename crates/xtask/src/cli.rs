@@ -1,0 +1,75 @@
+//! The command line of `cargo xtask`: the developer commands that are not
+//! part of orgsplit.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Developer tasks of the orgsplit workspace (not shipped).
+#[derive(Debug, Parser)]
+#[command(name = "xtask")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Task {
+    /// Write a fixture folder: MegaCo (`fixtures/megaco` is its output) or a generated deployment.
+    #[command(subcommand)]
+    Fixture(FixtureCommand),
+    /// Time each stage of orgsplit on a generated deployment (release builds give real figures).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixtureCommand {
+    /// Write a deterministic export folder of a large deployment.
+    Generate(GenerateArgs),
+    /// Write the built-in MegaCo export folder (the committed fixture is its output).
+    Megaco(MegacoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of users (about 3 workspaces each, N/20 templates, N/50 groups).
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write (export/, people.csv, template-sources/).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MegacoArgs {
+    /// Folder to write.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Users in the generated deployment.
+    #[arg(long, default_value_t = 50_000)]
+    pub users: usize,
+    /// Keep the generated files here instead of a temporary folder.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// The fake Coder program for the live-import stages (default: `fake_coder` next to
+    /// this executable, as `cargo build --release -p fake-coder` leaves it).
+    #[arg(long, value_name = "PATH")]
+    pub fake_coder: Option<PathBuf>,
+    /// Latency the fake Coder adds to every answer in the second live-import stage.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub latency_ms: u64,
+    /// Requests in flight in the live-import stages.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: u16,
+    /// Runs of each offline stage (import to diff --access); the median is reported, with
+    /// the fastest and slowest run.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
+}

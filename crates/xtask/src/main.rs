@@ -1,0 +1,32 @@
+//! `cargo xtask`: the developer tasks of the orgsplit workspace, kept out of
+//! the product: regenerating `fixtures/` and the benchmark.
+//!
+//! ```text
+//! cargo xtask fixture megaco -o fixtures/megaco
+//! cargo xtask fixture generate --users 50000 -o /tmp/big
+//! cargo build --release --workspace && target/release/xtask bench
+//! ```
+
+mod bench;
+mod cli;
+mod fixture;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{Cli, Task};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Task::Fixture(command) => fixture::run(command),
+        Task::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The developer tasks: `xtask fixture` and `xtask bench`. They run the
+//! orgsplit binary built next to xtask (`cargo test --workspace`, or
+//! `cargo test` at the root before `cargo test -p xtask`, builds it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+
+fn xtask() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+}
+
+fn orgsplit() -> Command {
+    let exe = orgsplit_exe();
+    assert!(exe.is_file(), "{} is not built: run `cargo build -p orgsplit` first", exe.display());
+    let mut cmd = Command::new(exe);
+    cmd.env_remove("CODER_SESSION_TOKEN").env_remove("CODER_URL").env("NO_COLOR", "1");
+    cmd
+}
+
+fn orgsplit_exe() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_xtask")).parent().unwrap().join("orgsplit")
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn fixture_command_writes_an_importable_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    xtask().args(["fixture", "generate", "--users", "120", "--seed", "5", "-o"]).arg(&out).assert().success();
+    let snapshot = dir.path().join("s.json");
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(out.join("export"))
+        .arg("--people")
+        .arg(out.join("people.csv"))
+        .arg("--template-sources")
+        .arg(out.join("template-sources"))
+        .arg("-o")
+        .arg(&snapshot)
+        .assert()
+        .success();
+    let s = read_json(&snapshot);
+    assert_eq!(s["users"].as_array().unwrap().len(), 120);
+    assert_eq!(s["warnings"].as_array().unwrap().len(), 0, "{}", s["warnings"]);
+}
+
+#[test]
+fn bench_runs_every_stage_and_reports_medians_and_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask()
+        .args(["bench", "--users", "300", "--runs", "2", "--fake-coder", "/nonexistent/fake_coder", "--work-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("input: 300 users"), "{text}");
+    assert!(text.contains("median of 2 run(s)"), "{text}");
+    for stage in ["import", "plan", "scripts", "notices", "diff", "report --split -o html", "diff --access"] {
+        assert!(text.lines().any(|l| l.starts_with(&format!("{stage} "))), "no `{stage}` line: {text}");
+    }
+    let together = text.lines().find(|l| l.contains(" together: ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(together.starts_with("plan + diff + report --split -o html together: "), "{together}");
+    assert!(text.contains("live import: skipped"), "{text}");
+    // Each run of a stage that writes a folder writes a new one.
+    for folder in ["scripts", "scripts-2", "notices", "notices-2"] {
+        assert!(dir.path().join(folder).is_dir(), "{folder} was not written");
+    }
+    assert!(!dir.path().join("scripts-3").exists());
+}
