@@ -55,18 +55,7 @@ pub fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
     if base.is_empty() || crate::model::names::name_problem(&base).is_some() {
         base = normalize(&format!("{base}-template"), MAX_NAME);
     }
-    let mut name = base.clone();
-    let mut n = 1;
-    while taken.contains(&name) {
-        n += 1;
-        let suffix = format!("-{n}");
-        let mut stem = base.clone();
-        stem.truncate(MAX_NAME - suffix.len());
-        while stem.ends_with('-') {
-            stem.pop();
-        }
-        name = format!("{stem}{suffix}");
-    }
+    let (name, _) = first_free(&base, taken);
     taken.insert(name.clone());
     name
 }
@@ -86,23 +75,30 @@ pub fn new_workspace_name(old: &str, org: &str, taken: &mut BTreeSet<String>) ->
     } else if base != plain {
         notes.push(format!("`{plain}` is longer than {MAX_NAME} characters, so it was shortened"));
     }
-    let mut name = base.clone();
+    let (name, n) = first_free(&base, taken);
+    if n > 1 {
+        notes.push(format!("`{base}` is taken by another of the owner's workspaces, so `-{n}` was added"));
+    }
+    taken.insert(name.clone());
+    (name, (!notes.is_empty()).then(|| notes.join("; ")))
+}
+
+/// `base`, else `base-2`, `base-3`, ... (the stem shortened to stay within
+/// [`MAX_NAME`]): the first not in `taken`, and the number used (1 for `base`).
+fn first_free(base: &str, taken: &BTreeSet<String>) -> (String, usize) {
+    let mut name = base.to_string();
     let mut n = 1;
     while taken.contains(&name) {
         n += 1;
         let suffix = format!("-{n}");
-        let mut stem = base.clone();
+        let mut stem = base.to_string();
         stem.truncate(MAX_NAME - suffix.len());
         while stem.ends_with('-') {
             stem.pop();
         }
         name = format!("{stem}{suffix}");
     }
-    if n > 1 {
-        notes.push(format!("`{base}` is taken by another of the owner's workspaces, so `-{n}` was added"));
-    }
-    taken.insert(name.clone());
-    (name, (!notes.is_empty()).then(|| notes.join("; ")))
+    (name, n)
 }
 
 /// The placeholders a deprecation message may use.
