@@ -138,6 +138,7 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
         recommendation: d.recommendation.id().to_string(),
         recommendation_title: d.recommendation.title().to_string(),
         is_organization,
+        joins: s.merged_into.clone(),
         case: case.map(|m| m.title.clone()),
         case_applies: d.best.is_some(),
         met: case.map_or(0, |m| m.met),
@@ -359,7 +360,7 @@ fn summary(
     let users: BTreeSet<&str> = plan.workspace_migrations.iter().map(|m| m.owner.user_id.as_str()).collect();
     Summary {
         candidates: candidates.len(),
-        recommended_organizations: candidates.iter().filter(|c| c.is_organization).count(),
+        recommended_organizations: candidates.iter().filter(|c| c.is_organization && c.joins.is_none()).count(),
         organizations: orgs.len(),
         new_organizations: orgs.iter().filter(|o| !o.exists).count(),
         members_placed: user_orgs.len(),

@@ -126,6 +126,10 @@ pub struct Verdict {
     pub recommendation: String,
     pub recommendation_title: String,
     pub is_organization: bool,
+    /// The overlapping candidate whose organization this one joins (then it is
+    /// not an organization of its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joins: Option<String>,
     /// The best-matching case of the page, or for "no clear case" the closest one.
     pub case: Option<String>,
     pub case_applies: bool,

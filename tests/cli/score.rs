@@ -442,6 +442,15 @@ fn overlapping_candidates_get_one_organization_and_umbrellas_get_review() {
     assert_eq!(payments.groups, ["payments"]);
     assert_eq!(payments.users.len(), 6, "the on-call group's people are in payments' organization");
     assert!(text.contains("also holds `payments-oncall` (6 members)"), "{text}");
+    // The report counts the on-call group as joining payments, not as an organization of its own.
+    let out = orgsplit().args(["report", "--candidates", &file, "-o", "json"]).assert().success();
+    let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let verdicts = r["candidates"].as_array().unwrap();
+    let oncall = verdicts.iter().find(|v| v["name"] == "payments-oncall").unwrap();
+    assert_eq!(oncall["joins"], "payments");
+    let own = verdicts.iter().filter(|v| v["is_organization"] == true && v.get("joins").is_none()).count();
+    assert!(own < verdicts.iter().filter(|v| v["is_organization"] == true).count());
+    assert_eq!(r["summary"]["recommended_organizations"], own);
 }
 
 #[test]
