@@ -37,7 +37,8 @@ pub fn override_deployment_url(snapshot: &mut crate::model::Snapshot, flag: Opti
 
 /// A client for the deployment at `url`, with the token from the environment.
 pub fn connect(url: &str, api: &ApiArgs) -> Result<Client> {
-    let token = SessionToken::from_env().map_err(Error::Usage)?;
+    // A missing or broken token is the environment, not the command line: exit 1, not 64.
+    let token = SessionToken::from_env().map_err(Error::Refused)?;
     let mut config = ClientConfig::new(url, token);
     config.ca_cert = api.ca_cert.clone();
     config.timeout = Duration::from_secs(api.timeout);

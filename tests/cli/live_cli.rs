@@ -73,11 +73,12 @@ fn the_token_is_in_no_output_and_no_file_whatever_happens() {
 }
 
 #[test]
-fn a_missing_token_or_url_is_a_usage_error() {
+fn a_missing_token_is_an_error_and_a_missing_url_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.json");
     let run = import("https://coder.example.com", None, &[], &out);
-    assert_eq!(run.code, 64);
+    // The command line is right; the environment lacks the token: exit 1, not 64.
+    assert_eq!(run.code, 1);
     assert!(
         run.stderr.starts_with("error: CODER_SESSION_TOKEN is not set: orgsplit reads the Coder session token"),
         "{}",
