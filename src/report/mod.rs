@@ -3,7 +3,7 @@
 //! why) and the plan of one split (the resulting orgs, shared templates,
 //! deprecation messages, migrations and findings), plus an aggregated
 //! picture of the split. Pure: `build` takes values and returns the
-//! `Report`, which `render::report_md` and `render::report_html` turn into
+//! `Report`, which `render::report_doc` renders (as Markdown or HTML) into
 //! text and `-o json` serialises as it is.
 //!
 //! Layout: this file holds the document (what `-o json` writes); `build.rs`
