@@ -15,6 +15,7 @@ mod diff;
 mod export;
 mod fake_contract;
 mod fixture;
+mod golden;
 mod handout;
 mod hostile_names;
 mod import;
