@@ -8,6 +8,7 @@ mod apply_cli;
 mod apply_resume;
 mod apply_support;
 mod bad_input;
+mod chromium;
 mod client;
 mod common;
 mod current_coder;

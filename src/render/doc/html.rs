@@ -1,5 +1,6 @@
 //! A [`Doc`] as one self-contained HTML page: inline CSS, no script and no
-//! request to anywhere. Every text is escaped (no name from the deployment
+//! request to anywhere (a Content-Security-Policy of `default-src 'none'`
+//! says so to the browser too). Every text is escaped (no name from the deployment
 //! can become an element or an attribute); the page is also well-formed
 //! XML, which the tests use to read it back.
 
@@ -33,6 +34,11 @@ pub fn render(doc: &Doc) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
+    // The browser itself refuses any fetch (and any script): the page is
+    // self-contained, and a name that slipped through could load nothing.
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"/>\n",
+    );
     let _ = writeln!(out, "<title>{}</title>", esc(&doc.title));
     let _ = writeln!(out, "<style>{CSS}</style>\n</head>\n<body>\n<main>");
     // What comes before the first section is the header; the navigation
