@@ -9,7 +9,7 @@ use super::graph;
 use super::report_words::{agreement_text, placement, shared_word, summary_rows};
 use crate::plan::{Finding, Severity};
 use crate::report::picture::{count, thousands};
-use crate::report::{Agreement, Report, SplitOrigin};
+use crate::report::{Agreement, Report, SplitOrigin, Summary};
 
 /// Affected objects listed per finding before "and N more".
 const AFFECTS_SHOWN: usize = 20;
@@ -108,9 +108,22 @@ fn header(r: &Report) -> Vec<Block> {
     blocks
 }
 
+/// Above this share of the deployment's users or workspaces moving, the
+/// report warns: a split is usually a few teams leaving the default
+/// organization, and most of the deployment moving is usually a regional or
+/// umbrella group taken for a team.
+const MOVE_WARNING_PERCENT: usize = 50;
+
+/// `part` of `whole` in whole percent, rounded; 0 of 0 is 0.
+fn percent(part: usize, whole: usize) -> usize {
+    (part * 100 + whole / 2).checked_div(whole).unwrap_or(0)
+}
+
 fn summary(r: &Report) -> Vec<Block> {
+    let mut blocks = headline(&r.summary);
     let rows = summary_rows(r).into_iter().map(|(k, v)| vec![vec![text(k)], vec![text(v)]]).collect();
-    vec![table(&["", ""], rows)]
+    blocks.push(table(&["", ""], rows));
+    blocks
 }
 
 fn picture(r: &Report) -> Vec<Block> {
@@ -130,6 +143,40 @@ fn picture(r: &Report) -> Vec<Block> {
     let mut blocks = vec![Block::Figure { svg: graph::svg(p), alt }];
     for o in &p.omitted {
         blocks.push(Block::Para { class: "muted", spans: vec![em(o)] });
+    }
+    blocks
+}
+
+/// The share of users and workspaces that move, and a warning when it is
+/// more than [`MOVE_WARNING_PERCENT`].
+fn headline(s: &Summary) -> Vec<Block> {
+    let users = percent(s.members_placed, s.users_total);
+    let workspaces = percent(s.workspaces_to_migrate, s.workspaces_total);
+    let mut blocks = vec![para(vec![
+        strong("Headline:"),
+        text(format!(
+            " {users}% of the deployment's users ({} of {}) go into the split's organizations, and {workspaces}% \
+             of its workspaces ({} of {}) must move.",
+            thousands(s.members_placed),
+            thousands(s.users_total),
+            thousands(s.workspaces_to_migrate),
+            thousands(s.workspaces_total)
+        )),
+    ])];
+    // Strictly over the line: exactly half is not "most of the deployment".
+    let over =
+        |p: usize, part: usize, whole: usize| p > MOVE_WARNING_PERCENT || part * 100 > whole * MOVE_WARNING_PERCENT;
+    if over(users, s.members_placed, s.users_total) || over(workspaces, s.workspaces_to_migrate, s.workspaces_total) {
+        blocks.push(Block::Callout {
+            spans: vec![
+                class("risk", vec![strong("Warning:")]),
+                text(format!(
+                    " this split moves more than {MOVE_WARNING_PERCENT}% of the deployment. A split is usually a few \
+                     teams leaving the default organization; check that no regional or umbrella group is taken for \
+                     a team before circulating it."
+                )),
+            ],
+        });
     }
     blocks
 }
@@ -163,11 +210,32 @@ fn candidates(r: &Report) -> Vec<Block> {
         .iter()
         .map(|c| {
             let mut why = vec![strong(&c.name), text(format!(": {}", c.recommendation_title))];
-            if !c.reasons.is_empty() {
-                why.push(text(format!("; because: {}", c.reasons.join("; "))));
+            match &c.case {
+                // No case fits: the nearest one, and what it lacks.
+                Some(case) if !c.case_applies => {
+                    why.push(text(format!(
+                        "; closest case {case} ({} of {} conditions), missing: {}",
+                        c.met,
+                        c.total,
+                        if c.missing.is_empty() { "nothing required".to_string() } else { c.missing.join("; ") }
+                    )));
+                }
+                _ => {
+                    if !c.reasons.is_empty() {
+                        why.push(text(format!("; because: {}", c.reasons.join("; "))));
+                    }
+                    if !c.missing.is_empty() {
+                        why.push(text(format!("; not met: {}", c.missing.join("; "))));
+                    }
+                }
             }
-            if !c.missing.is_empty() {
-                why.push(text(format!("; not met: {}", c.missing.join("; "))));
+            for (i, e) in c.evidence.iter().enumerate() {
+                if i == 0 {
+                    why.extend([text("; "), em("evidence:")]);
+                } else {
+                    why.push(text(" ·"));
+                }
+                why.extend([text(" "), ticks(e)]);
             }
             if !c.warnings.is_empty() {
                 why.extend([
@@ -191,7 +259,7 @@ fn candidates(r: &Report) -> Vec<Block> {
         list(why),
         Block::Para {
             class: "muted",
-            spans: vec![ticks("`orgsplit score` shows every fact behind these verdicts, with its evidence.")],
+            spans: vec![ticks("`orgsplit score` shows every fact behind these verdicts, with all its evidence.")],
         },
     ]
 }
@@ -293,6 +361,34 @@ fn organizations(r: &Report) -> Vec<Block> {
 }
 
 fn shared(r: &Report) -> Vec<Block> {
+    let mut blocks = recreated_shared(r);
+    blocks.push(heading(3, vec![text("Templates that stay, still used by new organizations")]));
+    if r.staying_templates.is_empty() {
+        blocks.push(para(vec![text("None: no member of a new organization keeps using a template that stays.")]));
+        return blocks;
+    }
+    blocks.push(para(vec![text(
+        "These templates are not re-created: they stay where they are, and members of the new organizations keep \
+         using them there (shared).",
+    )]));
+    let rows = r
+        .staying_templates
+        .iter()
+        .map(|t| {
+            let kept: Vec<String> = t.kept_by.iter().map(|p| format!("{} {}", p.org, thousands(p.members))).collect();
+            vec![
+                vec![text(format!("{}/{}", t.org, t.template))],
+                vec![text(thousands(t.users))],
+                vec![text(kept.join(", "))],
+            ]
+        })
+        .collect();
+    blocks.push(table(&["template", "users", "kept in use by members of"], rows));
+    blocks
+}
+
+/// Templates re-created somewhere whose users go to more than one place.
+fn recreated_shared(r: &Report) -> Vec<Block> {
     if r.shared_templates.is_empty() {
         return vec![para(vec![text("No template that is re-created has users going to different places.")])];
     }
@@ -435,4 +531,33 @@ fn dot(r: &Report) -> Vec<Block> {
             body: vec![Block::Code { lang: "dot", text: graph::dot(&r.picture), marks: vec![] }],
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headline_md(users: (usize, usize), workspaces: (usize, usize)) -> String {
+        let s = Summary {
+            members_placed: users.0,
+            users_total: users.1,
+            workspaces_to_migrate: workspaces.0,
+            workspaces_total: workspaces.1,
+            ..Summary::default()
+        };
+        doc::markdown::render(&Doc { title: String::new(), blocks: headline(&s) })
+    }
+
+    #[test]
+    fn the_headline_warns_over_half_of_the_deployment_and_not_at_half() {
+        let half = headline_md((500, 1000), (10, 20));
+        assert!(half.starts_with("**Headline:** 50% of the deployment's users (500 of 1,000)"), "{half}");
+        assert!(half.contains("and 50% of its workspaces (10 of 20) must move."), "{half}");
+        assert!(!half.contains("Warning"), "{half}");
+        // 50.1% rounds to 50% but is over the line.
+        let over = headline_md((501, 1000), (0, 20));
+        assert!(over.contains("> **Warning:** this split moves more than 50% of the deployment."), "{over}");
+        assert!(headline_md((1, 10), (91, 100)).contains("**Warning:**"));
+        assert!(!headline_md((0, 0), (0, 0)).contains("**Warning:**"), "an empty deployment moves nothing");
+    }
 }
