@@ -49,8 +49,8 @@ fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
     let to_fill_in = to_fill_in.clone();
     let report = report::build(Inputs { ctx, scoring, plan, origin, to_fill_in });
     let text = match args.output {
-        ReportFormat::Markdown => render::report_md::render(&report),
-        ReportFormat::Html => render::report_html::render(&report),
+        ReportFormat::Markdown => render::report_doc::markdown(&report),
+        ReportFormat::Html => render::report_doc::html(&report),
         ReportFormat::Json => String::from_utf8_lossy(&output::to_json_pretty(&report)?).into_owned(),
     };
     match &args.out {

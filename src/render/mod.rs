@@ -2,14 +2,14 @@
 
 pub mod access;
 pub mod diff;
+pub mod doc;
 pub mod file_names;
 pub mod graph;
 pub mod handout;
 pub mod inventory;
 pub mod notices;
 pub mod readable;
-pub mod report_html;
-pub mod report_md;
+pub mod report_doc;
 pub mod report_words;
 pub mod rules;
 pub mod score;

@@ -66,9 +66,12 @@ fn build_with(
         })
         .collect();
     let shared_templates = shared_templates(ctx, plan, user_orgs);
+    let staying_templates = staying_templates(ctx, plan, user_orgs);
     let deprecations = deprecations(plan);
     let migrations = migrations(plan);
-    let summary = summary(plan, &candidates, &organizations, &shared_templates, &deprecations, user_orgs);
+    let mut summary = summary(plan, &candidates, &organizations, &shared_templates, &deprecations, user_orgs);
+    summary.users_total = ctx.index.snapshot.users.len();
+    summary.workspaces_total = ctx.index.snapshot.workspaces.len();
     let m = &plan.migration;
     Report {
         format_version: FORMAT_VERSION,
@@ -94,6 +97,7 @@ fn build_with(
         candidates,
         organizations,
         shared_templates,
+        staying_templates,
         deprecations,
         migrations,
         findings: plan.findings.clone(),
@@ -112,6 +116,7 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
             .collect();
         (met.iter().map(|c| c.reason.clone()).collect(), missing)
     });
+    let evidence = case.map_or(Vec::new(), |m| key_evidence(m, s));
     let mut placed: BTreeMap<&str, usize> = BTreeMap::new();
     for m in &s.candidate.members {
         for o in user_orgs.get(m.as_str()).into_iter().flatten() {
@@ -145,6 +150,7 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
         total: case.map_or(0, |m| m.total),
         reasons,
         missing,
+        evidence,
         warnings: d.warnings.iter().map(|w| w.title.clone()).collect(),
         notes,
         reference: case.map_or(String::new(), |m| m.reference.clone()),
@@ -369,6 +375,8 @@ fn summary(
         shared_templates: shared.len(),
         users_to_migrate: users.len(),
         workspaces_to_migrate: plan.workspace_migrations.len(),
+        users_total: 0,
+        workspaces_total: 0,
         steps_create: plan.summary.create,
         steps_update: plan.summary.update,
         steps_unchanged: plan.summary.no_op,
@@ -376,4 +384,80 @@ fn summary(
         warnings: count(Severity::Warning),
         notes: count(Severity::Info),
     }
+}
+
+/// Evidence items shown per fact, and per candidate, in the report.
+const EVIDENCE_PER_FACT: usize = 2;
+const EVIDENCE_PER_CANDIDATE: usize = 8;
+
+/// The evidence of the facts the case's conditions test, met conditions
+/// first: what was seen, with its file and line when it has one.
+fn key_evidence(m: &Match, s: &Scored) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut conditions: Vec<_> = m.conditions.iter().collect();
+    conditions.sort_by_key(|c| c.status != Status::Met);
+    for c in conditions {
+        for t in &c.tests {
+            let Some(fact) = s.facts.get(&t.fact) else { continue };
+            for e in fact.evidence.iter().take(EVIDENCE_PER_FACT) {
+                let line = match &e.at {
+                    Some(at) => format!("{} (`{at}`)", e.text),
+                    None => e.text.clone(),
+                };
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out.truncate(EVIDENCE_PER_CANDIDATE);
+    out
+}
+
+/// Templates that are not deprecated and stay in their org while members of
+/// split orgs (without a copy of it in their org) keep using them.
+fn staying_templates(ctx: &Context, plan: &Plan, user_orgs: &HashMap<&str, Vec<&str>>) -> Vec<StayingTemplate> {
+    let mut copies: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut deprecated: BTreeSet<&str> = BTreeSet::new();
+    for s in &plan.steps {
+        match (&s.spec, &s.org) {
+            (StepSpec::Template(t), Some(org)) => {
+                copies.insert((t.source.template_id.as_str(), org.as_str()));
+            }
+            (StepSpec::Deprecation(d), _) => {
+                deprecated.insert(d.template_id.as_str());
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for t in &ctx.index.snapshot.templates {
+        if deprecated.contains(t.id.as_str()) {
+            continue;
+        }
+        let home = ctx.index.org_name(&t.organization_id);
+        let users = ctx.template_users.get(t.id.as_str());
+        let mut kept: BTreeMap<&str, usize> = BTreeMap::new();
+        for u in users.into_iter().flatten() {
+            for &o in user_orgs.get(u).into_iter().flatten() {
+                if o != home && !copies.contains(&(t.id.as_str(), o)) {
+                    *kept.entry(o).or_default() += 1;
+                }
+            }
+        }
+        if kept.is_empty() {
+            continue;
+        }
+        let mut kept_by: Vec<Placement> =
+            kept.into_iter().map(|(org, members)| Placement { org: org.to_string(), members }).collect();
+        kept_by.sort_by(|a, b| b.members.cmp(&a.members).then_with(|| a.org.cmp(&b.org)));
+        out.push(StayingTemplate {
+            org: home.to_string(),
+            template: t.name.clone(),
+            users: users.map_or(0, BTreeSet::len),
+            kept_by,
+        });
+    }
+    out.sort_by(|a, b| (&a.org, &a.template).cmp(&(&b.org, &b.template)));
+    out
 }

@@ -3,7 +3,7 @@
 //! why) and the plan of one split (the resulting orgs, shared templates,
 //! deprecation messages, migrations and findings), plus an aggregated
 //! picture of the split. Pure: `build` takes values and returns the
-//! `Report`, which `render::report_md` and `render::report_html` turn into
+//! `Report`, which `render::report_doc` renders (as Markdown or HTML) into
 //! text and `-o json` serialises as it is.
 //!
 //! Layout: this file holds the document (what `-o json` writes); `build.rs`
@@ -44,6 +44,9 @@ pub struct Report {
     pub organizations: Vec<Org>,
     /// Templates re-created somewhere whose users go to more than one place, by org and name.
     pub shared_templates: Vec<SharedTemplate>,
+    /// Templates that stay where they are (not deprecated) while members of a
+    /// split organization keep using them: shared, by org and name.
+    pub staying_templates: Vec<StayingTemplate>,
     /// Old templates the plan deprecates, with the exact message, by org and name.
     pub deprecations: Vec<Deprecation>,
     /// Per target org, its users whose workspaces move, by username.
@@ -106,6 +109,9 @@ pub struct Summary {
     pub shared_templates: usize,
     pub users_to_migrate: usize,
     pub workspaces_to_migrate: usize,
+    /// The deployment's users and workspaces, for the shares that move.
+    pub users_total: usize,
+    pub workspaces_total: usize,
     pub steps_create: usize,
     pub steps_update: usize,
     pub steps_unchanged: usize,
@@ -139,6 +145,9 @@ pub struct Verdict {
     pub reasons: Vec<String>,
     /// The case's conditions that do not hold (or are unknown).
     pub missing: Vec<String>,
+    /// The key evidence of the case's conditions, as `orgsplit score` shows
+    /// it: "what was seen (file:line)", a few per condition.
+    pub evidence: Vec<String>,
     /// Warning rules that apply (the maintenance overhead of a small team, ...).
     pub warnings: Vec<String>,
     /// Why a person must decide, and declared facts that contradict the snapshot.
@@ -148,6 +157,18 @@ pub struct Verdict {
     /// The split's organizations its members end up in, most first.
     pub placed_in: Vec<Placement>,
     pub agreement: Agreement,
+}
+
+/// A template that stays in its organization while members of split
+/// organizations keep using it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StayingTemplate {
+    pub org: String,
+    pub template: String,
+    /// All its users.
+    pub users: usize,
+    /// Per split organization, how many of its members keep using it, most first.
+    pub kept_by: Vec<Placement>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
