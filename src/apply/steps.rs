@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::NewKey;
 use super::context::Ctx;
 use super::ledger::Status;
-use super::{NewKey, Point};
 use crate::coder::requests::*;
 use crate::coder::types as wire;
 use crate::coder::{ApiError, KeyOutcome};
@@ -16,7 +16,7 @@ use crate::plan::*;
 pub(crate) type Outcome = Result<Status, ApiError>;
 
 /// The id of the step's org, or the failure to report when it does not exist.
-pub(crate) fn org_of(ctx: &mut Ctx<'_>, org: &str) -> Result<Result<String, Status>, ApiError> {
+pub(crate) fn org_of(ctx: &mut Ctx<'_, '_>, org: &str) -> Result<Result<String, Status>, ApiError> {
     Ok(ctx.org_id(org)?.ok_or_else(|| Status::Failed(format!("organization `{org}` does not exist"))))
 }
 
@@ -30,7 +30,7 @@ macro_rules! org_or_fail {
 }
 pub(crate) use org_or_fail;
 
-pub(crate) fn organization(ctx: &mut Ctx<'_>, spec: &OrganizationSpec) -> Outcome {
+pub(crate) fn organization(ctx: &mut Ctx<'_, '_>, spec: &OrganizationSpec) -> Outcome {
     let req = CreateOrganizationRequest {
         name: spec.name.clone(),
         display_name: spec.display_name.clone(),
@@ -81,12 +81,12 @@ pub(crate) fn organization(ctx: &mut Ctx<'_>, spec: &OrganizationSpec) -> Outcom
     }))
 }
 
-pub(crate) fn provisioner_key(ctx: &mut Ctx<'_>, org: &str, spec: &ProvisionerKeySpec) -> Outcome {
+pub(crate) fn provisioner_key(ctx: &mut Ctx<'_, '_>, org: &str, spec: &ProvisionerKeySpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     if ctx.client.provisioner_keys(&org_id)?.iter().any(|k| k.name == spec.name) {
         return Ok(Status::Done("already there".into()));
     }
-    if !ctx.console.can_show_secret() {
+    if !ctx.can_show_secret() {
         return Ok(Status::Waiting(format!(
             "Coder shows a key's secret only once, and this run has no terminal to show it on (it never goes to a \
              file or a log): create the key yourself with `{}`, hand the secret it prints to the team, have them \
@@ -106,7 +106,7 @@ pub(crate) fn provisioner_key(ctx: &mut Ctx<'_>, org: &str, spec: &ProvisionerKe
         KeyOutcome::Created(secret) => {
             let shown =
                 NewKey { org, name: &spec.name, tags: &spec.tags, secret: &secret, start_command: &spec.start_command };
-            match ctx.console.show_secret(&shown) {
+            match ctx.show_secret(&shown) {
                 Ok(()) => Ok(Status::Done("created; its secret was shown on the terminal, and kept nowhere".into())),
                 Err(e) => Ok(Status::Failed(format!(
                     "the key was created but its secret could not be shown on the terminal ({e}): delete the key \
@@ -129,7 +129,7 @@ fn permissions(p: &[crate::model::Permission]) -> Vec<wire::Permission> {
         .collect()
 }
 
-pub(crate) fn custom_role(ctx: &mut Ctx<'_>, org: &str, spec: &CustomRoleSpec) -> Outcome {
+pub(crate) fn custom_role(ctx: &mut Ctx<'_, '_>, org: &str, spec: &CustomRoleSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     let req = CustomRoleRequest {
         name: spec.name.clone(),
@@ -146,16 +146,16 @@ pub(crate) fn custom_role(ctx: &mut Ctx<'_>, org: &str, spec: &CustomRoleSpec) -
     }))
 }
 
-pub(crate) fn member(ctx: &mut Ctx<'_>, org: &str, spec: &MemberSpec) -> Outcome {
+pub(crate) fn member(ctx: &mut Ctx<'_, '_>, org: &str, spec: &MemberSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     let user = spec.user.user_id.clone();
     let mut did = Vec::new();
-    let current = ctx.members(&org_id)?.get(&user).cloned();
+    let current = ctx.with_members(&org_id, |m| m.get(&user).cloned())?;
     let current = match (current, &spec.membership_by) {
         (Some(roles), _) => roles,
         (None, ManagedBy::Api) => {
             ctx.client.ensure_member(&org_id, &user)?;
-            ctx.members(&org_id)?.insert(user.clone(), Vec::new());
+            ctx.with_members(&org_id, |m| m.insert(user.clone(), Vec::new()))?;
             did.push("added".to_string());
             Vec::new()
         }
@@ -198,7 +198,7 @@ pub(crate) fn member(ctx: &mut Ctx<'_>, org: &str, spec: &MemberSpec) -> Outcome
                 let all: BTreeSet<String> = current.iter().chain(spec.roles.iter()).cloned().collect();
                 let all: Vec<String> = all.into_iter().collect();
                 ctx.client.set_member_roles(&org_id, &user, &all)?;
-                ctx.members(&org_id)?.insert(user.clone(), all);
+                ctx.with_members(&org_id, |m| m.insert(user.clone(), all))?;
                 did.push(format!("given {}", missing.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")));
             }
         }
@@ -206,7 +206,7 @@ pub(crate) fn member(ctx: &mut Ctx<'_>, org: &str, spec: &MemberSpec) -> Outcome
     Ok(Status::Done(if did.is_empty() { "already a member with these roles".into() } else { did.join("; ") }))
 }
 
-pub(crate) fn group(ctx: &mut Ctx<'_>, org: &str, spec: &GroupSpec) -> Outcome {
+pub(crate) fn group(ctx: &mut Ctx<'_, '_>, org: &str, spec: &GroupSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     let req = CreateGroupRequest {
         name: spec.name.clone(),
@@ -230,10 +230,12 @@ pub(crate) fn group(ctx: &mut Ctx<'_>, org: &str, spec: &GroupSpec) -> Outcome {
     }
     // Members must be in the org first: those placed by the API should be by
     // now; those IdP sync places are added once they have logged in.
-    let members = ctx.members(&org_id)?.clone();
-    let in_org = |u: &&UserRef| members.contains_key(&u.user_id);
-    let (ready, missing): (Vec<&UserRef>, Vec<&UserRef>) = spec.add_members.iter().partition(in_org);
-    let arrived: Vec<&UserRef> = spec.members_after_login.iter().filter(in_org).collect();
+    let (ready, missing, arrived) = ctx.with_members(&org_id, |members| {
+        let in_org = |u: &&UserRef| members.contains_key(&u.user_id);
+        let (ready, missing): (Vec<&UserRef>, Vec<&UserRef>) = spec.add_members.iter().partition(in_org);
+        let arrived: Vec<&UserRef> = spec.members_after_login.iter().filter(in_org).collect();
+        (ready, missing, arrived)
+    })?;
     let later = spec.members_after_login.len() - arrived.len();
     let add: Vec<String> = ready.iter().chain(arrived.iter()).map(|u| u.user_id.clone()).collect();
     if !add.is_empty() {
@@ -272,7 +274,7 @@ fn entries(
     Ok(out)
 }
 
-pub(crate) fn organization_sync(ctx: &mut Ctx<'_>, spec: &OrganizationSyncSpec) -> Outcome {
+pub(crate) fn organization_sync(ctx: &mut Ctx<'_, '_>, spec: &OrganizationSyncSpec) -> Outcome {
     let mut ids = BTreeMap::new();
     for name in spec.add.values().flatten() {
         if let Some(id) = ctx.org_id(name)? {
@@ -297,7 +299,7 @@ pub(crate) fn organization_sync(ctx: &mut Ctx<'_>, spec: &OrganizationSyncSpec) 
     Ok(Status::Done(did.join("; ")))
 }
 
-pub(crate) fn group_sync(ctx: &mut Ctx<'_>, org: &str, spec: &GroupSyncSpec) -> Outcome {
+pub(crate) fn group_sync(ctx: &mut Ctx<'_, '_>, org: &str, spec: &GroupSyncSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     let groups: BTreeMap<String, String> = ctx.client.groups(&org_id)?.into_iter().map(|g| (g.name, g.id)).collect();
     let wanted = match entries(&spec.mapping, |n| groups.get(n).cloned()) {
@@ -323,7 +325,7 @@ pub(crate) fn group_sync(ctx: &mut Ctx<'_>, org: &str, spec: &GroupSyncSpec) -> 
     Ok(Status::Done(did.join("; ")))
 }
 
-pub(crate) fn role_sync(ctx: &mut Ctx<'_>, org: &str, spec: &RoleSyncSpec) -> Outcome {
+pub(crate) fn role_sync(ctx: &mut Ctx<'_, '_>, org: &str, spec: &RoleSyncSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     let wanted = entries(&spec.mapping, |n| Some(n.to_string())).unwrap_or_default();
     let current = ctx.client.role_sync(&org_id)?;
@@ -335,9 +337,4 @@ pub(crate) fn role_sync(ctx: &mut Ctx<'_>, org: &str, spec: &RoleSyncSpec) -> Ou
     ctx.client.ensure_role_sync_mapping(&org_id, &wanted)?;
     did.push("mapping in place".into());
     Ok(Status::Done(did.join("; ")))
-}
-
-/// Let a test stop the run once a step's outcome is recorded.
-pub(crate) fn recorded(ctx: &Ctx<'_>) -> bool {
-    ctx.stop_here(Point::StepRecorded)
 }

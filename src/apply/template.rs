@@ -24,7 +24,7 @@ use crate::coder::requests::*;
 use crate::coder::types as wire;
 use crate::plan::{DeprecationSpec, TemplateSettings, TemplateSpec};
 
-pub(crate) fn template(ctx: &mut Ctx<'_>, org: &str, spec: &TemplateSpec) -> Outcome {
+pub(crate) fn template(ctx: &mut Ctx<'_, '_>, org: &str, spec: &TemplateSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
     if let Some(t) = ctx.client.find_template(&org_id, &spec.name)? {
         return settle(ctx, org, &org_id, &t, spec, "already there");
@@ -61,7 +61,7 @@ pub(crate) fn template(ctx: &mut Ctx<'_>, org: &str, spec: &TemplateSpec) -> Out
 }
 
 /// Why a template waits for a provisioner, and what to start where.
-fn no_provisioner(ctx: &Ctx<'_>, org: &str, spec: &TemplateSpec) -> String {
+fn no_provisioner(ctx: &Ctx<'_, '_>, org: &str, spec: &TemplateSpec) -> String {
     let tags = tag_list(&spec.provisioner_tags);
     let key = ctx.plan.steps.iter().find_map(|s| match &s.spec {
         crate::plan::StepSpec::ProvisionerKey(k) if s.org.as_deref() == Some(org) => Some(k),
@@ -92,7 +92,7 @@ fn tag_list(tags: &BTreeMap<String, String>) -> String {
 /// The source version's variable values: plain ones as read, sensitive ones
 /// (which the API redacts) from `--variables`, or the step fails asking for them.
 fn variables(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     org: &str,
     spec: &TemplateSpec,
 ) -> Result<Result<Vec<VariableValue>, Status>, ApiError> {
@@ -124,7 +124,7 @@ fn variables(
 /// A version in the new org to build the template from: one an earlier try
 /// created, or a new one.
 fn version(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     org_id: &str,
     spec: &TemplateSpec,
     values: Vec<VariableValue>,
@@ -160,7 +160,7 @@ fn version(
 /// The newest version of the org that an earlier try made from `file_id`
 /// and that can still become the template.
 fn lost_version(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     org_id: &str,
     file_id: &str,
     spec: &TemplateSpec,
@@ -181,7 +181,7 @@ fn lost_version(
 
 /// A version can become the template when it is in the org, not yet linked
 /// to a template, carries the plan's tags, and its build has not failed.
-fn usable(ctx: &Ctx<'_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<bool, ApiError> {
+fn usable(ctx: &Ctx<'_, '_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<bool, ApiError> {
     let v = match ctx.client.template_version(id) {
         Ok(v) => v,
         Err(e) if e.is_not_found() => return Ok(false),
@@ -195,7 +195,7 @@ fn usable(ctx: &Ctx<'_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<
 }
 
 /// Wait for the version's build; `None` when it succeeded.
-fn build(ctx: &mut Ctx<'_>, org: &str, id: &str, spec: &TemplateSpec) -> Result<Option<Status>, ApiError> {
+fn build(ctx: &mut Ctx<'_, '_>, org: &str, id: &str, spec: &TemplateSpec) -> Result<Option<Status>, ApiError> {
     let mut waited = Duration::ZERO;
     loop {
         let v = ctx.client.template_version(id)?;
@@ -311,7 +311,14 @@ fn setting_changes(t: &wire::Template, s: &TemplateSettings) -> Map<String, Valu
 /// Bring a template in the new org in line with the plan: its settings, and
 /// the plan's grants (group names resolved to the new org's ids). Grants are
 /// only added or changed, never removed.
-fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: &TemplateSpec, first: &str) -> Outcome {
+fn settle(
+    ctx: &mut Ctx<'_, '_>,
+    org: &str,
+    org_id: &str,
+    t: &wire::Template,
+    spec: &TemplateSpec,
+    first: &str,
+) -> Outcome {
     let mut did = vec![first.to_string()];
     let changes = setting_changes(t, &spec.settings);
     if !changes.is_empty() {
@@ -351,7 +358,7 @@ fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: 
     Ok(Status::Done(did.join("; ")))
 }
 
-pub(crate) fn deprecation(ctx: &mut Ctx<'_>, spec: &DeprecationSpec) -> Outcome {
+pub(crate) fn deprecation(ctx: &mut Ctx<'_, '_>, spec: &DeprecationSpec) -> Outcome {
     let t = ctx.client.template(&spec.template_id)?;
     if t.deprecated && t.deprecation_message == spec.message {
         return Ok(Status::Done("already deprecated with this message".into()));
