@@ -14,6 +14,7 @@ use super::journal::{self, Event, Journal};
 use super::{Checkpoint, Console, NewKey, Options, Point};
 use crate::coder::types as wire;
 use crate::coder::{ApiError, Client};
+use crate::model::Snapshot;
 use crate::plan::Plan;
 
 /// A lock that a panicking step left poisoned is still usable: what it
@@ -30,9 +31,16 @@ pub(crate) struct Shared<'a> {
     pub console: Mutex<&'a mut (dyn Console + Send)>,
     pub journal: Mutex<&'a mut Journal>,
     pub earlier: Option<&'a journal::Read>,
+    /// The deployment as read at the start of the run.
+    pub before: &'a Snapshot,
+    /// No earlier run of this plan: nothing the plan creates existed at the
+    /// start unless `before` holds it.
+    pub fresh: bool,
     orgs: Mutex<BTreeMap<String, String>>,
     members: Mutex<HashMap<String, BTreeMap<String, Vec<String>>>>,
     daemons: Mutex<HashMap<String, Vec<wire::ProvisionerDaemon>>>,
+    /// Each org's groups, name to id (from the start's read, and the run's own).
+    groups: Mutex<HashMap<String, BTreeMap<String, String>>>,
     /// Versions created in this run, by step.
     versions: Mutex<BTreeMap<String, String>>,
     /// Steps in flight when a checkpoint is reached (tests look at it).
@@ -42,13 +50,39 @@ pub(crate) struct Shared<'a> {
 impl<'a> Shared<'a> {
     pub fn new(
         client: &'a Client,
-        plan: &'a Plan,
-        me: &'a wire::User,
+        prepared: &'a super::Prepared,
         options: &'a Options,
         console: &'a mut (dyn Console + Send),
         journal: &'a mut Journal,
-        earlier: Option<&'a journal::Read>,
     ) -> Shared<'a> {
+        let (plan, me, earlier, before) = (&prepared.plan, &prepared.me, prepared.earlier.as_ref(), &prepared.before);
+        // What the start's read says: orgs by name, and each org's members
+        // with their roles (where the read had them).
+        let orgs = before.organizations.iter().map(|o| (o.name.clone(), o.id.clone())).collect();
+        let mut members: HashMap<String, BTreeMap<String, Vec<String>>> = HashMap::new();
+        let mut unknown = std::collections::HashSet::new();
+        for m in &before.organization_members {
+            match &m.roles {
+                Some(roles) => {
+                    let roles = roles.iter().filter(|r| *r != crate::model::ORG_MEMBER_ROLE).cloned().collect();
+                    members.entry(m.organization_id.clone()).or_default().insert(m.user_id.clone(), roles);
+                }
+                None => {
+                    unknown.insert(m.organization_id.clone());
+                }
+            }
+        }
+        for o in &before.organizations {
+            members.entry(o.id.clone()).or_default();
+        }
+        members.retain(|org, _| !unknown.contains(org));
+        let mut groups: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+        for o in &before.organizations {
+            groups.entry(o.id.clone()).or_default();
+        }
+        for g in &before.groups {
+            groups.entry(g.organization_id.clone()).or_default().insert(g.name.clone(), g.id.clone());
+        }
         Shared {
             client,
             plan,
@@ -57,8 +91,11 @@ impl<'a> Shared<'a> {
             console: Mutex::new(console),
             journal: Mutex::new(journal),
             earlier,
-            orgs: Mutex::new(BTreeMap::new()),
-            members: Mutex::new(HashMap::new()),
+            before,
+            fresh: earlier.is_none(),
+            orgs: Mutex::new(orgs),
+            members: Mutex::new(members),
+            groups: Mutex::new(groups),
             daemons: Mutex::new(HashMap::new()),
             versions: Mutex::new(BTreeMap::new()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
@@ -90,6 +127,8 @@ pub(crate) struct Ctx<'s, 'a> {
     /// The step being carried out (position in the plan, key).
     pub index: usize,
     pub key: String,
+    /// The step's first try (a retry must look: its earlier try may have acted).
+    pub first_try: bool,
     /// Set when the run must stop at once: a test's checkpoint, or the
     /// journal could not be written (`fatal`).
     stop: bool,
@@ -107,9 +146,26 @@ impl<'s, 'a> Ctx<'s, 'a> {
             earlier: shared.earlier,
             index,
             key: key.to_string(),
+            first_try: true,
             stop: false,
             fatal: None,
         }
+    }
+
+    /// Whether what the run read at the start still tells what this step
+    /// finds: a first run (no journal: nothing of the plan was done), and
+    /// the step's first try. Objects of the plan are made only by the plan's
+    /// own steps, so an object absent at the start is absent now; a create
+    /// that meets one all the same (409, or another admin's work) looks
+    /// again, as on a rerun.
+    pub fn knows_start(&self) -> bool {
+        self.shared.fresh && self.first_try
+    }
+
+    /// Members of an org this run creates: the server makes its creator one.
+    pub fn new_org_members(&mut self, org: &str) {
+        let me = self.me.id.clone();
+        lock(&self.shared.members).entry(org.to_string()).or_insert_with(|| BTreeMap::from([(me, Vec::new())]));
     }
 
     /// The id of the org named `name`, if it exists (read again when unknown).
@@ -148,6 +204,22 @@ impl<'s, 'a> Ctx<'s, 'a> {
             members.insert(org.to_string(), map);
         }
         Ok(f(members.get_mut(org).expect("just read")))
+    }
+
+    /// The groups of `org` (an id), name to id: known from the start's read
+    /// and from the run's own group steps (which this step's dependencies
+    /// are), read for an org that neither knows.
+    pub fn group_ids(&mut self, org: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        let mut groups = lock(&self.shared.groups);
+        if !groups.contains_key(org) {
+            let list = self.client.groups(org)?.into_iter().map(|g| (g.name, g.id)).collect();
+            groups.insert(org.to_string(), list);
+        }
+        Ok(groups[org].clone())
+    }
+
+    pub fn remember_group(&mut self, org: &str, name: &str, id: &str) {
+        lock(&self.shared.groups).entry(org.to_string()).or_default().insert(name.to_string(), id.to_string());
     }
 
     /// Whether a daemon of `org` (an id) that is not offline serves org-scoped

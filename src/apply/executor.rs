@@ -50,9 +50,10 @@ pub fn execute(
     let run = prepared.earlier.as_ref().map_or(0, |j| j.runs()) + 1;
     journal.append(&Event::RunStarted { run, by: prepared.me.username.clone() })?;
     let plan = &prepared.plan;
-    let shared = Shared::new(client, plan, &prepared.me, options, console, &mut journal, prepared.earlier.as_ref());
+    let shared = Shared::new(client, prepared, options, console, &mut journal);
     let mut statuses: Vec<Option<Status>> = vec![None; plan.steps.len()];
     let mut interrupted = false;
+    let requests_before = client.stats().requests.load(Ordering::Relaxed);
     for pass in 1..=2 {
         let todo: Vec<usize> = match pass {
             1 => (0..plan.steps.len()).collect(),
@@ -78,6 +79,10 @@ pub fn execute(
             .collect(),
     };
     drop(shared);
+    let requests = super::budget::Requests {
+        made: client.stats().requests.load(Ordering::Relaxed) - requests_before,
+        minimum: super::budget::minimum(plan, &prepared.before),
+    };
     // A verification that cannot read the deployment does not hide what the run did.
     let (verification, unverified) = match interrupted {
         true => (None, None),
@@ -92,7 +97,7 @@ pub fn execute(
         drift: verification.as_ref().map(|v| !v.diff.is_empty()),
         interrupted,
     })?;
-    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone() })
+    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone(), requests })
 }
 
 /// What a worker hands back: the step, its outcome, and whether the run
@@ -282,6 +287,7 @@ fn blocked(step: &Step, statuses: &[Option<Status>], index: &HashMap<&str, usize
 fn attempt(ctx: &mut Ctx<'_, '_>, step: &Step) -> Status {
     let mut delay = Duration::from_secs(1);
     for n in 1..=ctx.options.attempts.max(1) {
+        ctx.first_try = n == 1;
         match dispatch(ctx, step) {
             Ok(status) => return status,
             Err(e) if transient(&e) && n < ctx.options.attempts && !ctx.interrupted() => {

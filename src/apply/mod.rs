@@ -23,6 +23,7 @@
 //! until a matching daemon is seen: with `wait_for_provisioners` it waits,
 //! else the run ends with those steps waiting and a rerun picks them up.
 
+pub mod budget;
 mod context;
 mod executor;
 pub mod interrupt;
@@ -180,6 +181,8 @@ pub struct Report {
     pub unverified: Option<String>,
     pub interrupted: bool,
     pub journal: PathBuf,
+    /// Requests the steps made (retries included), and the least the plan needs (`budget.rs`).
+    pub requests: budget::Requests,
 }
 
 impl Report {

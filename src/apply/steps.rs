@@ -37,7 +37,18 @@ pub(crate) fn organization(ctx: &mut Ctx<'_, '_>, spec: &OrganizationSpec) -> Ou
         description: spec.description.clone(),
         icon: spec.icon.clone(),
     };
-    let ensured = ctx.client.ensure_organization(&req)?;
+    let absent = ctx.knows_start() && !ctx.shared.before.organizations.iter().any(|o| o.name == spec.name);
+    let ensured = match absent {
+        true => match ctx.client.create_organization(&req) {
+            Ok(org) => {
+                ctx.new_org_members(&org.id);
+                crate::coder::Ensured::Created(org)
+            }
+            Err(e) if e.maybe_applied || e.is_conflict() => ctx.client.ensure_organization(&req)?,
+            Err(e) => return Err(e),
+        },
+        false => ctx.client.ensure_organization(&req)?,
+    };
     let created = ensured.created();
     let org = ensured.into_value();
     ctx.remember_org(&org.name, &org.id);
@@ -83,7 +94,12 @@ pub(crate) fn organization(ctx: &mut Ctx<'_, '_>, spec: &OrganizationSpec) -> Ou
 
 pub(crate) fn provisioner_key(ctx: &mut Ctx<'_, '_>, org: &str, spec: &ProvisionerKeySpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
-    if ctx.client.provisioner_keys(&org_id)?.iter().any(|k| k.name == spec.name) {
+    let known_absent = ctx.knows_start()
+        && !ctx.shared.before.provisioner_keys.iter().any(|k| k.organization == org_id && k.name == spec.name);
+    let exists = |ctx: &Ctx<'_, '_>| -> Result<bool, ApiError> {
+        Ok(ctx.client.provisioner_keys(&org_id)?.iter().any(|k| k.name == spec.name))
+    };
+    if !known_absent && exists(ctx)? {
         return Ok(Status::Done("already there".into()));
     }
     if !ctx.can_show_secret() {
@@ -95,7 +111,14 @@ pub(crate) fn provisioner_key(ctx: &mut Ctx<'_, '_>, org: &str, spec: &Provision
         )));
     }
     let req = CreateProvisionerKeyRequest { name: spec.name.clone(), tags: spec.tags.clone() };
-    match ctx.client.ensure_provisioner_key(&org_id, &req)? {
+    // Absent a moment ago: create it, looking again only when the answer is in doubt.
+    let outcome = match ctx.client.create_provisioner_key(&org_id, &req) {
+        Ok(secret) => KeyOutcome::Created(secret),
+        Err(e) if e.maybe_applied && exists(ctx)? => KeyOutcome::SecretLost,
+        Err(e) if e.is_conflict() => KeyOutcome::Existed,
+        Err(e) => return Err(e),
+    };
+    match outcome {
         KeyOutcome::Existed => Ok(Status::Done("already there".into())),
         KeyOutcome::SecretLost => Ok(Status::Failed(format!(
             "the key was created but the answer carrying its secret was lost, and Coder never shows a secret again: \
@@ -154,7 +177,15 @@ pub(crate) fn member(ctx: &mut Ctx<'_, '_>, org: &str, spec: &MemberSpec) -> Out
     let current = match (current, &spec.membership_by) {
         (Some(roles), _) => roles,
         (None, ManagedBy::Api) => {
-            ctx.client.ensure_member(&org_id, &user)?;
+            // Not a member as far as the run knows: add them, and look only
+            // when the server says they are (400) or the answer was lost.
+            match ctx.client.add_member(&org_id, &user) {
+                Ok(_) => {}
+                Err(e) if e.maybe_applied || e.is_conflict() || e.status() == Some(400) => {
+                    ctx.client.ensure_member(&org_id, &user)?;
+                }
+                Err(e) => return Err(e),
+            }
             ctx.with_members(&org_id, |m| m.insert(user.clone(), Vec::new()))?;
             did.push("added".to_string());
             Vec::new()
@@ -214,9 +245,19 @@ pub(crate) fn group(ctx: &mut Ctx<'_, '_>, org: &str, spec: &GroupSpec) -> Outco
         avatar_url: spec.avatar_url.clone(),
         quota_allowance: spec.quota_allowance,
     };
-    let ensured = ctx.client.ensure_group(&org_id, &req)?;
+    let absent = ctx.knows_start()
+        && !ctx.shared.before.groups.iter().any(|g| g.organization_id == org_id && g.name == spec.name);
+    let ensured = match absent {
+        true => match ctx.client.create_group(&org_id, &req) {
+            Ok(g) => crate::coder::Ensured::Created(g),
+            Err(e) if e.maybe_applied || e.is_conflict() => ctx.client.ensure_group(&org_id, &req)?,
+            Err(e) => return Err(e),
+        },
+        false => ctx.client.ensure_group(&org_id, &req)?,
+    };
     let created = ensured.created();
     let g = ensured.into_value();
+    ctx.remember_group(&org_id, &g.name, &g.id);
     let mut did = vec![if created { "created".to_string() } else { "already there".to_string() }];
     let patch = PatchGroupRequest {
         display_name: (g.display_name != spec.display_name).then(|| spec.display_name.clone()),
@@ -301,7 +342,7 @@ pub(crate) fn organization_sync(ctx: &mut Ctx<'_, '_>, spec: &OrganizationSyncSp
 
 pub(crate) fn group_sync(ctx: &mut Ctx<'_, '_>, org: &str, spec: &GroupSyncSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
-    let groups: BTreeMap<String, String> = ctx.client.groups(&org_id)?.into_iter().map(|g| (g.name, g.id)).collect();
+    let groups = ctx.group_ids(&org_id)?;
     let wanted = match entries(&spec.mapping, |n| groups.get(n).cloned()) {
         Ok(w) => w,
         Err(missing) => return Ok(Status::Failed(format!("group `{missing}` does not exist in `{org}`"))),
@@ -320,7 +361,11 @@ pub(crate) fn group_sync(ctx: &mut Ctx<'_, '_>, org: &str, spec: &GroupSyncSpec)
         ctx.client.patch_group_sync_config(&org_id, &req)?;
         did.push(format!("set the claim to `{}`", spec.field));
     }
-    ctx.client.ensure_group_sync_mapping(&org_id, &wanted)?;
+    // The mapping as read above: add what it lacks, without reading it again.
+    let add = crate::coder::missing_entries(&current.mapping, &wanted);
+    if !add.is_empty() {
+        ctx.client.patch_group_sync_mapping(&org_id, &PatchMappingRequest { add, remove: Vec::new() })?;
+    }
     did.push("mapping in place".into());
     Ok(Status::Done(did.join("; ")))
 }
@@ -334,7 +379,10 @@ pub(crate) fn role_sync(ctx: &mut Ctx<'_, '_>, org: &str, spec: &RoleSyncSpec) -
         ctx.client.patch_role_sync_config(&org_id, &PatchRoleSyncConfig { field: spec.field.clone() })?;
         did.push(format!("set the claim to `{}`", spec.field));
     }
-    ctx.client.ensure_role_sync_mapping(&org_id, &wanted)?;
+    let add = crate::coder::missing_entries(&current.mapping, &wanted);
+    if !add.is_empty() {
+        ctx.client.patch_role_sync_mapping(&org_id, &PatchMappingRequest { add, remove: Vec::new() })?;
+    }
     did.push("mapping in place".into());
     Ok(Status::Done(did.join("; ")))
 }

@@ -8,6 +8,10 @@ use super::Report;
 /// The ledger, the verification, and what to do next.
 pub(crate) fn render(report: &Report, plan: &Path) -> String {
     let mut out = report.ledger.render();
+    out.push_str(&format!(
+        "requests: {} (the plan needs at least {})\n",
+        report.requests.made, report.requests.minimum
+    ));
     if report.interrupted {
         out.push_str(&format!(
             "interrupted: run `orgsplit apply {}` again to resume (the journal is `{}`)\n",
@@ -70,12 +74,13 @@ mod tests {
             unverified: None,
             interrupted: false,
             journal: "plan.json.journal".into(),
+            requests: Default::default(),
         };
         let plan = Path::new("plan.json");
         let done = render(&report(Status::Done("created".into()), ""), plan);
         assert_eq!(
             done,
-            "1 steps: 1 done\npending until the users log in (IdP sync): 2 org membership(s), 0 group membership(s), \
+            "1 steps: 1 done\nrequests: 0 (the plan needs at least 0)\npending until the users log in (IdP sync): 2 org membership(s), 0 group membership(s), \
              0 role(s)\nverified: no drift (the deployment is what the plan expects)\n"
         );
         let failed = render(&report(Status::Failed("boom".into()), "-organization ml\n"), plan);

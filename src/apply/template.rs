@@ -26,8 +26,10 @@ use crate::plan::{DeprecationSpec, TemplateSettings, TemplateSpec};
 
 pub(crate) fn template(ctx: &mut Ctx<'_, '_>, org: &str, spec: &TemplateSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
-    if let Some(t) = ctx.client.find_template(&org_id, &spec.name)? {
-        return settle(ctx, org, &org_id, &t, spec, "already there");
+    let known_absent = ctx.knows_start()
+        && !ctx.shared.before.templates.iter().any(|t| t.organization_id == org_id && t.name == spec.name);
+    if !known_absent && let Some(t) = ctx.client.find_template(&org_id, &spec.name)? {
+        return settle(ctx, org, &org_id, &t, spec, "already there", false);
     }
     if !ctx.has_provisioner(&org_id, &spec.provisioner_tags, false)? {
         return Ok(Status::Waiting(no_provisioner(ctx, org, spec)));
@@ -57,7 +59,7 @@ pub(crate) fn template(ctx: &mut Ctx<'_, '_>, org: &str, spec: &TemplateSpec) ->
         Err(e) => return Err(e),
     };
     let from = format!("re-created from `{}/{}`", spec.source.org, spec.source.name);
-    settle(ctx, org, &org_id, &t, spec, &from)
+    settle(ctx, org, &org_id, &t, spec, &from, true)
 }
 
 /// Why a template waits for a provisioner, and what to start where.
@@ -137,8 +139,11 @@ fn version(
     let (bytes, content_type) = ctx.client.download_file(&spec.source.file_id)?;
     let content_type = if content_type.is_empty() { "application/x-tar".to_string() } else { content_type };
     let file_id = ctx.client.upload_file(bytes, &content_type)?;
-    // A version whose answer was lost (or whose record a crash cut short) is among the org's jobs.
-    if let Some(id) = lost_version(ctx, org_id, &file_id, spec)? {
+    // A version whose answer was lost (or whose record a crash cut short) is
+    // among the org's jobs; on a first run's first try there can be none.
+    if !ctx.knows_start()
+        && let Some(id) = lost_version(ctx, org_id, &file_id, spec)?
+    {
         return Ok(Ok(id));
     }
     let mut req = CreateTemplateVersionRequest::from_file(&file_id, spec.provisioner_tags.clone());
@@ -318,6 +323,7 @@ fn settle(
     t: &wire::Template,
     spec: &TemplateSpec,
     first: &str,
+    just_created: bool,
 ) -> Outcome {
     let mut did = vec![first.to_string()];
     let changes = setting_changes(t, &spec.settings);
@@ -325,7 +331,7 @@ fn settle(
         ctx.client.update_template(&t.id, &changes)?;
         did.push(format!("set {}", changes.keys().cloned().collect::<Vec<_>>().join(", ")));
     }
-    let groups: BTreeMap<String, String> = ctx.client.groups(org_id)?.into_iter().map(|g| (g.name, g.id)).collect();
+    let groups = ctx.group_ids(org_id)?;
     let mut wanted = UpdateTemplateAcl::default();
     for (name, role) in &spec.acl.groups {
         let id = if name == "Everyone" { Some(org_id.to_string()) } else { groups.get(name).cloned() };
@@ -342,7 +348,12 @@ fn settle(
     for u in &spec.acl.users {
         wanted.user_perms.insert(u.user.user_id.clone(), u.role.clone());
     }
-    let acl = ctx.client.template_acl(&t.id)?;
+    // A template this step just created has only what its creation gave:
+    // sending every grant sets them all, so its grants need no read.
+    let acl = match just_created {
+        true => wire::TemplateAcl::default(),
+        false => ctx.client.template_acl(&t.id)?,
+    };
     let have = |list: &[wire::AclEntry], id: &str, role: &str| list.iter().any(|e| e.id == id && e.role == role);
     wanted.group_perms.retain(|id, role| !have(&acl.group, id, role));
     wanted.user_perms.retain(|id, role| !have(&acl.users, id, role));
@@ -359,12 +370,22 @@ fn settle(
 }
 
 pub(crate) fn deprecation(ctx: &mut Ctx<'_, '_>, spec: &DeprecationSpec) -> Outcome {
-    let t = ctx.client.template(&spec.template_id)?;
-    if t.deprecated && t.deprecation_message == spec.message {
+    // On a first run, the start's read tells: only this step deprecates it.
+    let start = ctx.shared.before.templates.iter().find(|t| t.id == spec.template_id);
+    let (deprecated, message) = match (ctx.knows_start(), start) {
+        (true, Some(t)) => (t.deprecated, t.deprecation_message.clone()),
+        _ => {
+            let t = ctx.client.template(&spec.template_id)?;
+            (t.deprecated, t.deprecation_message)
+        }
+    };
+    if deprecated && message == spec.message {
         return Ok(Status::Done("already deprecated with this message".into()));
     }
-    // Only once every replacement is there, so nobody is pointed at nothing.
-    for r in &spec.replacements {
+    // Only once every replacement is there, so nobody is pointed at nothing
+    // (on a first run the replacements' own steps, which this one depends on, made them).
+    let look = !ctx.knows_start();
+    for r in spec.replacements.iter().filter(|_| look) {
         let there = match org_of(ctx, &r.org)? {
             Ok(org_id) => ctx.client.find_template(&org_id, &r.template)?.is_some(),
             Err(_) => false,
