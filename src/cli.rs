@@ -181,6 +181,10 @@ pub struct ApplyArgs {
     /// new template, `["org/template"]`, of `name = "value"`).
     #[arg(long, value_name = "FILE")]
     pub variables: Option<PathBuf>,
+    /// Steps carried out at once, at most (each once what it depends on is done; fewer while the
+    /// server rate limits).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,24 +1,38 @@
-//! Running the steps: in plan order, each after the steps it depends on,
-//! each retried (looking first) when its requests failed in a way worth
-//! another try, every outcome recorded in the journal before the next step.
-//! A failing step does not stop the others: steps that depend on it are
-//! skipped, with the reason. Template steps of an org with no provisioner
-//! yet wait; with `wait_for_provisioners`, apply waits for their daemons
-//! and runs them (and what depends on them) in a second pass.
+//! Running the steps: each as soon as the steps it depends on are done, up
+//! to `concurrency` at once on worker threads, each retried (looking first)
+//! when its requests failed in a way worth another try. The scheduler (this
+//! thread) records every outcome in the journal and syncs it before any step
+//! that depends on it starts; outcomes that arrive together share one sync
+//! (a sync costs a few milliseconds on a disk, a step tens: grouping keeps
+//! the guarantee and most of the time). A failing step does not stop the
+//! others: steps that depend on it are skipped, with the reason. Template
+//! steps of an org with no provisioner yet wait; with
+//! `wait_for_provisioners`, apply waits for their daemons and runs them
+//! (and what depends on them) in a second pass. How many steps are in
+//! flight follows the server's signals (`pace.rs`).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use super::context::Ctx;
+use super::context::{Ctx, Shared, lock};
 use super::journal::{Event, Header, Journal};
 use super::ledger::{Item, Ledger, Status};
-use super::{Console, Options, Prepared, Report, steps, template, verify};
+use super::pace::{Pace, Verdict};
+use super::{Console, Options, Point, Prepared, Report, steps, template, verify};
 use crate::coder::{ApiError, Client, ErrorKind};
 use crate::error::{Error, Result};
 use crate::plan::{Action, Step, StepSpec};
 
 /// Carry out a prepared plan, then verify the deployment against it.
-pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console: &mut dyn Console) -> Result<Report> {
+pub fn execute(
+    prepared: &Prepared,
+    client: &Client,
+    options: &Options,
+    console: &mut (dyn Console + Send),
+) -> Result<Report> {
     let mut journal = match &prepared.earlier {
         Some(_) => Journal::open(&prepared.journal_path)?,
         None => {
@@ -36,51 +50,23 @@ pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console:
     let run = prepared.earlier.as_ref().map_or(0, |j| j.runs()) + 1;
     journal.append(&Event::RunStarted { run, by: prepared.me.username.clone() })?;
     let plan = &prepared.plan;
-    let mut ctx = Ctx::new(client, plan, &prepared.me, options, console, &mut journal, prepared.earlier.as_ref());
-    let index: HashMap<&str, usize> = plan.steps.iter().enumerate().map(|(i, s)| (s.key.as_str(), i)).collect();
+    let shared = Shared::new(client, prepared, options, console, &mut journal);
     let mut statuses: Vec<Option<Status>> = vec![None; plan.steps.len()];
     let mut interrupted = false;
+    let requests_before = client.stats().requests.load(Ordering::Relaxed);
     for pass in 1..=2 {
         let todo: Vec<usize> = match pass {
             1 => (0..plan.steps.len()).collect(),
-            _ => match waiting_for_provisioners(&mut ctx, &statuses)? {
+            _ => match waiting_for_provisioners(&mut Ctx::new(&shared, 0, ""), &statuses)? {
                 Some(todo) => todo,
                 None => break,
             },
         };
-        for i in todo {
-            if ctx.interrupted() {
-                interrupted = true;
-                break;
-            }
-            let step = &plan.steps[i];
-            ctx.index = i;
-            ctx.key = step.key.clone();
-            ctx.console.progress(i, plan.steps.len(), &step.key);
-            let status = match blocked(step, &statuses, &index) {
-                Some(status) => status,
-                None => attempt(&mut ctx, step),
-            };
-            if ctx.stopped() {
-                return Err(ctx
-                    .fatal
-                    .take()
-                    .unwrap_or_else(|| Error::Interrupted("stopped at a test checkpoint".into())));
-            }
-            if matches!(status, Status::Done(_) | Status::Failed(_) | Status::Waiting(_)) {
-                let event = Event::Step {
-                    step: step.key.clone(),
-                    status: status.word().into(),
-                    detail: status.detail().into(),
-                };
-                ctx.journal.append(&event)?;
-            }
-            statuses[i] = Some(status);
-            if steps::recorded(&ctx) {
-                return Err(Error::Interrupted("stopped at a test checkpoint".into()));
-            }
+        for &i in &todo {
+            statuses[i] = None;
         }
-        if interrupted {
+        if run_pass(&shared, &mut statuses, &todo)? {
+            interrupted = true;
             break;
         }
     }
@@ -92,7 +78,11 @@ pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console:
             .filter_map(|(s, st)| st.map(|status| Item { key: s.key.clone(), status }))
             .collect(),
     };
-    drop(ctx);
+    drop(shared);
+    let requests = super::budget::Requests {
+        made: client.stats().requests.load(Ordering::Relaxed) - requests_before,
+        minimum: super::budget::minimum(plan, &prepared.before),
+    };
     // A verification that cannot read the deployment does not hide what the run did.
     let (verification, unverified) = match interrupted {
         true => (None, None),
@@ -107,7 +97,167 @@ pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console:
         drift: verification.as_ref().map(|v| !v.diff.is_empty()),
         interrupted,
     })?;
-    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone() })
+    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone(), requests })
+}
+
+/// What a worker hands back: the step, its outcome, and whether the run
+/// must stop (a test's checkpoint, or the journal could not be written).
+struct Finished {
+    index: usize,
+    status: Status,
+    stop: bool,
+    fatal: Option<Error>,
+}
+
+/// Run the steps `todo` (their statuses `None`; the others settled), each
+/// once the steps before it in the plan that it depends on have settled.
+/// `Ok(true)` when interrupted.
+fn run_pass(shared: &Shared<'_>, statuses: &mut [Option<Status>], todo: &[usize]) -> Result<bool> {
+    let plan = shared.plan;
+    let total = plan.steps.len();
+    let index: HashMap<&str, usize> = plan.steps.iter().enumerate().map(|(i, s)| (s.key.as_str(), i)).collect();
+    // What each step waits for, and who waits for it: only steps earlier in
+    // the plan and still to run count (a later one is `blocked`'s to judge).
+    let mut unsettled = vec![0usize; total];
+    let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &i in todo {
+        for d in &plan.steps[i].depends_on {
+            if let Some(&j) = index.get(d.as_str())
+                && j < i
+                && statuses[j].is_none()
+            {
+                unsettled[i] += 1;
+                dependents.entry(j).or_default().push(i);
+            }
+        }
+    }
+    let workers = shared.options.concurrency.max(1).min(todo.len().max(1));
+    let mut pace = Pace::new(workers, shared.client.stats());
+    let (job_tx, job_rx) = mpsc::channel::<usize>();
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Finished>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            scope.spawn(move || {
+                loop {
+                    let next = job_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(i) = next else { break };
+                    let step = &plan.steps[i];
+                    let mut ctx = Ctx::new(shared, i, &step.key);
+                    let status = attempt(&mut ctx, step);
+                    let finished = Finished { index: i, status, stop: ctx.stopped(), fatal: ctx.fatal.take() };
+                    if done_tx.send(finished).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut ready: BTreeSet<usize> = BTreeSet::new();
+        let mut settled: Vec<(usize, Status)> = Vec::new();
+        for &i in todo {
+            if unsettled[i] == 0 {
+                match blocked(&plan.steps[i], statuses, &index) {
+                    Some(status) => settled.push((i, status)),
+                    None => {
+                        ready.insert(i);
+                    }
+                }
+            }
+        }
+        let mut in_flight = 0usize;
+        let mut done = total - todo.len();
+        let mut interrupted = false;
+        let result: Result<bool> = loop {
+            // Record what settled (one sync for all of it), then release what waited for it.
+            if !settled.is_empty() {
+                let mut recorded = Vec::new();
+                {
+                    let mut journal = lock(&shared.journal);
+                    while let Some((i, status)) = settled.pop() {
+                        if matches!(status, Status::Done(_) | Status::Failed(_) | Status::Waiting(_)) {
+                            let event = Event::Step {
+                                step: plan.steps[i].key.clone(),
+                                status: status.word().into(),
+                                detail: status.detail().into(),
+                            };
+                            journal.write(&event)?;
+                        }
+                        statuses[i] = Some(status);
+                        recorded.push(i);
+                        for &k in dependents.get(&i).map_or(&[][..], Vec::as_slice) {
+                            unsettled[k] -= 1;
+                            if unsettled[k] == 0 {
+                                match blocked(&plan.steps[k], statuses, &index) {
+                                    Some(status) => settled.push((k, status)),
+                                    None => {
+                                        ready.insert(k);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    journal.sync()?;
+                }
+                recorded.sort_unstable();
+                done += recorded.len();
+                shared.in_flight.store(in_flight, Ordering::SeqCst);
+                if recorded.iter().any(|&i| shared.stop_here(i, &plan.steps[i].key, Point::StepRecorded)) {
+                    break Err(Error::Interrupted("stopped at a test checkpoint".into()));
+                }
+                if let Some(&last) = recorded.last() {
+                    lock(&shared.console).progress(done, total, &plan.steps[last].key);
+                }
+            }
+            interrupted |= shared.interrupted();
+            // Start what may start.
+            while !interrupted && in_flight < pace.limit() {
+                let Some(i) = ready.pop_first() else { break };
+                lock(&shared.console).progress(done, total, &plan.steps[i].key);
+                if job_tx.send(i).is_err() {
+                    break;
+                }
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break Ok(interrupted);
+            }
+            // Wait for one step to end, then take whatever else has ended.
+            let Ok(first) = done_rx.recv() else {
+                break Err(Error::Bug("apply's workers stopped before their steps ended".into()));
+            };
+            let mut batch = vec![first];
+            batch.extend(done_rx.try_iter());
+            in_flight -= batch.len();
+            let finished = batch.len();
+            let mut stop = None;
+            for f in batch {
+                if f.stop {
+                    stop.get_or_insert(
+                        f.fatal.unwrap_or_else(|| Error::Interrupted("stopped at a test checkpoint".into())),
+                    );
+                } else {
+                    settled.push((f.index, f.status));
+                }
+            }
+            if let Some(e) = stop {
+                break Err(e);
+            }
+            if let Verdict::Hold(wait) = pace.after(finished, shared.client.stats()) {
+                lock(&shared.console).note(&format!(
+                    "the server is rate limiting: {} step(s) at once from now on, after a pause of {}s",
+                    pace.limit(),
+                    wait.as_secs()
+                ));
+                shared.client.pause(wait);
+            }
+        };
+        // No more steps: the workers end once those in flight are done
+        // (their outcomes, after a stop, go unrecorded, as after a kill).
+        drop(job_tx);
+        result
+    })
 }
 
 /// Why a step cannot run yet, judging by the steps it depends on.
@@ -134,9 +284,10 @@ fn blocked(step: &Step, statuses: &[Option<Status>], index: &HashMap<&str, usize
 
 /// Carry out one step, trying again (it looks first) after a lost answer,
 /// a rate limit or a gateway error.
-fn attempt(ctx: &mut Ctx<'_>, step: &Step) -> Status {
+fn attempt(ctx: &mut Ctx<'_, '_>, step: &Step) -> Status {
     let mut delay = Duration::from_secs(1);
     for n in 1..=ctx.options.attempts.max(1) {
+        ctx.first_try = n == 1;
         match dispatch(ctx, step) {
             Ok(status) => return status,
             Err(e) if transient(&e) && n < ctx.options.attempts && !ctx.interrupted() => {
@@ -155,7 +306,7 @@ fn transient(e: &ApiError) -> bool {
         || matches!(e.kind.as_ref(), ErrorKind::Transport(_) | ErrorKind::RetryAfterTooLong { .. })
 }
 
-fn dispatch(ctx: &mut Ctx<'_>, step: &Step) -> steps::Outcome {
+fn dispatch(ctx: &mut Ctx<'_, '_>, step: &Step) -> steps::Outcome {
     let org = step.org.clone().unwrap_or_default();
     match &step.spec {
         StepSpec::Organization(s) => steps::organization(ctx, s),
@@ -174,7 +325,7 @@ fn dispatch(ctx: &mut Ctx<'_>, step: &Step) -> steps::Outcome {
 /// After the first pass: when asked to, wait for the provisioners that
 /// template steps wait for, and say which steps to run again (the waiting
 /// ones, in plan order). `None` when there is nothing to wait for.
-fn waiting_for_provisioners(ctx: &mut Ctx<'_>, statuses: &[Option<Status>]) -> Result<Option<Vec<usize>>> {
+fn waiting_for_provisioners(ctx: &mut Ctx<'_, '_>, statuses: &[Option<Status>]) -> Result<Option<Vec<usize>>> {
     let Some(limit) = ctx.options.wait_for_provisioners else { return Ok(None) };
     let waiting: Vec<usize> =
         (0..statuses.len()).filter(|i| matches!(statuses[*i], Some(Status::Waiting(_)))).collect();
@@ -188,7 +339,7 @@ fn waiting_for_provisioners(ctx: &mut Ctx<'_>, statuses: &[Option<Status>]) -> R
         return Ok(None);
     }
     let names: BTreeSet<&str> = wanted.iter().map(|(o, _)| o.as_str()).collect();
-    ctx.console.note(&format!(
+    ctx.note(&format!(
         "waiting up to {}s for provisioners serving {} (start them with the keys shown above)",
         limit.as_secs(),
         names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")

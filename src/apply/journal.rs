@@ -10,7 +10,8 @@
 //!
 //! The header and the expected state are written atomically (temp file and
 //! rename); events are appended one line per write and synced to disk before
-//! apply goes on, so a crash can at most cut the last line short, which a
+//! anything that depends on them starts (steps finishing together share one
+//! sync: see `executor.rs`), so a crash can at most cut the last line short, which a
 //! rerun notices and ignores: every step looks before it acts, so a lost
 //! event costs a look, never a second object. Nothing secret is ever
 //! written: no token, no provisioner key secret, no template variable value.
@@ -170,9 +171,21 @@ impl Journal {
 
     /// Append one event as one line in one write, and sync it to disk.
     pub fn append(&mut self, event: &Event) -> Result<()> {
+        self.write(event)?;
+        self.sync()
+    }
+
+    /// Append one event as one line in one write, not yet synced: the caller
+    /// syncs ([`Journal::sync`]) before anything acts on it.
+    pub fn write(&mut self, event: &Event) -> Result<()> {
         let mut line = serde_json::to_vec(event).map_err(|e| Error::Bug(format!("journal event: {e}")))?;
         line.push(b'\n');
-        self.file.write_all(&line).and_then(|_| self.file.sync_data()).map_err(|e| Error::write(&self.path, e))
+        self.file.write_all(&line).map_err(|e| Error::write(&self.path, e))
+    }
+
+    /// Make every line written so far durable: one sync covers them all.
+    pub fn sync(&mut self) -> Result<()> {
+        self.file.sync_data().map_err(|e| Error::write(&self.path, e))
     }
 }
 

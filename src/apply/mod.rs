@@ -23,13 +23,18 @@
 //! until a matching daemon is seen: with `wait_for_provisioners` it waits,
 //! else the run ends with those steps waiting and a rerun picks them up.
 
+pub mod budget;
 mod context;
 mod executor;
+pub mod interrupt;
 pub mod journal;
 pub mod ledger;
+mod pace;
 mod preflight;
 mod steps;
+mod summary;
 mod template;
+mod variables;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -40,6 +45,7 @@ use std::time::Duration;
 
 pub use executor::execute;
 pub use ledger::{Item, Ledger, Status};
+pub use variables::read_variables;
 pub use verify::{Verification, prepare};
 
 use crate::coder::Secret;
@@ -78,6 +84,8 @@ pub struct Checkpoint {
     pub index: usize,
     pub key: String,
     pub point: Point,
+    /// Steps in flight (started, outcome not yet recorded) at that moment.
+    pub in_flight: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,12 +112,16 @@ pub struct Options {
     /// Values for sensitive template variables (which the API redacts), by
     /// new template (`org/template`), then variable name.
     pub variables: BTreeMap<String, BTreeMap<String, Secret>>,
+    /// Steps carried out at once, at most (each step runs once what it
+    /// depends on is done). Rate limits and bursts of gateway errors lower
+    /// the number in flight for a while (see `pace.rs`).
+    pub concurrency: usize,
     /// Tries of a step whose requests failed in a way worth another try
     /// (a lost answer, 429, 502, 503, 504): each try looks first.
     pub attempts: u32,
     /// Draw progress bars for the imports (on a terminal).
     pub progress: bool,
-    /// Set by Ctrl-C: the run stops between two steps.
+    /// Set by Ctrl-C: the run starts no more steps, records those in flight, and stops.
     pub interrupted: Option<&'static AtomicBool>,
     /// Tests only: stop as if killed at a checkpoint.
     pub stop_at: Option<StopAt>,
@@ -122,6 +134,7 @@ impl Default for Options {
             poll_every: Duration::from_secs(2),
             wait_for_provisioners: None,
             variables: BTreeMap::new(),
+            concurrency: 8,
             attempts: 6,
             progress: false,
             interrupted: None,
@@ -168,11 +181,17 @@ pub struct Report {
     pub unverified: Option<String>,
     pub interrupted: bool,
     pub journal: PathBuf,
+    /// Requests the steps made (retries included), and the least the plan needs (`budget.rs`).
+    pub requests: budget::Requests,
 }
 
 impl Report {
     /// 0 when every step is done (or waits only for users' logins) and the
     /// deployment matches the plan; 130 when interrupted; 3 otherwise.
+    pub fn render(&self, plan: &Path) -> String {
+        summary::render(self, plan)
+    }
+
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             return exit::INTERRUPTED;

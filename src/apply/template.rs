@@ -24,10 +24,12 @@ use crate::coder::requests::*;
 use crate::coder::types as wire;
 use crate::plan::{DeprecationSpec, TemplateSettings, TemplateSpec};
 
-pub(crate) fn template(ctx: &mut Ctx<'_>, org: &str, spec: &TemplateSpec) -> Outcome {
+pub(crate) fn template(ctx: &mut Ctx<'_, '_>, org: &str, spec: &TemplateSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
-    if let Some(t) = ctx.client.find_template(&org_id, &spec.name)? {
-        return settle(ctx, org, &org_id, &t, spec, "already there");
+    let known_absent = ctx.knows_start()
+        && !ctx.shared.before.templates.iter().any(|t| t.organization_id == org_id && t.name == spec.name);
+    if !known_absent && let Some(t) = ctx.client.find_template(&org_id, &spec.name)? {
+        return settle(ctx, org, &org_id, &t, spec, "already there", false);
     }
     if !ctx.has_provisioner(&org_id, &spec.provisioner_tags, false)? {
         return Ok(Status::Waiting(no_provisioner(ctx, org, spec)));
@@ -57,11 +59,11 @@ pub(crate) fn template(ctx: &mut Ctx<'_>, org: &str, spec: &TemplateSpec) -> Out
         Err(e) => return Err(e),
     };
     let from = format!("re-created from `{}/{}`", spec.source.org, spec.source.name);
-    settle(ctx, org, &org_id, &t, spec, &from)
+    settle(ctx, org, &org_id, &t, spec, &from, true)
 }
 
 /// Why a template waits for a provisioner, and what to start where.
-fn no_provisioner(ctx: &Ctx<'_>, org: &str, spec: &TemplateSpec) -> String {
+fn no_provisioner(ctx: &Ctx<'_, '_>, org: &str, spec: &TemplateSpec) -> String {
     let tags = tag_list(&spec.provisioner_tags);
     let key = ctx.plan.steps.iter().find_map(|s| match &s.spec {
         crate::plan::StepSpec::ProvisionerKey(k) if s.org.as_deref() == Some(org) => Some(k),
@@ -92,7 +94,7 @@ fn tag_list(tags: &BTreeMap<String, String>) -> String {
 /// The source version's variable values: plain ones as read, sensitive ones
 /// (which the API redacts) from `--variables`, or the step fails asking for them.
 fn variables(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     org: &str,
     spec: &TemplateSpec,
 ) -> Result<Result<Vec<VariableValue>, Status>, ApiError> {
@@ -124,7 +126,7 @@ fn variables(
 /// A version in the new org to build the template from: one an earlier try
 /// created, or a new one.
 fn version(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     org_id: &str,
     spec: &TemplateSpec,
     values: Vec<VariableValue>,
@@ -137,8 +139,11 @@ fn version(
     let (bytes, content_type) = ctx.client.download_file(&spec.source.file_id)?;
     let content_type = if content_type.is_empty() { "application/x-tar".to_string() } else { content_type };
     let file_id = ctx.client.upload_file(bytes, &content_type)?;
-    // A version whose answer was lost (or whose record a crash cut short) is among the org's jobs.
-    if let Some(id) = lost_version(ctx, org_id, &file_id, spec)? {
+    // A version whose answer was lost (or whose record a crash cut short) is
+    // among the org's jobs; on a first run's first try there can be none.
+    if !ctx.knows_start()
+        && let Some(id) = lost_version(ctx, org_id, &file_id, spec)?
+    {
         return Ok(Ok(id));
     }
     let mut req = CreateTemplateVersionRequest::from_file(&file_id, spec.provisioner_tags.clone());
@@ -160,7 +165,7 @@ fn version(
 /// The newest version of the org that an earlier try made from `file_id`
 /// and that can still become the template.
 fn lost_version(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     org_id: &str,
     file_id: &str,
     spec: &TemplateSpec,
@@ -181,7 +186,7 @@ fn lost_version(
 
 /// A version can become the template when it is in the org, not yet linked
 /// to a template, carries the plan's tags, and its build has not failed.
-fn usable(ctx: &Ctx<'_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<bool, ApiError> {
+fn usable(ctx: &Ctx<'_, '_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<bool, ApiError> {
     let v = match ctx.client.template_version(id) {
         Ok(v) => v,
         Err(e) if e.is_not_found() => return Ok(false),
@@ -195,7 +200,7 @@ fn usable(ctx: &Ctx<'_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<
 }
 
 /// Wait for the version's build; `None` when it succeeded.
-fn build(ctx: &mut Ctx<'_>, org: &str, id: &str, spec: &TemplateSpec) -> Result<Option<Status>, ApiError> {
+fn build(ctx: &mut Ctx<'_, '_>, org: &str, id: &str, spec: &TemplateSpec) -> Result<Option<Status>, ApiError> {
     let mut waited = Duration::ZERO;
     loop {
         let v = ctx.client.template_version(id)?;
@@ -311,14 +316,22 @@ fn setting_changes(t: &wire::Template, s: &TemplateSettings) -> Map<String, Valu
 /// Bring a template in the new org in line with the plan: its settings, and
 /// the plan's grants (group names resolved to the new org's ids). Grants are
 /// only added or changed, never removed.
-fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: &TemplateSpec, first: &str) -> Outcome {
+fn settle(
+    ctx: &mut Ctx<'_, '_>,
+    org: &str,
+    org_id: &str,
+    t: &wire::Template,
+    spec: &TemplateSpec,
+    first: &str,
+    just_created: bool,
+) -> Outcome {
     let mut did = vec![first.to_string()];
     let changes = setting_changes(t, &spec.settings);
     if !changes.is_empty() {
         ctx.client.update_template(&t.id, &changes)?;
         did.push(format!("set {}", changes.keys().cloned().collect::<Vec<_>>().join(", ")));
     }
-    let groups: BTreeMap<String, String> = ctx.client.groups(org_id)?.into_iter().map(|g| (g.name, g.id)).collect();
+    let groups = ctx.group_ids(org_id)?;
     let mut wanted = UpdateTemplateAcl::default();
     for (name, role) in &spec.acl.groups {
         let id = if name == "Everyone" { Some(org_id.to_string()) } else { groups.get(name).cloned() };
@@ -335,7 +348,12 @@ fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: 
     for u in &spec.acl.users {
         wanted.user_perms.insert(u.user.user_id.clone(), u.role.clone());
     }
-    let acl = ctx.client.template_acl(&t.id)?;
+    // A template this step just created has only what its creation gave:
+    // sending every grant sets them all, so its grants need no read.
+    let acl = match just_created {
+        true => wire::TemplateAcl::default(),
+        false => ctx.client.template_acl(&t.id)?,
+    };
     let have = |list: &[wire::AclEntry], id: &str, role: &str| list.iter().any(|e| e.id == id && e.role == role);
     wanted.group_perms.retain(|id, role| !have(&acl.group, id, role));
     wanted.user_perms.retain(|id, role| !have(&acl.users, id, role));
@@ -351,13 +369,23 @@ fn settle(ctx: &mut Ctx<'_>, org: &str, org_id: &str, t: &wire::Template, spec: 
     Ok(Status::Done(did.join("; ")))
 }
 
-pub(crate) fn deprecation(ctx: &mut Ctx<'_>, spec: &DeprecationSpec) -> Outcome {
-    let t = ctx.client.template(&spec.template_id)?;
-    if t.deprecated && t.deprecation_message == spec.message {
+pub(crate) fn deprecation(ctx: &mut Ctx<'_, '_>, spec: &DeprecationSpec) -> Outcome {
+    // On a first run, the start's read tells: only this step deprecates it.
+    let start = ctx.shared.before.templates.iter().find(|t| t.id == spec.template_id);
+    let (deprecated, message) = match (ctx.knows_start(), start) {
+        (true, Some(t)) => (t.deprecated, t.deprecation_message.clone()),
+        _ => {
+            let t = ctx.client.template(&spec.template_id)?;
+            (t.deprecated, t.deprecation_message)
+        }
+    };
+    if deprecated && message == spec.message {
         return Ok(Status::Done("already deprecated with this message".into()));
     }
-    // Only once every replacement is there, so nobody is pointed at nothing.
-    for r in &spec.replacements {
+    // Only once every replacement is there, so nobody is pointed at nothing
+    // (on a first run the replacements' own steps, which this one depends on, made them).
+    let look = !ctx.knows_start();
+    for r in spec.replacements.iter().filter(|_| look) {
         let there = match org_of(ctx, &r.org)? {
             Ok(org_id) => ctx.client.find_template(&org_id, &r.template)?.is_some(),
             Err(_) => false,

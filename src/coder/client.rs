@@ -71,6 +71,12 @@ pub enum Decoded<T> {
 pub struct Stats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
+    /// Answers 429 (rate limited), and the longest `Retry-After` (ms) among
+    /// them since apply's pacing last looked (it takes it: `swap(0)`).
+    pub throttled: AtomicU64,
+    pub retry_after_ms: AtomicU64,
+    /// Answers 502, 503, 504 (an overloaded server or proxy).
+    pub overloaded: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -186,6 +192,11 @@ impl Client {
                 }
                 Ok(response) => {
                     let status = response.status().as_u16();
+                    match status {
+                        429 => self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed),
+                        502..=504 => self.inner.stats.overloaded.fetch_add(1, Ordering::Relaxed),
+                        _ => 0,
+                    };
                     if (200..300).contains(&status) || status == 304 {
                         if matches!(status, 204 | 304) {
                             return Ok(Reply { status, value: None });
@@ -210,6 +221,10 @@ impl Client {
                             .get(reqwest::header::RETRY_AFTER)
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                        if let Some(after) = after {
+                            let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+                            self.inner.stats.retry_after_ms.fetch_max(ms, Ordering::Relaxed);
+                        }
                         if let Some(after) = after.filter(|a| *a > self.inner.retry.max_retry_after) {
                             return Err(fail(ErrorKind::RetryAfterTooLong { seconds: after.as_secs() }, false));
                         }

@@ -195,7 +195,8 @@ impl Client {
     }
 }
 
-fn missing_entries(mapping: &BTreeMap<String, Vec<String>>, wanted: &[MappingEntry]) -> Vec<MappingEntry> {
+/// The entries of `wanted` that `mapping` lacks, sorted, once each.
+pub fn missing_entries(mapping: &BTreeMap<String, Vec<String>>, wanted: &[MappingEntry]) -> Vec<MappingEntry> {
     let have = |e: &MappingEntry| mapping.get(&e.given).is_some_and(|v| v.contains(&e.gets));
     let mut out: Vec<MappingEntry> = wanted.iter().filter(|e| !have(e)).cloned().collect();
     out.sort();

@@ -23,7 +23,7 @@ pub use answer::{decode_bytes, decode_json};
 pub use client::{Body, Client, Decoded, Idempotency, Reply, Stats, TOKEN_HEADER};
 pub use config::{ClientConfig, check_url};
 pub use endpoint::Endpoint;
-pub use ensure::{Ensured, KeyOutcome, RemappedAcl, remap_acl};
+pub use ensure::{Ensured, KeyOutcome, RemappedAcl, missing_entries, remap_acl};
 pub use error::{ApiError, ErrorKind};
 pub use permissions::needed as permission_needed;
 pub use retry::{RetryPolicy, Sleep, ThreadSleep, parse_retry_after, retryable_status};

@@ -3,25 +3,18 @@
 //! print the ledger and the verification. Provisioner key secrets go to
 //! the terminal only (`/dev/tty`), never to stdout, stderr or a file.
 
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::api::{connect, deployment_url};
-use crate::apply::{self, Console, NewKey, Options, Report};
+use crate::apply::{self, Console, NewKey, Options};
 use crate::cli::ApplyArgs;
-use crate::coder::Secret;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::render::plain;
-
-/// Set by the first Ctrl-C (or SIGTERM): the run stops between two steps.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 pub fn run(args: ApplyArgs) -> Result<u8> {
     let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
@@ -38,10 +31,11 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
     let options = Options {
         build_timeout: Duration::from_secs(args.build_timeout),
         wait_for_provisioners: args.wait_for_provisioners.map(Duration::from_secs),
-        variables: read_variables(args.variables.as_deref())?,
+        variables: apply::read_variables(args.variables.as_deref())?,
+        concurrency: usize::from(args.concurrency),
         attempts: args.api.retries + 1,
         progress: std::io::stderr().is_terminal(),
-        interrupted: Some(&INTERRUPTED),
+        interrupted: Some(apply::interrupt::flag()),
         ..Options::default()
     };
     let prepared = apply::prepare(&client, plan, &args.plan, &bytes, &options)?;
@@ -62,11 +56,11 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
             return Err(Error::Refused("apply cancelled: nothing was changed".into()));
         }
     }
-    install_interrupt_handler();
+    apply::interrupt::install()?;
     let mut console = Terminal::new(options.progress, prepared.plan.steps.len());
     let report = apply::execute(&prepared, &client, &options, &mut console)?;
     console.bar.finish_and_clear();
-    super::print(&crate::render::plain_text(&render(&report, &args.plan)))?;
+    super::print(&crate::render::plain_text(&report.render(&args.plan)))?;
     Ok(report.exit_code())
 }
 
@@ -113,93 +107,6 @@ fn confirmed(url: &str) -> Result<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).map_err(|e| Error::read("standard input", e))?;
     Ok(answer.trim() == "yes")
-}
-
-/// The ledger, the verification, and what to do next.
-fn render(report: &Report, plan: &Path) -> String {
-    let mut out = report.ledger.render();
-    if report.interrupted {
-        out.push_str(&format!(
-            "interrupted: run `orgsplit apply {}` again to resume (the journal is `{}`)\n",
-            plan.display(),
-            report.journal.display()
-        ));
-        return out;
-    }
-    if let Some(why) = &report.unverified {
-        out.push_str(&format!("not verified: the deployment could not be read again ({why})\n"));
-    }
-    if let Some(v) = &report.verification {
-        if v.pending_members + v.pending_group_members + v.pending_roles > 0 {
-            out.push_str(&format!(
-                "pending until the users log in (IdP sync): {} org membership(s), {} group membership(s), {} role(s)\n",
-                v.pending_members, v.pending_group_members, v.pending_roles
-            ));
-        }
-        if v.diff.is_empty() {
-            out.push_str("verified: no drift (the deployment is what the plan expects)\n");
-        } else {
-            if report.ledger.complete() {
-                out.push_str(&format!("drift: the deployment differs from what the plan expects:\n{}", v.diff));
-            } else {
-                // The steps listed above explain it: the start of the diff is enough.
-                out.push_str(&format!(
-                    "not done yet: the deployment differs from what the plan expects (the steps above that did not \
-                     complete explain some or all of it):\n{}",
-                    first_lines(&v.diff, 40)
-                ));
-            }
-        }
-    }
-    if report.exit_code() != 0 {
-        out.push_str(&format!("run `orgsplit apply {}` again once that is dealt with: it resumes\n", plan.display()));
-    }
-    out
-}
-
-/// The first `n` lines of `text`, and how many more there are.
-fn first_lines(text: &str, n: usize) -> String {
-    let total = text.lines().count();
-    let mut out: String = text.lines().take(n).flat_map(|l| [l, "\n"]).collect();
-    if total > n {
-        out.push_str(&format!("... and {} more lines\n", total - n));
-    }
-    out
-}
-
-/// `["org/template"]` tables of `name = "value"`. Values are secrets: an
-/// error never repeats the file's content.
-fn read_variables(path: Option<&Path>) -> Result<BTreeMap<String, BTreeMap<String, Secret>>> {
-    let Some(path) = path else { return Ok(BTreeMap::new()) };
-    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    let parsed: BTreeMap<String, BTreeMap<String, String>> = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].lines().count().max(1));
-        Error::Input(
-            crate::error::Diagnostic::new(path, "not a variables file")
-                .at(line, 1)
-                .help("write one table per new template, `[\"org/template\"]`, holding `name = \"value\"` strings"),
-        )
-    })?;
-    Ok(parsed.into_iter().map(|(t, vars)| (t, vars.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())).collect())
-}
-
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-    // A second Ctrl-C stops at once; a rerun resumes either way.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_DFL);
-        libc::signal(libc::SIGTERM, libc::SIG_DFL);
-    }
-}
-
-fn install_interrupt_handler() {
-    let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic and resets the handlers,
-    // both async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
-    }
 }
 
 /// The person at the terminal: progress on stderr, secrets on `/dev/tty`.
@@ -257,58 +164,5 @@ impl Console for Terminal {
     fn progress(&mut self, done: usize, _total: usize, key: &str) {
         self.bar.set_position(done as u64);
         self.bar.set_message(plain(key));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::apply::{Item, Ledger, Status, Verification};
-
-    #[test]
-    fn variables_files_are_read_and_their_errors_never_repeat_a_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("vars.toml");
-        std::fs::write(&good, "[\"raptix/raptix-eks\"]\ndb_password = \"hunter2\"\n").unwrap();
-        let vars = read_variables(Some(&good)).unwrap();
-        assert_eq!(vars["raptix/raptix-eks"]["db_password"].expose(), "hunter2");
-        let bad = dir.path().join("bad.toml");
-        std::fs::write(&bad, "[\"raptix/raptix-eks\"]\n\ndb_password = hunter2\n").unwrap();
-        let e = read_variables(Some(&bad)).unwrap_err().to_string();
-        assert!(e.contains("bad.toml:3:1: not a variables file"), "{e}");
-        assert!(!e.contains("hunter2"), "{e}");
-        assert!(read_variables(None).unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_report_says_what_is_left_and_how_to_go_on() {
-        let report = |status: Status, diff: &str| Report {
-            ledger: Ledger { items: vec![Item { key: "ml/organization/ml".into(), status }] },
-            verification: Some(Verification { diff: diff.into(), pending_members: 2, ..Default::default() }),
-            unverified: None,
-            interrupted: false,
-            journal: "plan.json.journal".into(),
-        };
-        let plan = Path::new("plan.json");
-        let done = render(&report(Status::Done("created".into()), ""), plan);
-        assert_eq!(
-            done,
-            "1 steps: 1 done\npending until the users log in (IdP sync): 2 org membership(s), 0 group membership(s), \
-             0 role(s)\nverified: no drift (the deployment is what the plan expects)\n"
-        );
-        let failed = render(&report(Status::Failed("boom".into()), "-organization ml\n"), plan);
-        assert!(failed.contains("not done yet: the deployment differs from what the plan expects"), "{failed}");
-        assert!(
-            failed.ends_with("run `orgsplit apply plan.json` again once that is dealt with: it resumes\n"),
-            "{failed}"
-        );
-        let long: String = (0..50).map(|i| format!("-line {i}\n")).collect();
-        let cut = render(&report(Status::Failed("boom".into()), &long), plan);
-        assert!(cut.contains("-line 39\n... and 10 more lines\n") && !cut.contains("-line 40\n"), "{cut}");
-        let drift = render(&report(Status::Done("created".into()), "-organization ml\n"), plan);
-        assert!(
-            drift.contains("drift: the deployment differs from what the plan expects:\n-organization ml\n"),
-            "{drift}"
-        );
     }
 }

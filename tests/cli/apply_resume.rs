@@ -108,3 +108,36 @@ fn megaco_killed_twice_converges_to_the_uninterrupted_end_state() {
     assert_eq!(end_state_of(&fake), megaco_calm_end_state());
     assert_eq!(orphan_versions(&fake), Vec::<String>::new());
 }
+
+/// MegaCo killed while many steps are in flight (concurrency 16): the kill
+/// comes when a step's outcome is recorded with at least four others
+/// started and not yet recorded, whose outcomes the kill loses (they may
+/// have acted on the server, or not). The rerun resumes and ends where an
+/// uninterrupted run ends, with nothing made twice.
+#[test]
+fn megaco_killed_with_many_steps_in_flight_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_plan(dir.path(), &megaco(), &split_text("split.toml"));
+    let plan = read_plan(&path);
+    let fake = FakeCoder::start(megaco());
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut o = options();
+    o.concurrency = 16;
+    let seen = busy.clone();
+    // The 100th recorded outcome that has four or more steps in flight beside it.
+    o.stop_at = Some(Arc::new(move |c: &Checkpoint| {
+        c.point == Point::StepRecorded
+            && c.in_flight >= 4
+            && seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 100
+    }));
+    let stopped = run(&fake, &path, &o, &mut Admin::new(&fake));
+    assert!(matches!(stopped, Err(Error::Interrupted(_))), "{:?}", stopped.map(|r| r.ledger.render()));
+    assert!(busy.load(std::sync::atomic::Ordering::SeqCst) > 100);
+    let mut again = options();
+    again.concurrency = 16;
+    let report = run(&fake, &path, &again, &mut Admin::new(&fake)).unwrap();
+    done_but_the_idp_risk(&report, &plan);
+    assert_eq!(end_state_of(&fake), megaco_calm_end_state());
+    assert_eq!(orphan_versions(&fake), Vec::<String>::new());
+    no_deletes(&fake);
+}

@@ -163,7 +163,7 @@ pub fn run(
     fake: &FakeCoder,
     plan: &Path,
     options: &Options,
-    console: &mut dyn Console,
+    console: &mut (dyn Console + Send),
 ) -> orgsplit::error::Result<Report> {
     let (client, _) = fake.client();
     let bytes = std::fs::read(plan).unwrap();
