@@ -20,6 +20,21 @@ pub enum Task {
     Fixture(FixtureCommand),
     /// Time each stage of orgsplit on a generated deployment (release builds give real figures).
     Bench(BenchArgs),
+    /// Score generated scenarios with planted truth and print the confusion table and figures.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Number of seeds (scenarios) to score.
+    #[arg(long, default_value_t = 50)]
+    pub seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 1)]
+    pub from: u64,
+    /// Also list the first misses (verdicts, traps and signals).
+    #[arg(long)]
+    pub misses: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +43,8 @@ pub enum FixtureCommand {
     Generate(GenerateArgs),
     /// Write the built-in MegaCo export folder (the committed fixture is its output).
     Megaco(MegacoArgs),
+    /// Write one evaluation scenario (`cargo xtask eval`) with its planted truth.
+    Scenario(ScenarioArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,4 +89,14 @@ pub struct BenchArgs {
     /// the fastest and slowest run.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub runs: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The scenario's seed (as `cargo xtask eval` numbers them).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write (export/, people.csv, template-sources/, truth.txt).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
 }

@@ -14,11 +14,23 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
         FixtureCommand::Generate(args) => {
             let deployment = fixture::generate(args.users, args.seed);
             let split = fixture::generated_split_toml(&deployment)?;
-            (deployment, args.output, Some(split))
+            (deployment, args.output, Some(("split.toml", split)))
         }
         FixtureCommand::Megaco(args) => (fixture::megaco(), args.output, None),
+        FixtureCommand::Scenario(args) => {
+            let s = fixture::scenario::scenario(args.seed);
+            let mut truth = String::new();
+            for e in &s.truth.groups {
+                let joins = e.joins.as_deref().map(|j| format!(" (joins {j})")).unwrap_or_default();
+                truth.push_str(&format!("{}\t{}\t{}{joins}\n", e.group, e.case, e.verdict));
+            }
+            for (t, k, v) in &s.truth.signals {
+                truth.push_str(&format!("signal\t{t}\t{k}\t{v}\n"));
+            }
+            (s.deployment, args.output, Some(("truth.txt", truth)))
+        }
     };
-    let n = write(&deployment, &dir, split.as_deref())?;
+    let n = write(&deployment, &dir, split.as_ref().map(|(n, t)| (*n, t.as_str())))?;
     eprintln!(
         "wrote {n} files to {}: {} users, {} groups, {} templates, {} workspaces",
         dir.display(),
@@ -35,13 +47,14 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
 }
 
 /// Write every file of the deployment into `dir` (all or nothing).
-pub fn write(deployment: &Deployment, dir: &Path, split: Option<&str>) -> Result<usize> {
+/// `extra` is one more file: (name, text).
+pub fn write(deployment: &Deployment, dir: &Path, split: Option<(&str, &str)>) -> Result<usize> {
     let mut writer = FolderWriter::new(dir)?;
     for (path, bytes) in fixture::export_files(deployment) {
         writer.add(&path, &bytes, None)?;
     }
     if let Some(split) = split {
-        writer.add("split.toml", split.as_bytes(), None)?;
+        writer.add(split.0, split.1.as_bytes(), None)?;
     }
     writer.commit()
 }

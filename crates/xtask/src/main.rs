@@ -4,6 +4,7 @@
 //! ```text
 //! cargo xtask fixture megaco -o fixtures/megaco
 //! cargo xtask fixture generate --users 50000 -o /tmp/big
+//! cargo xtask eval --seeds 50
 //! cargo build --release --workspace && target/release/xtask bench
 //! ```
 
@@ -21,6 +22,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Fixture(command) => fixture::run(command),
         Task::Bench(args) => bench::run(args),
+        Task::Eval(args) => fixtures::eval::evaluate(args.from..args.from + args.seeds).map(|s| {
+            print!("{}", s.render(args.misses));
+            0
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),
