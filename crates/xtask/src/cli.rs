@@ -28,6 +28,8 @@ pub enum FixtureCommand {
     Generate(GenerateArgs),
     /// Write the built-in MegaCo export folder (the committed fixture is its output).
     Megaco(MegacoArgs),
+    /// Write the built-in MegaCo v1 example (`fixtures/megaco-v1` is its output).
+    MegacoV1(MegacoArgs),
 }
 
 #[derive(Debug, Args)]

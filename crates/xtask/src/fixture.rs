@@ -17,6 +17,7 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
             (deployment, args.output, Some(split))
         }
         FixtureCommand::Megaco(args) => (fixture::megaco(), args.output, None),
+        FixtureCommand::MegacoV1(args) => return megaco_v1(&args.output),
     };
     let n = write(&deployment, &dir, split.as_deref())?;
     eprintln!(
@@ -44,4 +45,16 @@ pub fn write(deployment: &Deployment, dir: &Path, split: Option<&str>) -> Result
         writer.add("split.toml", split.as_bytes(), None)?;
     }
     writer.commit()
+}
+
+/// Write the MegaCo v1 example's export folder (all or nothing).
+fn megaco_v1(dir: &Path) -> Result<u8> {
+    let mut writer = FolderWriter::new(dir)?;
+    for (path, bytes) in fixture::megaco_v1_files() {
+        writer.add(&path, &bytes, None)?;
+    }
+    let n = writer.commit()?;
+    eprintln!("wrote {n} files to {}", dir.display());
+    eprintln!("import it with: orgsplit import --from-dir {}/export -o v1.json", dir.display());
+    Ok(0)
 }
