@@ -14,6 +14,11 @@ use crate::model::Snapshot;
 use crate::output;
 
 pub fn run(args: ImportArgs) -> Result<u8> {
+    if let Some(v1) = super::v1::import_v1(&args)? {
+        output::write_atomic(&args.output, &v1.to_json()?)?;
+        super::v1::summary(&args.output, &v1);
+        return super::OK;
+    }
     let options = ImportOptions {
         people: args.people.clone(),
         template_sources: args.template_sources.clone(),

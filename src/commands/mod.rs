@@ -14,6 +14,7 @@ mod rules;
 mod schema;
 mod score;
 mod scripts;
+mod v1;
 
 use std::io::Write;
 use std::path::Path;

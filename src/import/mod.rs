@@ -7,7 +7,7 @@
 
 mod assemble;
 mod collect;
-mod folder;
+pub(crate) mod folder;
 pub mod live;
 mod parse;
 mod people;

@@ -35,3 +35,4 @@ mod score;
 mod scripts_e2e;
 mod scripts_home;
 mod trust;
+mod v1;

@@ -45,6 +45,8 @@ pub enum FixtureCommand {
     Megaco(MegacoArgs),
     /// Write one evaluation scenario (`cargo xtask eval`) with its planted truth.
     Scenario(ScenarioArgs),
+    /// Write the built-in MegaCo v1 example (`fixtures/megaco-v1` is its output).
+    MegacoV1(MegacoArgs),
 }
 
 #[derive(Debug, Args)]

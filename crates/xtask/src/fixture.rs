@@ -29,6 +29,7 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
             }
             (s.deployment, args.output, Some(("truth.txt", truth)))
         }
+        FixtureCommand::MegacoV1(args) => return megaco_v1(&args.output),
     };
     let n = write(&deployment, &dir, split.as_ref().map(|(n, t)| (*n, t.as_str())))?;
     eprintln!(
@@ -57,4 +58,16 @@ pub fn write(deployment: &Deployment, dir: &Path, split: Option<(&str, &str)>) -
         writer.add(split.0, split.1.as_bytes(), None)?;
     }
     writer.commit()
+}
+
+/// Write the MegaCo v1 example's export folder (all or nothing).
+fn megaco_v1(dir: &Path) -> Result<u8> {
+    let mut writer = FolderWriter::new(dir)?;
+    for (path, bytes) in fixture::megaco_v1_files() {
+        writer.add(&path, &bytes, None)?;
+    }
+    let n = writer.commit()?;
+    eprintln!("wrote {n} files to {}", dir.display());
+    eprintln!("import it with: orgsplit import --from-dir {}/export -o v1.json", dir.display());
+    Ok(0)
 }
