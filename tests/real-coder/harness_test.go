@@ -5,9 +5,13 @@
 // and run `./realcoder-harness -test.run '^TestServe$' -test.timeout 0`
 // with ORGSPLIT_REAL_CODER=1. It prints one JSON line {"url":...,"token":...}
 // on stdout and stays up until stdin closes or it gets SIGTERM/SIGINT.
+// The URL is a logging proxy in front of coderd (proxy.go); with
+// ORGSPLIT_REAL_CODER_LOAD it first loads a deployment (load.go); it starts a
+// provisioner daemon for every provisioner key (daemons.go).
 package realcoder
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -16,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/coder/coder/v2/coderd/coderdtest"
+	"github.com/coder/coder/v2/coderd/coderdtest/oidctest"
 	"github.com/coder/coder/v2/codersdk"
 	"github.com/coder/coder/v2/enterprise/coderd/coderdenttest"
 )
@@ -31,15 +36,29 @@ func TestServe(t *testing.T) {
 	if os.Getenv("ORGSPLIT_REAL_CODER") != "1" {
 		t.Skip("set ORGSPLIT_REAL_CODER=1 to start the harness server")
 	}
-	client, first := coderdenttest.New(t, &coderdenttest.Options{
-		Options: &coderdtest.Options{IncludeProvisionerDaemon: true},
+	dv := coderdtest.DeploymentValues(t)
+	// Workspace ACLs (/workspaces/{id}/acl) need this experiment on v2.30.0.
+	dv.Experiments = []string{string(codersdk.ExperimentWorkspaceSharing)}
+	// OIDC users can only be created when OIDC is configured: a fake IdP on 127.0.0.1.
+	idp := oidctest.NewFakeIDP(t, oidctest.WithServing())
+	client, db, first := coderdenttest.NewWithDatabase(t, &coderdenttest.Options{
+		Options: &coderdtest.Options{DeploymentValues: dv, OIDCConfig: idp.OIDCConfig(t, nil)},
 		LicenseOptions: &coderdenttest.LicenseOptions{
 			FeatureSet:  codersdk.FeatureSetPremium,
 			AllFeatures: true,
 		},
 	})
+	d := newDaemons(t, client)
+	d.ensure(first.OrganizationID, map[string]string{})
+	if path := os.Getenv("ORGSPLIT_REAL_CODER_LOAD"); path != "" {
+		load(t, client, db, first.OrganizationID, d, path)
+	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go d.watch(watchCtx)
+	proxied := startProxy(t, client.URL)
 	line, err := json.Marshal(ready{
-		URL:            client.URL.String(),
+		URL:            proxied,
 		Token:          client.SessionToken(),
 		UserID:         first.UserID.String(),
 		OrganizationID: first.OrganizationID.String(),
