@@ -55,7 +55,29 @@ static ATTR: LazyLock<Regex> = LazyLock::new(|| {
 });
 static STRING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap());
 static HEREDOC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$").unwrap());
-static AWS_ARN_ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^arn:aws[\w-]*:iam::(\d{12}):").unwrap());
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (IAM roles, EKS clusters, ...).
+static ARN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^arn:aws[\w-]*:([\w-]+):([a-z0-9-]*):(\d{12})?:(.*)$").unwrap());
+/// An ECR registry host: `ACCOUNT.dkr.ecr.REGION.amazonaws.com/...`.
+static ECR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:https?://)?(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:/|$)").unwrap()
+});
+/// Artifact Registry (`REGION-docker.pkg.dev/PROJECT/...`) and Container Registry (`gcr.io/PROJECT/...`).
+static GCP_REGISTRY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:https?://)?(?:([a-z0-9-]+)-docker\.pkg\.dev|(?:[a-z]+\.)?gcr\.io)/([a-z][a-z0-9-]{4,28}[a-z0-9])/")
+        .unwrap()
+});
+/// An Azure Container Registry host.
+static ACR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:https?://)?([a-z0-9]{5,50}\.azurecr\.io)(?:/|$)").unwrap());
+/// An EKS API endpoint: it names a region, not the cluster.
+static EKS_ENDPOINT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^https://[0-9A-Fa-f]+\.[a-z0-9]+\.([a-z0-9-]+)\.eks\.amazonaws\.com/?$").unwrap());
+/// A GKE kube context: `gke_PROJECT_LOCATION_CLUSTER`.
+static GKE_CONTEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^gke_([a-z][a-z0-9-]{4,28}[a-z0-9])_([a-z0-9-]+)_([A-Za-z0-9_-]+)$").unwrap());
+/// `"key" = "value"`: quoted keys (labels, annotations, node selectors, GPU limits).
+static QUOTED_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""([^"]+)"\s*=\s*"((?:[^"\\]|\\.)*)""#).unwrap());
 
 #[derive(Debug, Clone)]
 struct Block {
@@ -110,7 +132,7 @@ pub fn scan(file: &str, text: &str) -> Scan {
             break;
         }
         let mut sig = |kind: &str, value: &str| {
-            if !value.is_empty() {
+            if !value.is_empty() && !is_blob(value) {
                 out.push(Signal { kind: kind.into(), value: value.into(), file: file.into(), line: line_no });
             }
         };
@@ -126,6 +148,13 @@ pub fn scan(file: &str, text: &str) -> Scan {
         }
         for c in ATTR.captures_iter(&code) {
             on_attribute(&c[1], &c[2], &blocks, &mut sig);
+        }
+        for c in QUOTED_ATTR.captures_iter(&code) {
+            on_quoted_attribute(&c[1], &c[2], &mut sig);
+        }
+        // ARNs, registry hosts and kube contexts say where things are, whatever the key.
+        for c in STRING.captures_iter(&code).filter(|c| !c[1].contains("${")) {
+            structured(&c[1], &mut sig);
         }
         if code.contains("nvidia.com/gpu") || code.contains("amd.com/gpu") {
             let which = if code.contains("nvidia.com/gpu") { "nvidia.com/gpu" } else { "amd.com/gpu" };
@@ -297,26 +326,35 @@ fn on_attribute(key: &str, value: &str, blocks: &[Block], sig: &mut impl FnMut(&
             "region" | "availability_zone" | "zone" => sig("region", v),
             "location" if matches!(provider, "google" | "azurerm") => sig("region", v),
             "namespace" => sig("namespace", v),
-            "config_context" | "config_context_cluster" => sig("cluster", v),
-            "host" if matches!(provider, "kubernetes" | "helm") => sig("cluster", v),
+            "config_context" | "config_context_cluster" | "cluster_name" if !is_structured(v) => sig("cluster", v),
+            "host" if matches!(provider, "kubernetes" | "helm") && !is_structured(v) => sig("cluster", v),
             "name" if CLUSTER_TYPES.contains(&label0) => sig("cluster", v),
-            "cluster_name" => sig("cluster", v),
             "project" if provider == "google" || label0.starts_with("google") => {
                 sig("cloud_account", &format!("gcp:{v}"))
             }
             "allowed_account_ids" | "account_id" if provider == "aws" => sig("cloud_account", &format!("aws:{v}")),
-            "role_arn" => {
-                if let Some(c) = AWS_ARN_ACCOUNT.captures(v) {
-                    sig("cloud_account", &format!("aws:{}", &c[1]));
-                }
-            }
             "subscription_id" => sig("cloud_account", &format!("azure:{v}")),
             "image" | "ami" | "source_image" | "image_id" => sig("image", v),
-            "instance_type" | "machine_type" | "vm_size" | "size" if GPU_MACHINE.is_match(v) => sig("gpu", v),
+            "instance_type" | "machine_type" | "vm_size" => {
+                sig("instance_type", v);
+                if GPU_MACHINE.is_match(v) {
+                    sig("gpu", v);
+                }
+            }
+            "size" if GPU_MACHINE.is_match(v) => sig("gpu", v),
             "gpus" => sig("gpu", &format!("gpus={v}")),
             "default" if kind == "variable" => on_variable_default(label0, v, sig),
+            // `locals { cluster_name = "x" }`: read like a variable's default of that name.
+            _ if blocks.last().is_some_and(|b| b.keyword == "locals") => on_variable_default(key, v, sig),
+            // A region parameter's default and options are regions.
+            "default" | "value" if is_region_parameter(owner) => sig("region", v),
+            "args" => on_cli_args(&values, sig),
             _ => {}
         }
+    }
+    if key == "command" && values.len() == 1 {
+        let words: Vec<String> = values[0].split_whitespace().map(str::to_string).collect();
+        on_cli_args(&words, sig);
     }
     if key == "gpus" && values.is_empty() && kind == "resource" {
         sig("gpu", "gpus");
@@ -327,6 +365,13 @@ fn on_attribute(key: &str, value: &str, blocks: &[Block], sig: &mut impl FnMut(&
 /// template uses unless told otherwise, so it is a signal too.
 fn on_variable_default(name: &str, v: &str, sig: &mut impl FnMut(&str, &str)) {
     let n = name.to_lowercase();
+    // Certificates, keys and tokens are never names, whatever their variable says.
+    if ["certificate", "cert", "_ca", "ca_", "key", "token", "secret", "password"].iter().any(|w| n.contains(w)) {
+        return;
+    }
+    if is_structured(v) {
+        return; // `structured` reads it on its own
+    }
     if n.contains("region") || n == "zone" || n.ends_with("_zone") || n == "location" {
         sig("region", v);
     } else if n.contains("namespace") {
@@ -341,9 +386,96 @@ fn on_variable_default(name: &str, v: &str, sig: &mut impl FnMut(&str, &str)) {
         sig("cloud_account", &format!("aws:{v}"));
     } else if n.contains("cluster") || n.contains("kube_context") || n == "context" {
         sig("cluster", v);
-    } else if (n.contains("instance_type") || n.contains("machine_type")) && GPU_MACHINE.is_match(v) {
+    } else if n.contains("instance_type") || n.contains("machine_type") {
+        sig("instance_type", v);
+        if GPU_MACHINE.is_match(v) {
+            sig("gpu", v);
+        }
+    }
+}
+
+/// `"node.kubernetes.io/instance-type" = "g5.xlarge"` and the like.
+fn on_quoted_attribute(key: &str, v: &str, sig: &mut impl FnMut(&str, &str)) {
+    if v.contains("${") {
+        return;
+    }
+    let k = key.to_ascii_lowercase();
+    if k.ends_with("/instance-type") || k.ends_with("/machine-type") || k == "cloud.google.com/gke-machine-type" {
+        sig("instance_type", v);
+        if GPU_MACHINE.is_match(v) {
+            sig("gpu", v);
+        }
+    } else if k.ends_with("/gke-accelerator") || k.ends_with("/gpu.product") {
         sig("gpu", v);
     }
+}
+
+/// `aws eks get-token --cluster-name X --region R`, `gcloud ... --project P`.
+fn on_cli_args(words: &[String], sig: &mut impl FnMut(&str, &str)) {
+    for (i, w) in words.iter().enumerate() {
+        let (flag, v) = match w.split_once('=') {
+            Some((f, v)) => (f, Some(v)),
+            None => (w.as_str(), words.get(i + 1).map(String::as_str)),
+        };
+        let Some(v) = v.filter(|v| !v.contains("${") && !v.starts_with("--")) else { continue };
+        match flag {
+            "--cluster-name" | "--cluster" | "--cluster-id" => sig("cluster", v),
+            "--region" | "--zone" | "--location" => sig("region", v),
+            "--project" => sig("cloud_account", &format!("gcp:{v}")),
+            "--subscription" => sig("cloud_account", &format!("azure:{v}")),
+            _ => {}
+        }
+    }
+}
+
+/// A `coder_parameter` about regions: its default and options are regions.
+fn is_region_parameter(owner: Option<&Block>) -> bool {
+    owner.is_some_and(|b| {
+        b.keyword == "data"
+            && b.labels.first().is_some_and(|t| t == "coder_parameter")
+            && b.labels.get(1).is_some_and(|n| n.to_lowercase().contains("region"))
+    })
+}
+
+/// Whether `structured` reads this value (an ARN, a registry host, a kube context, an EKS endpoint).
+fn is_structured(v: &str) -> bool {
+    ARN.is_match(v) || EKS_ENDPOINT.is_match(v) || GKE_CONTEXT.is_match(v)
+}
+
+/// Accounts, regions and clusters inside a structured string.
+fn structured(v: &str, sig: &mut impl FnMut(&str, &str)) {
+    if let Some(c) = ARN.captures(v) {
+        if let Some(account) = c.get(3) {
+            sig("cloud_account", &format!("aws:{}", account.as_str()));
+        }
+        sig("region", &c[2]);
+        if &c[1] == "eks" {
+            let name = c[4].strip_prefix("cluster/").unwrap_or("");
+            sig("cluster", name.split('/').next().unwrap_or(""));
+        }
+    } else if let Some(c) = ECR.captures(v) {
+        sig("cloud_account", &format!("aws:{}", &c[1]));
+        sig("region", &c[2]);
+    } else if let Some(c) = GCP_REGISTRY.captures(v) {
+        sig("cloud_account", &format!("gcp:{}", &c[2]));
+    } else if let Some(c) = ACR.captures(v) {
+        sig("registry", &c[1]);
+    } else if let Some(c) = EKS_ENDPOINT.captures(v) {
+        sig("region", &c[1]);
+    } else if let Some(c) = GKE_CONTEXT.captures(v) {
+        sig("cloud_account", &format!("gcp:{}", &c[1]));
+        sig("region", &c[2]);
+        sig("cluster", &c[3]);
+    }
+}
+
+/// A certificate, key or base64 blob: never a name.
+fn is_blob(v: &str) -> bool {
+    let v = v.trim();
+    v.starts_with("-----BEGIN")
+        || v.starts_with("LS0t")
+        || v.starts_with("MII")
+        || (v.len() >= 40 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '='))
 }
 
 #[cfg(test)]
@@ -475,6 +607,101 @@ resource "random_string" "x" {
         assert!(has(&s, "region", "us-central1-a"));
         assert!(has(&s, "image", "projects/megaco-images/global/images/java-vm"));
         assert!(!has(&s, "provider", "random"));
+    }
+
+    #[test]
+    fn arns_registries_cli_arguments_and_interpolated_locals() {
+        let tf = r#"locals {
+  account_id   = "111122223333"
+  cluster_name = "orders-dev"
+}
+provider "kubernetes" {
+  config_context = "arn:aws:eks:eu-central-1:444455556666:cluster/billing-eks"
+  exec {
+    args = ["eks", "get-token", "--cluster-name", "routing-dev", "--region=sa-east-1"]
+  }
+}
+provider "kubernetes" {
+  alias          = "gke"
+  config_context = "gke_acme-ml-prod_us-central1_ml-gke"
+  host           = "https://0A1B2C3D.gr7.us-west-2.eks.amazonaws.com"
+}
+resource "kubernetes_service_account" "ws" {
+  metadata {
+    annotations = {
+      "eks.amazonaws.com/role-arn" = "arn:aws:iam::777788889999:role/coder"
+    }
+  }
+}
+resource "kubernetes_pod" "a" {
+  spec {
+    node_selector = {
+      "node.kubernetes.io/instance-type" = "g5.xlarge"
+    }
+    container {
+      image = "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/team/dev:1"
+    }
+    container {
+      image = "europe-west4-docker.pkg.dev/acme-data-prod/nb/jupyter:1"
+    }
+  }
+}
+resource "aws_instance" "vm" {
+  instance_type = "m6i.2xlarge"
+}
+"#;
+        let s = scan("main.tf", tf).signals;
+        for (kind, value) in [
+            ("cloud_account", "aws:111122223333"),
+            ("cluster", "orders-dev"),
+            ("cloud_account", "aws:444455556666"),
+            ("region", "eu-central-1"),
+            ("cluster", "billing-eks"),
+            ("cluster", "routing-dev"),
+            ("region", "sa-east-1"),
+            ("cloud_account", "gcp:acme-ml-prod"),
+            ("region", "us-central1"),
+            ("cluster", "ml-gke"),
+            ("region", "us-west-2"),
+            ("cloud_account", "aws:777788889999"),
+            ("instance_type", "g5.xlarge"),
+            ("gpu", "g5.xlarge"),
+            ("cloud_account", "aws:123456789012"),
+            ("region", "ap-southeast-2"),
+            ("cloud_account", "gcp:acme-data-prod"),
+            ("instance_type", "m6i.2xlarge"),
+        ] {
+            assert!(has(&s, kind, value), "{kind} {value}: {:?}", kinds(&s));
+        }
+        let clusters: Vec<&str> = s.iter().filter(|x| x.kind == "cluster").map(|x| x.value.as_str()).collect();
+        assert_eq!(clusters.len(), 4, "ARNs, contexts and endpoints are read, not taken whole: {clusters:?}");
+    }
+
+    #[test]
+    fn certificates_and_blobs_are_never_names_and_region_parameters_are_regions() {
+        let tf = r#"variable "cluster_ca_certificate" {
+  default = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM1ekNDQWMrZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcw"
+}
+variable "cluster" {
+  default = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0"
+}
+data "coder_parameter" "region" {
+  default = "us-east-1"
+  option {
+    name  = "Frankfurt"
+    value = "eu-central-1"
+  }
+}
+data "coder_parameter" "cpu" {
+  option {
+    value = "4"
+  }
+}
+"#;
+        let s = scan("main.tf", tf).signals;
+        assert!(!s.iter().any(|x| x.kind == "cluster"), "{:?}", kinds(&s));
+        assert!(has(&s, "region", "us-east-1") && has(&s, "region", "eu-central-1"), "{:?}", kinds(&s));
+        assert!(!has(&s, "region", "4"));
     }
 
     #[test]

@@ -114,7 +114,7 @@ fn megaco_each_situation_gets_the_pages_verdict_with_the_pages_reasons() {
         "the page: \"MegaCo's central platform team supports developers connecting from the East Coast",
         "why: The page's verdict: ✅ Organizations + Workspace Proxies.",
         "why: The page's verdict: ❌ Use instead: Provisioners and workspace proxies to support multiple regions on a single template.",
-        "[met]     an independent cloud account: own_cloud_accounts >= 1 (is 1)",
+        "[met]     an independent cloud account: own_cloud_accounts >= 1 (is 2)",
         "cloud account `aws:987654321098` in `raptix-ec2`, in no other template (raptix-ec2/main.tf:14)",
         "[met]     a company of its own, recently acquired: acquired == true (is true, declared)",
         "[met]     data environments with a GPU: gpu_templates >= 1 (is 1)",
