@@ -43,6 +43,8 @@ pub enum Command {
     /// Write the planned organizations in another form (Terraform for the coderd provider).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Coder v1: who can do what in which v1 organization, and the v2 role each gets.
+    Access(AccessArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,4 +315,19 @@ pub enum ReportFormat {
     Markdown,
     Html,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// A v1 snapshot (from `orgsplit import` of a v1 export); without it, the built-in MegaCo v1
+    /// example.
+    pub snapshot: Option<PathBuf>,
+    /// Show the v1 organization role permission matrices instead.
+    #[arg(long)]
+    pub matrix: bool,
+    /// Which v1 docs' matrix: 1.15 (with Services) or 1.17.
+    #[arg(long, value_name = "VERSION", default_value = "1.17", value_parser = ["1.15", "1.17"])]
+    pub matrix_version: String,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }

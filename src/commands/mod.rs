@@ -1,6 +1,7 @@
 //! One module per subcommand: read the inputs, call the stages, write the
 //! outputs. Only this layer (and `import`) touches the disk.
 
+mod access;
 mod api;
 mod apply;
 mod diff;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Rules(command) => rules::run(command),
         Command::Report(args) => report::run(args),
         Command::Export(command) => export::run(command),
+        Command::Access(args) => access::run(args),
     }
 }
 

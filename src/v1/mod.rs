@@ -10,6 +10,7 @@
 pub mod fixture;
 pub mod import;
 pub mod model;
+pub mod permissions;
 
 use std::path::Path;
 

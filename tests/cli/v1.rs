@@ -119,3 +119,55 @@ fn a_v2_export_is_still_a_v2_import() {
     let s = import_megaco(dir.path());
     assert!(read_json(&s).get("coder_v1_snapshot").is_none());
 }
+
+#[test]
+fn access_matrix_1_15_has_services_and_1_17_does_not() {
+    let run = |v: &str| {
+        let out = orgsplit().args(["access", "--matrix", "--matrix-version", v, "-o", "markdown"]).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    assert!(run("1.15").contains("| Services "));
+    assert!(!run("1.17").contains("| Services "));
+    orgsplit().args(["access", "--matrix", "--matrix-version", "1.99"]).assert().code(64);
+}
+
+#[derive(serde::Deserialize)]
+struct AccessRow {
+    organization: String,
+    username: String,
+    matrix_role: String,
+    v2_role: String,
+    flag: Option<String>,
+}
+
+#[test]
+fn access_shows_each_members_matrix_column_and_v2_role() {
+    let out = orgsplit().args(["access", "-o", "json"]).assert().success();
+    let rows: Vec<AccessRow> = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let find = |org: &str, user: &str| rows.iter().find(|r| r.organization == org && r.username == user).unwrap();
+    let bianca = find("raptix", "bianca-das");
+    assert_eq!((bianca.matrix_role.as_str(), bianca.v2_role.as_str()), ("manager", "organization-admin"));
+    let erin = find("raptix", "erin-ito");
+    assert_eq!((erin.matrix_role.as_str(), erin.v2_role.as_str()), ("member", "organization-member"));
+    let hana = find("data-platform", "hana-sato");
+    assert_eq!(hana.matrix_role, "manager");
+    assert!(hana.flag.as_deref().unwrap().contains("undocumented"));
+}
+
+#[test]
+fn hostile_v1_names_are_escaped_in_access_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    fs::create_dir_all(&export).unwrap();
+    fs::write(
+        export.join("orgs.json"),
+        r#"[{"id":"default","name":"x|y\u001b[31m","default":true,"members":[
+            {"id":"u1","username":"=cmd|'/c calc'!A1","organization_roles":["organization-member"]}]}]"#,
+    )
+    .unwrap();
+    let (snap, _) = import_v1(&export, dir.path());
+    let out = orgsplit().arg("access").arg(&snap).args(["-o", "markdown"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("x\\|y"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+}
