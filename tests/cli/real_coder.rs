@@ -12,6 +12,7 @@
 //! starts a provisioner daemon for every provisioner key that appears.
 
 use crate::common::{megaco, orgsplit, read_json, root};
+use orgsplit::plan::{Action, Plan};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -204,5 +205,105 @@ fn real_coder_live_import_of_megaco_equals_the_offline_import_of_its_bodies() {
     // `incomplete-pages`); see the commit that added this test.
     assert!(count("workspaces") > m.workspaces.len() * 9 / 10);
     assert_eq!(count("groups"), m.groups.len());
+    assert_routed(&h.requests());
+}
+
+/// MegaCo's recommended split (`orgsplit score --emit-split` on the live snapshot),
+/// with the wiki and deadline the draft leaves to the admin filled in.
+fn recommended_split(h: &Harness, snapshot: &Path, dir: &Path) -> PathBuf {
+    let draft = dir.join("recommended.toml");
+    h.orgsplit()
+        .args(["score"])
+        .arg(snapshot)
+        .arg("--candidates")
+        .arg(megaco().join("candidates.toml"))
+        .arg("--emit-split")
+        .arg(&draft)
+        .assert()
+        .success();
+    let split = std::fs::read_to_string(&draft)
+        .unwrap()
+        .replace("wiki = \"\"", "wiki = \"https://wiki.megaco.example/orgs\"")
+        .replace("deadline = \"\"", "deadline = \"2025-12-31\"");
+    std::fs::write(&draft, split).unwrap();
+    draft
+}
+
+fn plan(h: &Harness, snapshot: &Path, split: &Path, out: &Path) -> Plan {
+    h.orgsplit().arg("plan").arg(snapshot).arg("--split").arg(split).arg("-o").arg(out).assert().success();
+    Plan::from_json(&std::fs::read(out).unwrap(), out).unwrap()
+}
+
+/// `orgsplit apply --yes` without a terminal: exit code and stdout.
+fn apply(h: &Harness, plan: &Path) -> (i32, String) {
+    let out = h
+        .orgsplit()
+        .arg("apply")
+        .arg(plan)
+        .args(["--yes", "--url", &h.url, "--wait-for-provisioners", "60", "--build-timeout", "120"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), format!("{stdout}\n--- stderr:\n{stderr}"))
+}
+
+/// Without a terminal apply shows no key secret, so it makes no key: the admin
+/// does (as the plan's create command would), and the harness starts a
+/// provisioner daemon for each new key.
+fn admin_creates_the_keys(h: &Harness, plan: &Plan) {
+    let http = reqwest::blocking::Client::new();
+    for step in &plan.steps {
+        let orgsplit::plan::StepSpec::ProvisionerKey(k) = &step.spec else { continue };
+        let org = step.org.as_deref().expect("a key step names its org");
+        let res = http
+            .post(format!("{}/api/v2/organizations/{org}/provisionerkeys", h.url))
+            .header("Coder-Session-Token", &h.token)
+            .json(&serde_json::json!({"name": k.name, "tags": k.tags}))
+            .send()
+            .unwrap();
+        assert!(res.status().is_success(), "create key {} in {org}: {}", k.name, res.text().unwrap_or_default());
+    }
+}
+
+fn writes(log: &[Logged]) -> Vec<String> {
+    log.iter().filter(|r| r.method != "GET" && r.method != "HEAD").map(|r| format!("{} {}", r.method, r.path)).collect()
+}
+
+/// Steps of a plan that are not no-ops.
+fn left(plan: &Plan) -> Vec<String> {
+    plan.steps.iter().filter(|s| s.action != Action::NoOp).map(|s| s.key.clone()).collect()
+}
+
+const NO_DRIFT: &str = "verified: no drift (the deployment is what the plan expects)";
+
+#[test]
+fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(h) = start(d, Setup { megaco: true, ..Setup::default() }) else { return };
+    h.import(&d.join("before.json"));
+    let split = recommended_split(&h, &d.join("before.json"), d);
+    let first = plan(&h, &d.join("before.json"), &split, &d.join("plan.json"));
+    assert!(!left(&first).is_empty());
+
+    let (code, out) = apply(&h, &d.join("plan.json"));
+    assert_eq!(code, 3, "keys wait for the admin: {out}");
+    admin_creates_the_keys(&h, &first);
+    let (code, out) = apply(&h, &d.join("plan.json"));
+    assert!(out.contains(NO_DRIFT), "{out}");
+    assert!(code == 0 || code == 3, "{out}");
+
+    // A second apply of a converged plan changes nothing.
+    let before = h.requests().len();
+    let (again, out2) = apply(&h, &d.join("plan.json"));
+    assert_eq!(again, code, "{out2}");
+    assert!(out2.contains(NO_DRIFT), "{out2}");
+    assert_eq!(writes(&h.requests()[before..]), Vec::<String>::new(), "{out2}");
+
+    // import -> plan: only no-ops.
+    h.import(&d.join("after.json"));
+    let replan = plan(&h, &d.join("after.json"), &split, &d.join("replan.json"));
+    assert_eq!(left(&replan), Vec::<String>::new(), "{out}");
     assert_routed(&h.requests());
 }

@@ -4,8 +4,8 @@ package realcoder
 // harness runs an in-process echo provisioner per organization (untagged) and
 // one per provisioner key, with the key's organization and tags, as soon as
 // the key exists (keys are polled every 200 ms), so templates that orgsplit
-// re-creates in new organizations build. The echo provisioner serves both the
-// echo and the terraform provisioner types: orgsplit creates terraform
+// re-creates in new organizations build. The echo provisioner serves the
+// terraform provisioner type: orgsplit creates terraform
 // versions, and echo builds any tarball without Terraform.
 
 import (
@@ -65,7 +65,9 @@ func (d *daemons) start(key string, org uuid.UUID, tags map[string]string) {
 		return d.client.ServeProvisionerDaemon(ctx, codersdk.ServeProvisionerDaemonRequest{
 			Name:         name,
 			Organization: org,
-			Provisioners: []codersdk.ProvisionerType{codersdk.ProvisionerTypeEcho, codersdk.ProvisionerTypeTerraform},
+			// Terraform only: the workspaces dbfake writes have echo jobs with no
+			// file, which a daemon serving echo would pick up and fail.
+			Provisioners: []codersdk.ProvisionerType{codersdk.ProvisionerTypeTerraform},
 			Tags:         tags,
 		})
 	}, &provisionerd.Options{
@@ -73,7 +75,6 @@ func (d *daemons) start(key string, org uuid.UUID, tags map[string]string) {
 		UpdateInterval:      250 * time.Millisecond,
 		ForceCancelInterval: 5 * time.Second,
 		Connector: provisionerd.LocalProvisioners{
-			string(codersdk.ProvisionerTypeEcho):      echoClient,
 			string(codersdk.ProvisionerTypeTerraform): echoClient,
 		},
 	})
