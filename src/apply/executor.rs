@@ -12,13 +12,18 @@ use std::time::Duration;
 use super::context::Ctx;
 use super::journal::{Event, Header, Journal};
 use super::ledger::{Item, Ledger, Status};
-use super::{Console, Options, Prepared, Report, steps, template, verify};
+use super::{Console, Options, Prepared, RunOutcome, steps, template, verify};
 use crate::coder::{ApiError, Client, ErrorKind};
 use crate::error::{Error, Result};
 use crate::plan::{Action, Step, StepSpec};
 
 /// Carry out a prepared plan, then verify the deployment against it.
-pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console: &mut dyn Console) -> Result<Report> {
+pub fn execute(
+    prepared: &Prepared,
+    client: &Client,
+    options: &Options,
+    console: &mut dyn Console,
+) -> Result<RunOutcome> {
     let mut journal = match &prepared.earlier {
         Some(_) => Journal::open(&prepared.journal_path)?,
         None => {
@@ -107,7 +112,7 @@ pub fn execute(prepared: &Prepared, client: &Client, options: &Options, console:
         drift: verification.as_ref().map(|v| !v.diff.is_empty()),
         interrupted,
     })?;
-    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone() })
+    Ok(RunOutcome { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone() })
 }
 
 /// Why a step cannot run yet, judging by the steps it depends on.

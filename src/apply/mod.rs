@@ -159,8 +159,11 @@ impl Prepared {
     }
 }
 
+/// The former name of [`RunOutcome`], for branches written before the rename; remove once merged.
+pub type Report = RunOutcome;
+
 /// How a run ended.
-pub struct Report {
+pub struct RunOutcome {
     pub ledger: Ledger,
     /// `None` when the run was interrupted before verifying, or could not verify.
     pub verification: Option<Verification>,
@@ -170,7 +173,7 @@ pub struct Report {
     pub journal: PathBuf,
 }
 
-impl Report {
+impl RunOutcome {
     /// 0 when every step is done (or waits only for users' logins) and the
     /// deployment matches the plan; 130 when interrupted; 3 otherwise.
     pub fn exit_code(&self) -> u8 {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::api::{connect, deployment_url};
-use crate::apply::{self, Console, NewKey, Options, Report};
+use crate::apply::{self, Console, NewKey, Options, RunOutcome};
 use crate::cli::ApplyArgs;
 use crate::coder::Secret;
 use crate::error::{Error, Result};
@@ -116,7 +116,7 @@ fn confirmed(url: &str) -> Result<bool> {
 }
 
 /// The ledger, the verification, and what to do next.
-fn render(report: &Report, plan: &Path) -> String {
+fn render(report: &RunOutcome, plan: &Path) -> String {
     let mut out = report.ledger.render();
     if report.interrupted {
         out.push_str(&format!(
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn the_report_says_what_is_left_and_how_to_go_on() {
-        let report = |status: Status, diff: &str| Report {
+        let report = |status: Status, diff: &str| RunOutcome {
             ledger: Ledger { items: vec![Item { key: "ml/organization/ml".into(), status }] },
             verification: Some(Verification { diff: diff.into(), pending_members: 2, ..Default::default() }),
             unverified: None,
