@@ -21,7 +21,7 @@ use super::context::{Ctx, Shared, lock};
 use super::journal::{Event, Header, Journal};
 use super::ledger::{Item, Ledger, Status};
 use super::pace::{Pace, Verdict};
-use super::{Console, Options, Point, Prepared, Report, steps, template, verify};
+use super::{Console, Options, Point, Prepared, RunOutcome, steps, template, verify};
 use crate::coder::{ApiError, Client, ErrorKind};
 use crate::error::{Error, Result};
 use crate::plan::{Action, Step, StepSpec};
@@ -32,7 +32,7 @@ pub fn execute(
     client: &Client,
     options: &Options,
     console: &mut (dyn Console + Send),
-) -> Result<Report> {
+) -> Result<RunOutcome> {
     let mut journal = match &prepared.earlier {
         Some(_) => Journal::open(&prepared.journal_path)?,
         None => {
@@ -97,7 +97,7 @@ pub fn execute(
         drift: verification.as_ref().map(|v| !v.diff.is_empty()),
         interrupted,
     })?;
-    Ok(Report { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone(), requests })
+    Ok(RunOutcome { ledger, verification, unverified, interrupted, journal: prepared.journal_path.clone(), requests })
 }
 
 /// What a worker hands back: the step, its outcome, and whether the run

@@ -173,7 +173,7 @@ impl Prepared {
 }
 
 /// How a run ended.
-pub struct Report {
+pub struct RunOutcome {
     pub ledger: Ledger,
     /// `None` when the run was interrupted before verifying, or could not verify.
     pub verification: Option<Verification>,
@@ -185,7 +185,7 @@ pub struct Report {
     pub requests: budget::Requests,
 }
 
-impl Report {
+impl RunOutcome {
     /// 0 when every step is done (or waits only for users' logins) and the
     /// deployment matches the plan; 130 when interrupted; 3 otherwise.
     pub fn render(&self, plan: &Path) -> String {

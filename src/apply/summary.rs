@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::Report;
+use super::RunOutcome;
 
 /// The ledger, the verification, and what to do next.
-pub(crate) fn render(report: &Report, plan: &Path) -> String {
+pub(crate) fn render(report: &RunOutcome, plan: &Path) -> String {
     let mut out = report.ledger.render();
     out.push_str(&format!(
         "requests: {} (the plan needs at least {})\n",
@@ -68,7 +68,7 @@ mod tests {
 
     #[test]
     fn the_report_says_what_is_left_and_how_to_go_on() {
-        let report = |status: Status, diff: &str| Report {
+        let report = |status: Status, diff: &str| RunOutcome {
             ledger: Ledger { items: vec![Item { key: "ml/organization/ml".into(), status }] },
             verification: Some(Verification { diff: diff.into(), pending_members: 2, ..Default::default() }),
             unverified: None,

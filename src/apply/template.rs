@@ -22,7 +22,7 @@ use super::steps::{Outcome, org_of, org_or_fail};
 use crate::coder::ApiError;
 use crate::coder::requests::*;
 use crate::coder::types as wire;
-use crate::plan::{DeprecationSpec, TemplateSettings, TemplateSpec};
+use crate::plan::{DeprecationSpec, TemplateMeta, TemplateSpec};
 
 pub(crate) fn template(ctx: &mut Ctx<'_, '_>, org: &str, spec: &TemplateSpec) -> Outcome {
     let org_id = org_or_fail!(ctx, org);
@@ -243,74 +243,28 @@ fn create_request(spec: &TemplateSpec, version: &str) -> CreateTemplateRequest {
         display_name: s.display_name.clone(),
         description: s.description.clone(),
         icon: s.icon.clone(),
-        template_version_id: version.to_string(),
-        default_ttl_ms: s.default_ttl_ms,
-        activity_bump_ms: s.activity_bump_ms,
-        failure_ttl_ms: s.failure_ttl_ms,
-        dormant_ttl_ms: s.time_til_dormant_ms,
-        delete_ttl_ms: s.time_til_dormant_autodelete_ms,
-        allow_user_autostart: s.allow_user_autostart,
-        allow_user_autostop: s.allow_user_autostop,
-        allow_user_cancel_workspace_jobs: s.allow_user_cancel_workspace_jobs,
-        require_active_version: s.require_active_version,
-        max_port_share_level: s.max_port_share_level.clone(),
-        autostop_requirement: wire::AutostopRequirement {
-            days_of_week: s.autostop_requirement.days_of_week.clone(),
-            weeks: s.autostop_requirement.weeks,
-        },
-        autostart_requirement: wire::AutostartRequirement {
-            days_of_week: s.autostart_requirement.days_of_week.clone(),
-        },
         disable_everyone_group_access: s.disable_everyone_group_access,
+        ..CreateTemplateRequest::with_settings(&s.settings, version)
     }
 }
 
 /// The settings that differ from the plan's, as PATCH fields.
-fn setting_changes(t: &wire::Template, s: &TemplateSettings) -> Map<String, Value> {
-    let mut m = Map::new();
-    let mut put = |k: &str, differs: bool, v: Value| {
-        if differs {
-            m.insert(k.into(), v);
-        }
+fn setting_changes(t: &wire::Template, s: &TemplateMeta) -> Map<String, Value> {
+    let now = TemplateMeta {
+        display_name: t.display_name.clone(),
+        description: t.description.clone(),
+        icon: t.icon.clone(),
+        settings: t.settings(),
+        disable_everyone_group_access: s.disable_everyone_group_access,
     };
-    put("display_name", t.display_name != s.display_name, s.display_name.clone().into());
-    put("description", t.description != s.description, s.description.clone().into());
-    put("icon", t.icon != s.icon, s.icon.clone().into());
-    put("default_ttl_ms", t.default_ttl_ms != s.default_ttl_ms, s.default_ttl_ms.into());
-    put("activity_bump_ms", t.activity_bump_ms != s.activity_bump_ms, s.activity_bump_ms.into());
-    put("failure_ttl_ms", t.failure_ttl_ms != s.failure_ttl_ms, s.failure_ttl_ms.into());
-    put("time_til_dormant_ms", t.time_til_dormant_ms != s.time_til_dormant_ms, s.time_til_dormant_ms.into());
-    let autodelete = s.time_til_dormant_autodelete_ms;
-    put("time_til_dormant_autodelete_ms", t.time_til_dormant_autodelete_ms != autodelete, autodelete.into());
-    put(
-        "require_active_version",
-        t.require_active_version != s.require_active_version,
-        s.require_active_version.into(),
-    );
-    put("allow_user_autostart", t.allow_user_autostart != s.allow_user_autostart, s.allow_user_autostart.into());
-    put("allow_user_autostop", t.allow_user_autostop != s.allow_user_autostop, s.allow_user_autostop.into());
-    let cancel = s.allow_user_cancel_workspace_jobs;
-    put("allow_user_cancel_workspace_jobs", t.allow_user_cancel_workspace_jobs != cancel, cancel.into());
-    put(
-        "max_port_share_level",
-        t.max_port_share_level != s.max_port_share_level,
-        s.max_port_share_level.clone().into(),
-    );
-    let stop = &s.autostop_requirement;
-    let stop_differs =
-        t.autostop_requirement.days_of_week != stop.days_of_week || t.autostop_requirement.weeks != stop.weeks;
-    put(
-        "autostop_requirement",
-        stop_differs,
-        serde_json::json!({"days_of_week": stop.days_of_week, "weeks": stop.weeks}),
-    );
-    let start = &s.autostart_requirement.days_of_week;
-    put(
-        "autostart_requirement",
-        &t.autostart_requirement.days_of_week != start,
-        serde_json::json!({"days_of_week": start}),
-    );
-    m
+    let (Ok(Value::Object(now)), Ok(Value::Object(mut want))) = (serde_json::to_value(&now), serde_json::to_value(s))
+    else {
+        return Map::new();
+    };
+    // Not a template setting: only sent at creation.
+    want.remove("disable_everyone_group_access");
+    want.retain(|k, v| now.get(k) != Some(v));
+    want
 }
 
 /// Bring a template in the new org in line with the plan: its settings, and

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::secret::Secret;
-use super::types::{AutostartRequirement, AutostopRequirement, Permission};
-use crate::model;
+use super::types::Permission;
+use crate::model::{self, AutostartRequirement, AutostopRequirement};
 
 /// `codersdk.CreateOrganizationRequest`
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -199,6 +199,28 @@ pub struct CreateTemplateRequest {
 }
 
 impl CreateTemplateRequest {
+    /// A request with `settings`, on the version `version_id` (already built
+    /// in the target organization); the caller fills in the names.
+    pub fn with_settings(settings: &model::TemplateSettings, version_id: impl Into<String>) -> CreateTemplateRequest {
+        let s = settings;
+        CreateTemplateRequest {
+            template_version_id: version_id.into(),
+            default_ttl_ms: s.default_ttl_ms,
+            activity_bump_ms: s.activity_bump_ms,
+            failure_ttl_ms: s.failure_ttl_ms,
+            dormant_ttl_ms: s.time_til_dormant_ms,
+            delete_ttl_ms: s.time_til_dormant_autodelete_ms,
+            allow_user_autostart: s.allow_user_autostart,
+            allow_user_autostop: s.allow_user_autostop,
+            allow_user_cancel_workspace_jobs: s.allow_user_cancel_workspace_jobs,
+            require_active_version: s.require_active_version,
+            max_port_share_level: s.max_port_share_level.clone(),
+            autostop_requirement: s.autostop_requirement.clone(),
+            autostart_requirement: s.autostart_requirement.clone(),
+            ..CreateTemplateRequest::default()
+        }
+    }
+
     /// A template with the settings of `t`, on the version `version_id`
     /// (already built in the target organization).
     pub fn like(t: &model::Template, version_id: impl Into<String>) -> CreateTemplateRequest {
@@ -207,23 +229,8 @@ impl CreateTemplateRequest {
             display_name: t.display_name.clone(),
             description: t.description.clone(),
             icon: t.icon.clone(),
-            template_version_id: version_id.into(),
-            default_ttl_ms: t.default_ttl_ms,
-            activity_bump_ms: t.activity_bump_ms,
-            failure_ttl_ms: t.failure_ttl_ms,
-            dormant_ttl_ms: t.time_til_dormant_ms,
-            delete_ttl_ms: t.time_til_dormant_autodelete_ms,
-            allow_user_autostart: t.allow_user_autostart,
-            allow_user_autostop: t.allow_user_autostop,
-            allow_user_cancel_workspace_jobs: t.allow_user_cancel_workspace_jobs,
-            require_active_version: t.require_active_version,
-            max_port_share_level: t.max_port_share_level.clone(),
-            autostop_requirement: AutostopRequirement {
-                days_of_week: t.autostop_requirement.days_of_week.clone(),
-                weeks: t.autostop_requirement.weeks,
-            },
-            autostart_requirement: AutostartRequirement { days_of_week: t.autostart_requirement.days_of_week.clone() },
             disable_everyone_group_access: false,
+            ..CreateTemplateRequest::with_settings(&t.settings, version_id)
         }
     }
 }
@@ -244,8 +251,11 @@ mod tests {
     fn create_template_uses_the_create_time_names_for_dormancy() {
         let t = model::Template {
             name: "k8s".into(),
-            time_til_dormant_ms: 7,
-            time_til_dormant_autodelete_ms: 9,
+            settings: model::TemplateSettings {
+                time_til_dormant_ms: 7,
+                time_til_dormant_autodelete_ms: 9,
+                ..Default::default()
+            },
             ..model::Template::default()
         };
         let body = serde_json::to_value(CreateTemplateRequest::like(&t, "v1")).unwrap();

@@ -231,6 +231,32 @@ wire! {
     }
 }
 
+impl Template {
+    /// Its settings, as the snapshot and the plan hold them: the one
+    /// conversion from the wire type.
+    pub fn settings(&self) -> crate::model::TemplateSettings {
+        crate::model::TemplateSettings {
+            default_ttl_ms: self.default_ttl_ms,
+            activity_bump_ms: self.activity_bump_ms,
+            failure_ttl_ms: self.failure_ttl_ms,
+            time_til_dormant_ms: self.time_til_dormant_ms,
+            time_til_dormant_autodelete_ms: self.time_til_dormant_autodelete_ms,
+            require_active_version: self.require_active_version,
+            allow_user_autostart: self.allow_user_autostart,
+            allow_user_autostop: self.allow_user_autostop,
+            allow_user_cancel_workspace_jobs: self.allow_user_cancel_workspace_jobs,
+            max_port_share_level: self.max_port_share_level.clone(),
+            autostop_requirement: crate::model::AutostopRequirement {
+                days_of_week: self.autostop_requirement.days_of_week.clone(),
+                weeks: self.autostop_requirement.weeks,
+            },
+            autostart_requirement: crate::model::AutostartRequirement {
+                days_of_week: self.autostart_requirement.days_of_week.clone(),
+            },
+        }
+    }
+}
+
 wire! {
     /// An ACL entry (`codersdk.TemplateUser` / `codersdk.TemplateGroup`): the
     /// id and role only. The group's `members` list is skipped unread: at

@@ -97,7 +97,7 @@ fn read_split(path: &Path) -> Result<(SplitDocument, Vec<u8>)> {
 /// The scores and the plan, and where the split came from.
 struct Planned<'a> {
     ctx: Context<'a>,
-    scoring: rules::Report,
+    scoring: rules::Scoring,
     plan: plan::Plan,
     origin: SplitOrigin,
     to_fill_in: Vec<String>,
@@ -109,7 +109,7 @@ struct Planned<'a> {
 fn plan_and_score<'a>(
     index: &'a Index<'a>,
     given: Option<(SplitDocument, Vec<u8>)>,
-    scored: impl FnOnce(&Context) -> Result<rules::Report>,
+    scored: impl FnOnce(&Context) -> Result<rules::Scoring>,
     fingerprints: impl FnOnce() -> plan::Fingerprints + Send,
 ) -> Result<Planned<'a>> {
     std::thread::scope(|scope| {
@@ -138,7 +138,7 @@ fn plan_and_score<'a>(
 /// the migration wiki and deadline blank, which planning refuses in a
 /// message that uses them: the message says plainly that they are still to be
 /// filled in instead, and the report lists them.
-fn recommended(ctx: &Context, scoring: &rules::Report) -> Result<(SplitDocument, Vec<u8>, Vec<String>)> {
+fn recommended(ctx: &Context, scoring: &rules::Scoring) -> Result<(SplitDocument, Vec<u8>, Vec<String>)> {
     let mut split = rules::recommend_split(ctx, scoring);
     let m = &mut split.migration;
     let mut to_fill_in = Vec::new();

@@ -41,7 +41,7 @@ pub(super) fn score_with(
     by: &By,
     candidates_path: Option<&Path>,
     builtin: bool,
-) -> Result<rules::Report> {
+) -> Result<rules::Scoring> {
     let (derived, empty) =
         candidates::derive(ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by_text)))?;
     let mut notes: Vec<String> = Vec::new();

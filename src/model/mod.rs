@@ -284,6 +284,34 @@ mod tests {
     }
 
     #[test]
+    fn template_settings_are_fields_of_the_template_in_the_json() {
+        let mut s = tiny();
+        s.templates.push(Template {
+            id: "t".into(),
+            name: "k8s".into(),
+            settings: TemplateSettings { default_ttl_ms: 5, allow_user_autostart: true, ..Default::default() },
+            ..Default::default()
+        });
+        let bytes = s.to_json().unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let t = &doc["templates"][0];
+        assert_eq!((t["default_ttl_ms"].as_i64(), t["allow_user_autostart"].as_bool()), (Some(5), Some(true)));
+        assert!(t.get("settings").is_none(), "{t}");
+        let back = Snapshot::from_json(&bytes, Path::new("s.json")).unwrap();
+        assert_eq!(back.templates[0].settings, s.templates[0].settings);
+
+        // Still strict: an unknown field, or a missing setting, is an error naming it.
+        let mut odd = doc.clone();
+        odd["templates"][0]["surprise"] = serde_json::json!(1);
+        let err = Snapshot::from_json(&serde_json::to_vec_pretty(&odd).unwrap(), Path::new("s.json")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `surprise`"), "{err}");
+        let mut short = doc;
+        short["templates"][0].as_object_mut().unwrap().remove("failure_ttl_ms");
+        let err = Snapshot::from_json(&serde_json::to_vec_pretty(&short).unwrap(), Path::new("s.json")).unwrap_err();
+        assert!(err.to_string().contains("failure_ttl_ms"), "{err}");
+    }
+
+    #[test]
     fn fingerprint_ignores_source_and_warnings_but_not_state() {
         let a = tiny();
         let mut b = tiny();
@@ -325,7 +353,7 @@ mod tests {
         type Change = (&'static str, fn(&mut Snapshot));
         let changes: [Change; 5] = [
             ("users", |s| s.users.iter_mut().find(|u| u.status == "active").unwrap().status = "suspended".into()),
-            ("templates", |s| s.templates[0].time_til_dormant_autodelete_ms += 1),
+            ("templates", |s| s.templates[0].settings.time_til_dormant_autodelete_ms += 1),
             ("workspaces", |s| s.workspaces[0].dormant_at = Some("2030-01-01T00:00:00Z".into())),
             ("workspaces", |s| {
                 let w = s.workspaces.iter_mut().find(|w| !w.is_deleted_or_deleting()).unwrap();

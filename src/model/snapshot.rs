@@ -172,6 +172,7 @@ pub struct Group {
     pub total_member_count: i64,
 }
 
+/// A template (`codersdk.Template`), as the snapshot holds it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
@@ -190,6 +191,19 @@ pub struct Template {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub active_user_count: i64,
+    /// Its settings (in the JSON, fields of the template itself).
+    #[serde(flatten)]
+    pub settings: TemplateSettings,
+    /// Who may use the template. Null when the export did not include it.
+    pub acl: Option<TemplateAcl>,
+}
+
+/// A template's settings: what a copy must carry over and a `PATCH
+/// /templates/{id}` must send, besides its names. One type for the snapshot,
+/// the plan's specs and the wire conversion (`coder::types::Template::settings`).
+/// Flattened into its owners, so the JSON keeps its fields where they were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TemplateSettings {
     pub default_ttl_ms: i64,
     pub activity_bump_ms: i64,
     pub failure_ttl_ms: i64,
@@ -204,8 +218,6 @@ pub struct Template {
     pub max_port_share_level: String,
     pub autostop_requirement: AutostopRequirement,
     pub autostart_requirement: AutostartRequirement,
-    /// Who may use the template. Null when the export did not include it.
-    pub acl: Option<TemplateAcl>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

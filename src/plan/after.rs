@@ -12,7 +12,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::positions::Positions;
-use super::{Action, Plan, StepSpec, TemplateSettings, TemplateSpec};
+use super::{Action, Plan, StepSpec, TemplateMeta, TemplateSpec};
 use crate::error::{Error, Result};
 use crate::model::*;
 
@@ -209,23 +209,12 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
     Ok(s)
 }
 
-/// Copy `settings` onto a template.
-pub fn set_settings(t: &mut Template, settings: &TemplateSettings) {
-    t.display_name = settings.display_name.clone();
-    t.description = settings.description.clone();
-    t.icon = settings.icon.clone();
-    t.default_ttl_ms = settings.default_ttl_ms;
-    t.activity_bump_ms = settings.activity_bump_ms;
-    t.failure_ttl_ms = settings.failure_ttl_ms;
-    t.time_til_dormant_ms = settings.time_til_dormant_ms;
-    t.time_til_dormant_autodelete_ms = settings.time_til_dormant_autodelete_ms;
-    t.require_active_version = settings.require_active_version;
-    t.allow_user_autostart = settings.allow_user_autostart;
-    t.allow_user_autostop = settings.allow_user_autostop;
-    t.allow_user_cancel_workspace_jobs = settings.allow_user_cancel_workspace_jobs;
-    t.max_port_share_level = settings.max_port_share_level.clone();
-    t.autostop_requirement = settings.autostop_requirement.clone();
-    t.autostart_requirement = settings.autostart_requirement.clone();
+/// Copy `meta` (names and settings) onto a template.
+pub fn set_settings(t: &mut Template, meta: &TemplateMeta) {
+    t.display_name = meta.display_name.clone();
+    t.description = meta.description.clone();
+    t.icon = meta.icon.clone();
+    t.settings = meta.settings.clone();
 }
 
 fn apply_template(s: &mut Snapshot, at: &mut Positions, org: &str, org_name: &str, spec: &TemplateSpec) -> Result<()> {

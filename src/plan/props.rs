@@ -196,8 +196,11 @@ pub(super) fn snapshot(w: &World) -> Snapshot {
             provisioner: "terraform".into(),
             deprecated: t.deprecated,
             deprecation_message: if t.deprecated { "gone".into() } else { String::new() },
-            time_til_dormant_ms: if t.autodelete { 86_400_000 } else { 0 },
-            time_til_dormant_autodelete_ms: if t.autodelete { 86_400_000 } else { 0 },
+            settings: crate::model::TemplateSettings {
+                time_til_dormant_ms: if t.autodelete { 86_400_000 } else { 0 },
+                time_til_dormant_autodelete_ms: if t.autodelete { 86_400_000 } else { 0 },
+                ..Default::default()
+            },
             acl,
             ..Default::default()
         });

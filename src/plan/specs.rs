@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AutostartRequirement, AutostopRequirement, Id, Permission};
+use crate::model::{Id, Permission, TemplateSettings};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -149,7 +149,7 @@ pub struct TemplateSpec {
     /// Tags of the new template version: the org's provisioner tags.
     pub provisioner_tags: BTreeMap<String, String>,
     /// Every setting, as read from the source template: send them all (a PATCH resets what it omits).
-    pub settings: TemplateSettings,
+    pub settings: TemplateMeta,
     /// Who may use the new template, by names in the new org.
     pub acl: TemplateGrants,
 }
@@ -173,22 +173,15 @@ pub struct TemplateSource {
 /// at creation the dormancy fields are `dormant_ttl_ms` and `delete_ttl_ms`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TemplateSettings {
+// The schema keeps the name this type had before the settings proper became their own type.
+#[schemars(rename = "TemplateSettings")]
+pub struct TemplateMeta {
     pub display_name: String,
     pub description: String,
     pub icon: String,
-    pub default_ttl_ms: i64,
-    pub activity_bump_ms: i64,
-    pub failure_ttl_ms: i64,
-    pub time_til_dormant_ms: i64,
-    pub time_til_dormant_autodelete_ms: i64,
-    pub require_active_version: bool,
-    pub allow_user_autostart: bool,
-    pub allow_user_autostop: bool,
-    pub allow_user_cancel_workspace_jobs: bool,
-    pub max_port_share_level: String,
-    pub autostop_requirement: AutostopRequirement,
-    pub autostart_requirement: AutostartRequirement,
+    /// The settings proper (in the JSON, fields of this object).
+    #[serde(flatten)]
+    pub settings: TemplateSettings,
     /// True when the source template did not grant the org's Everyone group.
     pub disable_everyone_group_access: bool,
 }
@@ -220,7 +213,7 @@ pub struct DeprecationSpec {
     /// Where its users go: one entry per org the template is re-created in.
     pub replacements: Vec<Replacement>,
     /// The old template's settings as read: a PATCH must send them all with the message.
-    pub settings: TemplateSettings,
+    pub settings: TemplateMeta,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -232,21 +232,25 @@ fn template(out: &mut String, ix: &Names<'_>, t: &Template) {
     let _ = writeln!(out, "    description {:?}", t.description);
     let _ = writeln!(out, "    icon {:?}", t.icon);
     let settings = [
-        ("default_ttl_ms", t.default_ttl_ms.to_string()),
-        ("activity_bump_ms", t.activity_bump_ms.to_string()),
-        ("failure_ttl_ms", t.failure_ttl_ms.to_string()),
-        ("time_til_dormant_ms", t.time_til_dormant_ms.to_string()),
-        ("time_til_dormant_autodelete_ms", t.time_til_dormant_autodelete_ms.to_string()),
-        ("require_active_version", t.require_active_version.to_string()),
-        ("allow_user_autostart", t.allow_user_autostart.to_string()),
-        ("allow_user_autostop", t.allow_user_autostop.to_string()),
-        ("allow_user_cancel_workspace_jobs", t.allow_user_cancel_workspace_jobs.to_string()),
-        ("max_port_share_level", safe(&t.max_port_share_level).into_owned()),
+        ("default_ttl_ms", t.settings.default_ttl_ms.to_string()),
+        ("activity_bump_ms", t.settings.activity_bump_ms.to_string()),
+        ("failure_ttl_ms", t.settings.failure_ttl_ms.to_string()),
+        ("time_til_dormant_ms", t.settings.time_til_dormant_ms.to_string()),
+        ("time_til_dormant_autodelete_ms", t.settings.time_til_dormant_autodelete_ms.to_string()),
+        ("require_active_version", t.settings.require_active_version.to_string()),
+        ("allow_user_autostart", t.settings.allow_user_autostart.to_string()),
+        ("allow_user_autostop", t.settings.allow_user_autostop.to_string()),
+        ("allow_user_cancel_workspace_jobs", t.settings.allow_user_cancel_workspace_jobs.to_string()),
+        ("max_port_share_level", safe(&t.settings.max_port_share_level).into_owned()),
         (
             "autostop_requirement",
-            format!("weeks={} days={}", t.autostop_requirement.weeks, t.autostop_requirement.days_of_week.join(",")),
+            format!(
+                "weeks={} days={}",
+                t.settings.autostop_requirement.weeks,
+                t.settings.autostop_requirement.days_of_week.join(",")
+            ),
         ),
-        ("autostart_requirement", format!("days={}", t.autostart_requirement.days_of_week.join(","))),
+        ("autostart_requirement", format!("days={}", t.settings.autostart_requirement.days_of_week.join(","))),
     ];
     for (k, v) in settings {
         let _ = writeln!(out, "    {k} {v}");

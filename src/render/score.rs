@@ -9,9 +9,9 @@ use super::{Format, escape_markdown_cell, heading, plain, plain_text, plural, ta
 use crate::error::Result;
 use crate::rules::facts::{Facts, Origin};
 use crate::rules::score::{Match, Status};
-use crate::rules::{Report, Scored};
+use crate::rules::{Scored, Scoring};
 
-pub fn render(report: &Report, format: Format) -> Result<String> {
+pub fn render(report: &Scoring, format: Format) -> Result<String> {
     if format == Format::Json {
         return crate::output::to_json_pretty(report).map(|b| String::from_utf8_lossy(&b).into_owned());
     }

@@ -14,7 +14,7 @@ use crate::rules::{self, Scored};
 pub struct Inputs<'a, 's> {
     /// The snapshot's lookups, as scoring built them.
     pub ctx: &'a Context<'s>,
-    pub scoring: &'a rules::Report,
+    pub scoring: &'a rules::Scoring,
     pub plan: &'a Plan,
     pub origin: SplitOrigin,
     /// Settings the split left blank (shown as markers in the messages).
@@ -41,7 +41,7 @@ pub fn build(inputs: Inputs) -> Report {
 /// The report but its picture (left empty).
 fn build_with(
     ctx: &Context,
-    scoring: &rules::Report,
+    scoring: &rules::Scoring,
     plan: &Plan,
     origin: SplitOrigin,
     to_fill_in: Vec<String>,

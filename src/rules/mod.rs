@@ -34,7 +34,7 @@ use facts::{Evidence, Facts, Origin};
 
 /// The scoring of every candidate.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct Scoring {
     /// How the candidates were found ("Coder groups", ...).
     pub candidates_from: String,
     /// Rule ids in the order they were applied.
@@ -112,7 +112,7 @@ pub fn score(
     catalogue: &Catalogue,
     by: &str,
     notes: Vec<String>,
-) -> Report {
+) -> Scoring {
     // Candidates are scored independently: half of them on a second core.
     let mut usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
     let mut dedicated_to: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -159,7 +159,7 @@ pub fn score(
     });
     scored.sort_by(|a, b| a.candidate.name.cmp(&b.candidate.name));
     overlaps::apply(&mut scored);
-    Report {
+    Scoring {
         candidates_from: by.to_string(),
         rules: catalogue.rules.iter().map(|r| r.id.clone()).collect(),
         notes,

@@ -13,7 +13,7 @@ use super::facts::Value;
 use super::people::serves;
 use super::rule::Verdict;
 use super::score::Recommendation;
-use super::{Report, Scored};
+use super::{Scored, Scoring};
 use crate::split::{FORMAT_VERSION, Migration, OrgSpec, OrgSync, SplitFile, SyncMapping};
 
 /// A claim value held by at least this share of a candidate's members (and
@@ -22,7 +22,7 @@ const CLAIM_COVERAGE: usize = 90;
 
 /// The recommended split: organizations exactly for the candidates whose
 /// recommendation is an organization, in the report's (name) order.
-pub fn recommend_split(ctx: &Context, report: &Report) -> SplitFile {
+pub fn recommend_split(ctx: &Context, report: &Scoring) -> SplitFile {
     let org_sync = ctx.index.snapshot.idp_sync.organization.as_ref().filter(|o| !o.field.is_empty());
     let claims = org_sync.and_then(|o| attribute_values(ctx.index.snapshot, &o.field, true).ok()).unwrap_or_default();
     let mut used = BTreeSet::new();
@@ -46,7 +46,7 @@ pub fn recommend_split(ctx: &Context, report: &Report) -> SplitFile {
 
 /// The candidates that get an organization of their own, in the report's
 /// order: those recommended as one, less those that join an overlapping one.
-fn recommended(report: &Report) -> Vec<&Scored> {
+fn recommended(report: &Scoring) -> Vec<&Scored> {
     report
         .candidates
         .iter()
@@ -227,7 +227,7 @@ fn unique(used: &mut BTreeSet<String>, base: &str) -> String {
 
 /// The split as commented TOML: why each organization is there, and what to
 /// check before planning. `orgsplit::split::parse` reads it back unchanged.
-pub fn render_split(split: &SplitFile, report: &Report) -> String {
+pub fn render_split(split: &SplitFile, report: &Scoring) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Draft split file written by `orgsplit score --emit-split`.");
     let _ = writeln!(
@@ -301,7 +301,7 @@ pub fn render_split(split: &SplitFile, report: &Report) -> String {
     out
 }
 
-fn why(out: &mut String, s: &Scored, orgs: &[&Scored], report: &Report) {
+fn why(out: &mut String, s: &Scored, orgs: &[&Scored], report: &Scoring) {
     let Some(best) = &s.decision.best else { return };
     let joined = report.candidates.iter().filter(|o| o.merged_into.as_deref() == Some(&s.candidate.name));
     let becomes_org = |name: &String| orgs.iter().any(|o| o.candidate.name == *name);

@@ -37,7 +37,7 @@ fn a_template_patch_resets_what_it_does_not_send_so_the_client_sends_everything(
     let (fake, client, _) = megaco();
     let before = fake.snapshot();
     let (k8s, java) = (template(&before, "k8s-dev"), template(&before, "java-vm"));
-    assert!(k8s.default_ttl_ms > 0 && k8s.allow_user_autostart && !k8s.display_name.is_empty());
+    assert!(k8s.settings.default_ttl_ms > 0 && k8s.settings.allow_user_autostart && !k8s.display_name.is_empty());
 
     let naive = Body::json(&json!({"deprecation_message": "moved"}));
     client
@@ -46,7 +46,7 @@ fn a_template_patch_resets_what_it_does_not_send_so_the_client_sends_everything(
     let wiped = template(&fake.snapshot(), "k8s-dev").clone();
     assert!(wiped.deprecated);
     assert_eq!(
-        (wiped.default_ttl_ms, wiped.allow_user_autostart, wiped.display_name.as_str()),
+        (wiped.settings.default_ttl_ms, wiped.settings.allow_user_autostart, wiped.display_name.as_str()),
         (0, false, ""),
         "the trap"
     );
@@ -234,7 +234,7 @@ fn a_template_is_re_created_from_its_archive_in_a_new_org() {
     assert_eq!(fake.log().last().unwrap().status, 201, "the server answers 201 where the spec says 200");
     assert_eq!(
         (t.time_til_dormant_ms, t.time_til_dormant_autodelete_ms),
-        (old.time_til_dormant_ms, old.time_til_dormant_autodelete_ms)
+        (old.settings.time_til_dormant_ms, old.settings.time_til_dormant_autodelete_ms)
     );
     assert_eq!(
         (t.organization_id.as_str(), t.name.as_str(), t.active_version_id.as_str()),

@@ -19,7 +19,7 @@ fn small_plan(dir: &Path) -> (FakeCoder, std::path::PathBuf) {
     (FakeCoder::start(snapshot.clone()), write_plan(dir, &snapshot, &split))
 }
 
-fn refusal(r: orgsplit::error::Result<orgsplit::apply::Report>) -> String {
+fn refusal(r: orgsplit::error::Result<orgsplit::apply::RunOutcome>) -> String {
     match r {
         Err(e @ Error::Refused(_)) => e.to_string(),
         Err(e) => panic!("not a refusal: {e}"),

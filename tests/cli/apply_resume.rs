@@ -22,7 +22,7 @@ fn kill_then_rerun(
     snapshot: &orgsplit::model::Snapshot,
     plan: &Path,
     kill: Option<StopAt>,
-) -> (FakeCoder, orgsplit::apply::Report) {
+) -> (FakeCoder, orgsplit::apply::RunOutcome) {
     let fake = FakeCoder::start(snapshot.clone());
     let mut o = options();
     o.stop_at = kill;

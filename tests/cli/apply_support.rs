@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use orgsplit::apply::{self, Console, NewKey, Options, Report};
+use orgsplit::apply::{self, Console, NewKey, Options, RunOutcome};
 use orgsplit::model::Snapshot;
 use orgsplit::plan::{Plan, StepSpec};
 
@@ -164,7 +164,7 @@ pub fn run(
     plan: &Path,
     options: &Options,
     console: &mut (dyn Console + Send),
-) -> orgsplit::error::Result<Report> {
+) -> orgsplit::error::Result<RunOutcome> {
     let (client, _) = fake.client();
     let bytes = std::fs::read(plan).unwrap();
     let parsed = Plan::from_json(&bytes, plan)?;
@@ -262,7 +262,7 @@ pub fn no_deletes(fake: &FakeCoder) {
 /// Everything done but what MegaCo's split knowingly leaves to the admin:
 /// the OIDC users its `idp-sync-no-mapping` risk names (their claims map to
 /// none of their new orgs), who wait until the IdP is fixed.
-pub fn done_but_the_idp_risk(report: &Report, plan: &Plan) {
+pub fn done_but_the_idp_risk(report: &RunOutcome, plan: &Plan) {
     let text = report.ledger.render();
     let risky: Vec<String> = plan
         .findings

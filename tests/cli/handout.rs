@@ -60,7 +60,7 @@ pub fn sample_plan() -> Plan {
             template: "docker".into(),
             step: "data/template/docker".into(),
         }],
-        settings: TemplateSettings::default(),
+        settings: TemplateMeta::default(),
     };
     Plan {
         format_version: FORMAT_VERSION,

@@ -177,7 +177,7 @@ fn swagger_bodies_join_by_id_with_every_trap() {
     let k8s = s.templates.iter().find(|t| t.name == "k8s").unwrap();
     assert!(k8s.deprecated);
     assert_eq!(k8s.deprecation_message, "Use [docker](/templates/docker) instead.");
-    assert_eq!(k8s.time_til_dormant_autodelete_ms, 604_800_000);
+    assert_eq!(k8s.settings.time_til_dormant_autodelete_ms, 604_800_000);
     let notebook = s.templates.iter().find(|t| t.name == "notebook").unwrap();
     let acl = notebook.acl.as_ref().expect("the envelope says whose ACL it is");
     assert_eq!(acl.group[0].id, analysts.id);

@@ -190,25 +190,25 @@ fn apply_settings(t: &mut Template, b: &Value, create: bool) {
     t.display_name = s("display_name");
     t.description = s("description");
     t.icon = s("icon");
-    t.default_ttl_ms = i("default_ttl_ms");
-    t.activity_bump_ms = i("activity_bump_ms");
-    t.failure_ttl_ms = i("failure_ttl_ms");
-    (t.time_til_dormant_ms, t.time_til_dormant_autodelete_ms) = if create {
+    t.settings.default_ttl_ms = i("default_ttl_ms");
+    t.settings.activity_bump_ms = i("activity_bump_ms");
+    t.settings.failure_ttl_ms = i("failure_ttl_ms");
+    (t.settings.time_til_dormant_ms, t.settings.time_til_dormant_autodelete_ms) = if create {
         (i("dormant_ttl_ms"), i("delete_ttl_ms"))
     } else {
         (i("time_til_dormant_ms"), i("time_til_dormant_autodelete_ms"))
     };
-    t.allow_user_autostart = f("allow_user_autostart");
-    t.allow_user_autostop = f("allow_user_autostop");
-    t.allow_user_cancel_workspace_jobs = f("allow_user_cancel_workspace_jobs");
-    t.require_active_version = f("require_active_version");
-    t.max_port_share_level = s("max_port_share_level");
+    t.settings.allow_user_autostart = f("allow_user_autostart");
+    t.settings.allow_user_autostop = f("allow_user_autostop");
+    t.settings.allow_user_cancel_workspace_jobs = f("allow_user_cancel_workspace_jobs");
+    t.settings.require_active_version = f("require_active_version");
+    t.settings.max_port_share_level = s("max_port_share_level");
     let stop = b.get("autostop_requirement");
-    t.autostop_requirement = AutostopRequirement {
+    t.settings.autostop_requirement = AutostopRequirement {
         days_of_week: days(stop),
         weeks: stop.and_then(|v| v.get("weeks")).and_then(Value::as_i64).unwrap_or(0),
     };
-    t.autostart_requirement = AutostartRequirement { days_of_week: days(b.get("autostart_requirement")) };
+    t.settings.autostart_requirement = AutostartRequirement { days_of_week: days(b.get("autostart_requirement")) };
 }
 
 fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {

@@ -97,21 +97,7 @@ pub(super) fn templates(
             created_at: ts(&t.created_at),
             updated_at: ts(&t.updated_at),
             active_user_count: t.active_user_count,
-            default_ttl_ms: t.default_ttl_ms,
-            activity_bump_ms: t.activity_bump_ms,
-            failure_ttl_ms: t.failure_ttl_ms,
-            time_til_dormant_ms: t.time_til_dormant_ms,
-            time_til_dormant_autodelete_ms: t.time_til_dormant_autodelete_ms,
-            require_active_version: t.require_active_version,
-            allow_user_autostart: t.allow_user_autostart,
-            allow_user_autostop: t.allow_user_autostop,
-            allow_user_cancel_workspace_jobs: t.allow_user_cancel_workspace_jobs,
-            max_port_share_level: t.max_port_share_level.clone(),
-            autostop_requirement: AutostopRequirement {
-                days_of_week: t.autostop_requirement.days_of_week.clone(),
-                weeks: t.autostop_requirement.weeks,
-            },
-            autostart_requirement: AutostartRequirement { days_of_week: t.autostart_requirement.days_of_week.clone() },
+            settings: t.settings(),
             acl,
         });
     }

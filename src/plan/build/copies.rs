@@ -7,11 +7,11 @@ use super::Builder;
 use super::templates::settings_of;
 use crate::model::Template;
 use crate::plan::{
-    Action, Affected, Finding, Severity, StepSpec, TemplateGrants, TemplateSettings, TemplateSpec, UserGrant, step_key,
+    Action, Affected, Finding, Severity, StepSpec, TemplateGrants, TemplateMeta, TemplateSpec, UserGrant, step_key,
 };
 
 /// Each setting that differs, as "name: was -> now".
-fn setting_changes(was: &TemplateSettings, now: &TemplateSettings) -> Vec<String> {
+fn setting_changes(was: &TemplateMeta, now: &TemplateMeta) -> Vec<String> {
     let (a, b) = (serde_json::to_value(was).unwrap_or_default(), serde_json::to_value(now).unwrap_or_default());
     let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return vec!["settings".into()] };
     b.iter()

@@ -216,7 +216,7 @@ impl<'a> Builder<'a, '_> {
         for p in &self.templates {
             let t = p.source;
             let Some(items) = by_template.get(t.id.as_str()) else { continue };
-            if t.time_til_dormant_autodelete_ms <= 0 {
+            if t.settings.time_til_dormant_autodelete_ms <= 0 {
                 continue;
             }
             let dormant: Vec<&&WorkspaceMigration> = items.iter().filter(|m| m.old.dormant_at.is_some()).collect();
@@ -237,8 +237,8 @@ impl<'a> Builder<'a, '_> {
                      migrate from it are dormant already ({deleting} scheduled for deletion); any left idle could be \
                      deleted before their owners have copied their files (deadline {})",
                     t.name,
-                    days(t.time_til_dormant_ms),
-                    days(t.time_til_dormant_autodelete_ms),
+                    days(t.settings.time_til_dormant_ms),
+                    days(t.settings.time_til_dormant_autodelete_ms),
                     dormant.len(),
                     items.len(),
                     if self.split.migration.deadline.is_empty() { "not set" } else { &self.split.migration.deadline }

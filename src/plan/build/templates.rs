@@ -10,7 +10,7 @@ use crate::model::Template;
 use crate::plan::access::is_site_template_admin;
 use crate::plan::names::{MessageValues, fill_message};
 use crate::plan::{
-    Action, Affected, DeprecationSpec, Finding, Replacement, Severity, StepSpec, TemplateSettings, TemplateSource,
+    Action, Affected, DeprecationSpec, Finding, Replacement, Severity, StepSpec, TemplateMeta, TemplateSource,
     TemplateSpec,
 };
 use crate::split::SharedTemplates;
@@ -37,23 +37,12 @@ impl TemplatePlan<'_> {
 }
 
 /// Every setting of a template, as a PATCH must send it.
-pub fn settings_of(t: &Template) -> TemplateSettings {
-    TemplateSettings {
+pub fn settings_of(t: &Template) -> TemplateMeta {
+    TemplateMeta {
         display_name: t.display_name.clone(),
         description: t.description.clone(),
         icon: t.icon.clone(),
-        default_ttl_ms: t.default_ttl_ms,
-        activity_bump_ms: t.activity_bump_ms,
-        failure_ttl_ms: t.failure_ttl_ms,
-        time_til_dormant_ms: t.time_til_dormant_ms,
-        time_til_dormant_autodelete_ms: t.time_til_dormant_autodelete_ms,
-        require_active_version: t.require_active_version,
-        allow_user_autostart: t.allow_user_autostart,
-        allow_user_autostop: t.allow_user_autostop,
-        allow_user_cancel_workspace_jobs: t.allow_user_cancel_workspace_jobs,
-        max_port_share_level: t.max_port_share_level.clone(),
-        autostop_requirement: t.autostop_requirement.clone(),
-        autostart_requirement: t.autostart_requirement.clone(),
+        settings: t.settings.clone(),
         disable_everyone_group_access: t
             .acl
             .as_ref()
@@ -326,7 +315,7 @@ impl<'a> Builder<'a, '_> {
             },
             provisioner_tags: self.orgs[o].spec.provisioner_tags.clone(),
             // Created without Coder's default `Everyone: use` unless the copy grants it.
-            settings: TemplateSettings {
+            settings: TemplateMeta {
                 disable_everyone_group_access: !acl.groups.contains_key("Everyone"),
                 display_name: crate::model::names::valid_display_name(&t.display_name),
                 ..settings_of(t)

@@ -279,25 +279,25 @@ fn template(
         .add_attribute(("display_name", s.display_name.as_str()))
         .add_attribute(("description", s.description.as_str()))
         .add_attribute(("icon", s.icon.as_str()))
-        .add_attribute(("default_ttl_ms", s.default_ttl_ms))
-        .add_attribute(("activity_bump_ms", s.activity_bump_ms))
-        .add_attribute(("failure_ttl_ms", s.failure_ttl_ms))
-        .add_attribute(("time_til_dormant_ms", s.time_til_dormant_ms))
-        .add_attribute(("time_til_dormant_autodelete_ms", s.time_til_dormant_autodelete_ms))
-        .add_attribute(("require_active_version", s.require_active_version))
-        .add_attribute(("allow_user_auto_start", s.allow_user_autostart))
-        .add_attribute(("allow_user_auto_stop", s.allow_user_autostop))
-        .add_attribute(("allow_user_cancel_workspace_jobs", s.allow_user_cancel_workspace_jobs))
+        .add_attribute(("default_ttl_ms", s.settings.default_ttl_ms))
+        .add_attribute(("activity_bump_ms", s.settings.activity_bump_ms))
+        .add_attribute(("failure_ttl_ms", s.settings.failure_ttl_ms))
+        .add_attribute(("time_til_dormant_ms", s.settings.time_til_dormant_ms))
+        .add_attribute(("time_til_dormant_autodelete_ms", s.settings.time_til_dormant_autodelete_ms))
+        .add_attribute(("require_active_version", s.settings.require_active_version))
+        .add_attribute(("allow_user_auto_start", s.settings.allow_user_autostart))
+        .add_attribute(("allow_user_auto_stop", s.settings.allow_user_autostop))
+        .add_attribute(("allow_user_cancel_workspace_jobs", s.settings.allow_user_cancel_workspace_jobs))
         .add_attribute((
             "auto_stop_requirement",
             object(vec![
-                ("days_of_week", strings(&s.autostop_requirement.days_of_week)),
-                ("weeks", Expression::from(s.autostop_requirement.weeks)),
+                ("days_of_week", strings(&s.settings.autostop_requirement.days_of_week)),
+                ("weeks", Expression::from(s.settings.autostop_requirement.weeks)),
             ]),
         ))
-        .add_attribute(("auto_start_permitted_days_of_week", strings(&s.autostart_requirement.days_of_week)));
-    if !s.max_port_share_level.is_empty() {
-        b = b.add_attribute(("max_port_share_level", s.max_port_share_level.as_str()));
+        .add_attribute(("auto_start_permitted_days_of_week", strings(&s.settings.autostart_requirement.days_of_week)));
+    if !s.settings.max_port_share_level.is_empty() {
+        b = b.add_attribute(("max_port_share_level", s.settings.max_port_share_level.as_str()));
     }
     // With `acl` set the provider drops Everyone unless listed: the plan lists it where it is granted.
     b = b.add_attribute((
