@@ -26,6 +26,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Carry out a plan through the Coder API: resumable, journaled, verified at the end.
     Apply(ApplyArgs),
+    /// Undo what apply did to the deployment, as far as that loses nothing: lift deprecations,
+    /// take back grants, roles and memberships; list what it made, to remove by hand.
+    Revert(RevertArgs),
     /// Print the JSON Schema of a document orgsplit writes.
     Schema(SchemaArgs),
     /// Write one migration script per affected user (bash + rsync), an index and a README.
@@ -187,6 +190,21 @@ pub struct ApplyArgs {
     /// server rate limits).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// The plan that was applied (its journal, `PLAN.journal`, and `PLAN.before` must be beside it).
+    pub plan: PathBuf,
+    /// Revert without showing what will be undone and asking (needed when there is no terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// The deployment (default: $CODER_URL), with the session token in $CODER_SESSION_TOKEN. It
+    /// must be the plan's deployment.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

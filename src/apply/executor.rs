@@ -36,6 +36,9 @@ pub fn execute(
     let mut journal = match &prepared.earlier {
         Some(_) => Journal::open(&prepared.journal_path)?,
         None => {
+            // The deployment as found, before the first change: what `revert` restores.
+            let before = prepared.before.to_json()?;
+            crate::output::write_atomic(&super::journal::beside(&prepared.plan_path, ".before"), &before)?;
             let header = Header {
                 orgsplit_apply_journal: super::journal::FORMAT_VERSION,
                 plan: prepared.plan_path.display().to_string(),
@@ -43,6 +46,7 @@ pub fn execute(
                 deployment: client.base_url(),
                 started_from: prepared.plan.snapshot.fingerprint.clone(),
                 expected_sha256: verify::sha256(prepared.expected_text.as_bytes()),
+                before_sha256: Some(verify::sha256(&before)),
             };
             Journal::create(&prepared.journal_path, &prepared.expected_path, &header, &prepared.expected_text)?
         }

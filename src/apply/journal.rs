@@ -43,6 +43,11 @@ pub struct Header {
     pub started_from: String,
     /// `sha256:<hex>` of the expected after-state's readable form (`PLAN.expected`).
     pub expected_sha256: String,
+    /// `sha256:<hex>` of `PLAN.before`: the deployment as the first run found
+    /// it, written before its first change, which `revert` restores from.
+    /// Absent in journals of orgsplit releases before `revert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,12 +65,14 @@ pub enum Event {
 
 /// `PLAN.journal` and `PLAN.expected` for a plan file.
 pub fn paths(plan: &Path) -> (PathBuf, PathBuf) {
-    let with = |ext: &str| {
-        let mut name = plan.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-        name.push(ext);
-        plan.with_file_name(name)
-    };
-    (with(".journal"), with(".expected"))
+    (beside(plan, ".journal"), beside(plan, ".expected"))
+}
+
+/// `PLAN<ext>`: a file next to the plan (`.before`, `.revert.journal`).
+pub fn beside(plan: &Path, ext: &str) -> PathBuf {
+    let mut name = plan.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(ext);
+    plan.with_file_name(name)
 }
 
 /// A journal read back: its header and events (a last line cut short by a
@@ -104,21 +111,30 @@ pub fn read(path: &Path) -> Result<Option<Read>> {
 fn parse(text: &str, path: &Path) -> Result<Read> {
     let help = "it is not a journal this orgsplit wrote: move it aside (never delete a journal: it records what \
                 apply did) and run apply again";
+    let (header, events, torn_last_line) = parse_with(text, path, help, |h: &Header| h.orgsplit_apply_journal)?;
+    Ok(Read { header, events, torn_last_line })
+}
+
+/// A journal's header (of type `H`, whose format version `version` reads)
+/// and events; a last line cut short is left out and reported.
+pub(crate) fn parse_with<H: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    help: &str,
+    version: impl Fn(&H) -> u32,
+) -> Result<(H, Vec<Event>, bool)> {
     let mut lines = text.split_inclusive('\n').enumerate();
-    let header: Header = match lines.next() {
+    let header: H = match lines.next() {
         Some((_, line)) => serde_json::from_str(line.trim_end()).map_err(|e| {
             Error::Input(crate::error::Diagnostic::new(path, format!("bad journal header: {e}")).at(1, 1).help(help))
         })?,
         None => return Err(Error::Input(crate::error::Diagnostic::new(path, "the journal is empty").help(help))),
     };
-    if header.orgsplit_apply_journal != FORMAT_VERSION {
+    if version(&header) != FORMAT_VERSION {
         return Err(Error::Input(
             crate::error::Diagnostic::new(
                 path,
-                format!(
-                    "journal format {} is not one this orgsplit reads ({FORMAT_VERSION})",
-                    header.orgsplit_apply_journal
-                ),
+                format!("journal format {} is not one this orgsplit reads ({FORMAT_VERSION})", version(&header)),
             )
             .help(help),
         ));
@@ -139,7 +155,7 @@ fn parse(text: &str, path: &Path) -> Result<Read> {
             }
         }
     }
-    Ok(Read { header, events, torn_last_line })
+    Ok((header, events, torn_last_line))
 }
 
 /// A journal open for appending.
@@ -153,6 +169,11 @@ impl Journal {
     /// header line (atomically), then open it for appending.
     pub fn create(path: &Path, expected_path: &Path, header: &Header, expected: &str) -> Result<Journal> {
         output::write_atomic(expected_path, expected.as_bytes())?;
+        Journal::start(path, header)
+    }
+
+    /// Write a header line (atomically), then open the journal for appending.
+    pub fn start<H: Serialize>(path: &Path, header: &H) -> Result<Journal> {
         let mut line = serde_json::to_vec(header).map_err(|e| Error::Bug(format!("journal header: {e}")))?;
         line.push(b'\n');
         output::write_atomic(path, &line)?;
@@ -201,6 +222,7 @@ mod tests {
             deployment: "https://coder.example.com".into(),
             started_from: "sha256:bb".into(),
             expected_sha256: "sha256:cc".into(),
+            before_sha256: None,
         }
     }
 

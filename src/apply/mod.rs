@@ -31,6 +31,7 @@ pub mod journal;
 pub mod ledger;
 mod pace;
 mod preflight;
+pub mod revert;
 mod steps;
 mod summary;
 mod template;

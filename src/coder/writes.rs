@@ -76,6 +76,13 @@ impl Client {
         self.write(Method::POST, endpoint!["organizations", org, "members", user], Body::Empty, Idempotency::Once)
     }
 
+    /// Remove `user` from `org` (`revert` only: never a member who owns
+    /// workspaces there). The server refuses to remove the caller (400).
+    pub fn remove_member(&self, org: &str, user: &str) -> Result<(), ApiError> {
+        let e = endpoint!["organizations", org, "members", user];
+        self.write::<serde_json::Value>(Method::DELETE, e, Body::Empty, Idempotency::Idempotent).map(|_| ())
+    }
+
     /// Replace the member's org roles. `organization-member` is implicit and dropped here.
     pub fn set_member_roles(
         &self,

@@ -52,7 +52,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
     if !args.yes {
         super::print(&prepared.diff)?;
         super::print(&format!("{}\n", crate::render::diff::summary_line(&prepared.plan)))?;
-        if !confirmed(&client.base_url())? {
+        if !confirmed("Apply these changes to", &client.base_url())? {
             return Err(Error::Refused("apply cancelled: nothing was changed".into()));
         }
     }
@@ -68,7 +68,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
 /// (`--url` or `CODER_URL`), and only when it is the plan's deployment. A
 /// plan file is data anyone could have edited: its URL alone never receives
 /// the token. Decided before anything is sent anywhere.
-fn address(given: Option<String>, planned: &str) -> Result<String> {
+pub(super) fn address(given: Option<String>, planned: &str) -> Result<String> {
     // Both are shown in messages: no control character reaches the terminal.
     let shown = |s: &str| s.trim().escape_debug().to_string();
     let planned_shown = shown(planned);
@@ -101,8 +101,8 @@ fn address(given: Option<String>, planned: &str) -> Result<String> {
 }
 
 /// Ask on the terminal; only `yes` goes on.
-fn confirmed(url: &str) -> Result<bool> {
-    eprint!("\nApply these changes to {url}? Only `yes` goes on: ");
+pub(super) fn confirmed(question: &str, url: &str) -> Result<bool> {
+    eprint!("\n{question} {url}? Only `yes` goes on: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).map_err(|e| Error::read("standard input", e))?;
@@ -110,13 +110,13 @@ fn confirmed(url: &str) -> Result<bool> {
 }
 
 /// The person at the terminal: progress on stderr, secrets on `/dev/tty`.
-struct Terminal {
-    bar: ProgressBar,
+pub(super) struct Terminal {
+    pub(super) bar: ProgressBar,
     tty: Option<File>,
 }
 
 impl Terminal {
-    fn new(progress: bool, steps: usize) -> Terminal {
+    pub(super) fn new(progress: bool, steps: usize) -> Terminal {
         let bar = if progress {
             ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr())
         } else {

@@ -11,6 +11,7 @@ mod inventory;
 mod notices;
 mod plan;
 mod report;
+mod revert;
 mod rules;
 mod schema;
 mod score;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Plan(args) => plan::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Revert(args) => revert::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Scripts(args) => scripts::run(args),
         Command::Notices(args) => notices::run(args),

@@ -30,6 +30,7 @@ mod plan;
 mod plan_checks;
 mod real_coder;
 mod report;
+mod revert;
 mod schema;
 mod score;
 mod scripts_e2e;

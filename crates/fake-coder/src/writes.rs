@@ -50,6 +50,7 @@ pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str]) -> Reply {
         ("POST", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, true),
         ("PUT", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, false),
         ("POST", ["organizations", _, "members", user]) => add_member(st, org, user),
+        ("DELETE", ["organizations", _, "members", user]) => remove_member(st, me, org, user),
         ("PUT", ["organizations", _, "members", user, "roles"]) => set_roles(st, me, org, user, req),
         ("POST", ["organizations", _, "groups"]) => create_group(st, org, req),
         ("PATCH", ["groups", id]) => patch_group(st, id, req),
@@ -200,6 +201,26 @@ fn add_member(st: &mut State, org: &str, user: &str) -> Result<Reply, Reply> {
         everyone.total_member_count += 1;
     }
     Ok(reply(200, &member_json(org, &u.id, &[])))
+}
+
+/// `DELETE /organizations/{org}/members/{user}`: 204; yourself, 400; the
+/// user's group memberships in the org go with it (a database trigger in
+/// Coder); their workspaces there stay (the server does not check them).
+fn remove_member(st: &mut State, me: &str, org: &str, user: &str) -> Result<Reply, Reply> {
+    let u = st.user(user).ok_or_else(not_found)?.clone();
+    if u.id == me {
+        return Err(error(400, "cannot remove self from an organization", ""));
+    }
+    if !st.is_member(org, &u.id) {
+        return Err(not_found());
+    }
+    st.s.organization_members.retain(|m| !(m.organization_id == org && m.user_id == u.id));
+    for g in st.s.groups.iter_mut().filter(|g| g.organization_id == org) {
+        let had = g.members.len();
+        g.members.retain(|m| m != &u.id);
+        g.total_member_count -= (had - g.members.len()) as i64;
+    }
+    Ok(Reply { status: 204, headers: Vec::new(), body: Vec::new() })
 }
 
 fn set_roles(st: &mut State, me: &str, org: &str, user: &str, req: &Request) -> Result<Reply, Reply> {

@@ -1,0 +1,885 @@
+//! Revert: the way back from an apply that went wrong halfway.
+//!
+//! The first apply run of a plan writes the deployment as it found it, before
+//! its first change, to `PLAN.before` (its digest in the journal's header).
+//! Revert reads the journal and that state, reads the deployment now, and for
+//! each of the plan's steps undoes what differs from the state before in the
+//! way that step changes things, and nothing else:
+//!
+//! - a deprecation the plan set is lifted, or the template's earlier
+//!   deprecation message restored (a message someone changed since is left);
+//! - template grants the plan set on templates that existed before go back
+//!   to their earlier role, or are removed;
+//! - org roles the plan gave members of orgs that existed before are taken
+//!   back (roles given since by others stay);
+//! - members the API added (the plan's `api` memberships) are removed only
+//!   where that loses nothing: they own no workspace in that org;
+//! - group members the plan added to groups that existed before are removed;
+//! - organization sync mapping entries the plan added are removed, and its
+//!   claim and default restored; an existing org's settings are restored.
+//!
+//! It never deletes a workspace, template, file or organization, nor a
+//! group, key or role: every object the plan created stays, and is listed
+//! as a leftover with the command an admin would use to remove it by hand.
+//! Each undo is computed from the deployment as read at the start of the
+//! run, so a second run finds nothing left to do, and a run killed midway
+//! simply does the rest when run again. The revert journal
+//! (`PLAN.revert.journal`, the apply journal's format) records every outcome
+//! before the next undo starts. At the end the deployment is read again and
+//! compared, by names, with the state before apply, leaving out the listed
+//! leftovers: what remains is drift.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use super::journal::{self, Event, Journal};
+use super::ledger::{Item, Ledger, Status};
+use super::verify::sha256;
+use crate::coder::Client;
+use crate::coder::requests::*;
+use crate::coder::types as wire;
+use crate::error::{Error, Result, exit};
+use crate::import::live::{LiveOptions, import_live};
+use crate::model::Snapshot;
+use crate::plan::{ManagedBy, Plan, StepSpec, shell_word};
+use crate::render::{diff, readable::readable};
+
+/// The revert journal's header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevertHeader {
+    /// The journal's format version (the apply journal's).
+    pub orgsplit_revert_journal: u32,
+    pub plan: String,
+    pub plan_sha256: String,
+    pub deployment: String,
+    /// The digest of `PLAN.before`, the state revert restores.
+    pub before_sha256: String,
+}
+
+/// How revert runs.
+#[derive(Clone, Default)]
+pub struct RevertOptions {
+    /// Draw progress bars for the imports.
+    pub progress: bool,
+    /// Set by Ctrl-C: no further undo starts.
+    pub interrupted: Option<&'static AtomicBool>,
+    /// Tests only: stop as if killed once this many undos are recorded.
+    pub stop_after: Option<usize>,
+}
+
+/// Something apply made or changed that revert leaves in place, and how an
+/// admin would remove it by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// `organization`, `template`, `provisioner key`, `group`, `custom role`, `member`.
+    pub kind: &'static str,
+    /// The org it is in (the org's own name for an organization).
+    pub org: String,
+    /// Its name (a username for a member).
+    pub name: String,
+    /// Why it stays.
+    pub why: String,
+    /// The command that removes it (names shell-quoted).
+    pub command: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Act {
+    /// Set the deprecation message ("" lifts it).
+    Deprecation {
+        template_id: String,
+        message: String,
+    },
+    MemberRoles {
+        org_id: String,
+        user_id: String,
+        roles: Vec<String>,
+    },
+    RemoveMember {
+        org_id: String,
+        user_id: String,
+    },
+    Acl {
+        template_id: String,
+        acl: UpdateTemplateAcl,
+    },
+    Organization {
+        org_id: String,
+        req: UpdateOrganizationRequest,
+    },
+    GroupMembers {
+        group_id: String,
+        remove: Vec<String>,
+    },
+    OrgSync {
+        config: Option<PatchOrganizationSyncConfig>,
+        remove: Vec<MappingEntry>,
+    },
+}
+
+/// One thing to undo: the plan step it undoes, what, and how.
+#[derive(Debug, Clone, PartialEq)]
+struct Undo {
+    key: String,
+    what: String,
+    act: Act,
+}
+
+/// What [`prepare`] found.
+pub struct PreparedRevert {
+    pub plan: Plan,
+    pub plan_path: PathBuf,
+    pub journal_path: PathBuf,
+    header: RevertHeader,
+    /// Earlier runs of this revert.
+    pub earlier_runs: Option<u32>,
+    /// The deployment before apply's first change.
+    pub before: Snapshot,
+    undos: Vec<Undo>,
+    pub leftovers: Vec<Leftover>,
+    /// Changes of the plan that revert does not undo, and why.
+    pub kept: Vec<String>,
+    me: wire::User,
+}
+
+impl PreparedRevert {
+    /// What this run will undo, one line each.
+    pub fn todo(&self) -> Vec<String> {
+        self.undos.iter().map(|u| format!("{}: {}", u.key, u.what)).collect()
+    }
+}
+
+/// How a revert ended.
+pub struct RevertOutcome {
+    pub ledger: Ledger,
+    pub leftovers: Vec<Leftover>,
+    pub kept: Vec<String>,
+    /// A unified diff of the state before apply and the deployment now, the
+    /// leftovers left out (empty: none); `None` when not verified.
+    pub differences: Option<String>,
+    pub unverified: Option<String>,
+    pub interrupted: bool,
+    pub journal: PathBuf,
+}
+
+impl RevertOutcome {
+    /// 0 when every undo is done and the deployment is the state before apply
+    /// but for the listed leftovers; 130 when interrupted; 3 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            return exit::INTERRUPTED;
+        }
+        let clean = self.differences.as_deref() == Some("");
+        if self.ledger.complete() && clean { exit::OK } else { exit::PARTIAL }
+    }
+
+    /// The ledger, the leftovers with their commands, the verification.
+    pub fn render(&self) -> String {
+        let mut out = self.ledger.render();
+        out.push_str(&render_leftovers(&self.leftovers));
+        for k in &self.kept {
+            out.push_str(&format!("not undone: {k}\n"));
+        }
+        match (&self.differences, &self.unverified, self.interrupted) {
+            (_, _, true) => out.push_str(&format!(
+                "interrupted: run `orgsplit revert` again to finish (the journal `{}` records what was done)\n",
+                self.journal.display()
+            )),
+            (Some(d), _, _) if d.is_empty() => {
+                out.push_str("verified: the deployment is as before apply, but for the leftovers listed\n")
+            }
+            (Some(d), _, _) => out.push_str(&format!(
+                "the deployment differs from the state before apply in more than the leftovers (changes made since \
+                 apply, or undos that failed):\n{d}"
+            )),
+            (None, Some(why), _) => out.push_str(&format!("not verified: {why}\n")),
+            (None, None, _) => {}
+        }
+        out
+    }
+}
+
+/// Leftovers by kind, each with the command that removes it, in the order
+/// that works (an org only once it is empty).
+pub fn render_leftovers(leftovers: &[Leftover]) -> String {
+    if leftovers.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{} leftover(s): made by apply, kept by revert (it never deletes); to remove them by hand, in this order:\n",
+        leftovers.len()
+    );
+    for l in leftovers {
+        out.push_str(&format!("  {} `{}` in `{}`: {}\n    {}\n", l.kind, l.name, l.org, l.why, l.command));
+    }
+    out
+}
+
+fn refused(msg: String) -> Error {
+    Error::Refused(msg)
+}
+
+/// Read the apply journal and the state before apply, read the deployment,
+/// and work out what to undo and what stays.
+pub fn prepare(
+    client: &Client,
+    plan: Plan,
+    plan_path: &Path,
+    plan_bytes: &[u8],
+    options: &RevertOptions,
+) -> Result<PreparedRevert> {
+    let (apply_journal, _) = journal::paths(plan_path);
+    let Some(applied) = journal::read(&apply_journal)? else {
+        return Err(refused(format!(
+            "there is nothing to revert: `{}` does not exist, so apply has not run this plan from here (revert reads \
+             the journal apply keeps next to the plan)",
+            apply_journal.display()
+        )));
+    };
+    let plan_sha256 = sha256(plan_bytes);
+    if applied.header.plan_sha256 != plan_sha256 {
+        return Err(refused(format!(
+            "`{}` records an apply of another plan (`{}`), not of this `{}`: revert with the plan that was applied",
+            apply_journal.display(),
+            applied.header.plan,
+            plan_path.display()
+        )));
+    }
+    if applied.header.deployment != client.base_url() {
+        return Err(refused(format!(
+            "`{}` records an apply to {}, not to {}: nothing was sent",
+            apply_journal.display(),
+            applied.header.deployment,
+            client.base_url()
+        )));
+    }
+    let before_path = journal::beside(plan_path, ".before");
+    let Some(before_sha256) = applied.header.before_sha256.clone() else {
+        return Err(refused(format!(
+            "`{}` was written by an orgsplit that did not yet record the state before apply (`{}`), so revert \
+             cannot know what to restore: undo the changes by hand, using the journal's list of steps",
+            apply_journal.display(),
+            before_path.display()
+        )));
+    };
+    let bytes = std::fs::read(&before_path).map_err(|e| Error::read(&before_path, e))?;
+    if sha256(&bytes) != before_sha256 {
+        return Err(refused(format!(
+            "`{}` is not the state the apply journal recorded (its digest differs): it was changed or replaced, so \
+             revert cannot trust it",
+            before_path.display()
+        )));
+    }
+    let before = Snapshot::from_json(&bytes, &before_path)?;
+    let journal_path = journal::beside(plan_path, ".revert.journal");
+    let header = RevertHeader {
+        orgsplit_revert_journal: journal::FORMAT_VERSION,
+        plan: plan_path.display().to_string(),
+        plan_sha256,
+        deployment: client.base_url(),
+        before_sha256,
+    };
+    let earlier_runs = read_journal(&journal_path, &header)?;
+    let me = client.me()?;
+    let now = import_live(client, &LiveOptions { progress: options.progress, ..LiveOptions::default() })?;
+    let work = work_out(&plan, &before, &now, &me.id);
+    Ok(PreparedRevert {
+        plan,
+        plan_path: plan_path.to_path_buf(),
+        journal_path,
+        header,
+        earlier_runs,
+        before,
+        undos: work.undos,
+        leftovers: work.leftovers,
+        kept: work.kept,
+        me,
+    })
+}
+
+/// The number of earlier runs in the revert journal, if there is one (of this plan).
+fn read_journal(path: &Path, header: &RevertHeader) -> Result<Option<u32>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(path, e)),
+    };
+    let help = "it is not a revert journal this orgsplit wrote: move it aside (never delete a journal) and run \
+                revert again";
+    let (read, events, _) = journal::parse_with(&text, path, help, |h: &RevertHeader| h.orgsplit_revert_journal)?;
+    if read.plan_sha256 != header.plan_sha256 || read.before_sha256 != header.before_sha256 {
+        return Err(refused(format!(
+            "`{}` records a revert of another plan or apply: move it aside (never delete a journal) and run revert \
+             again",
+            path.display()
+        )));
+    }
+    Ok(Some(events.iter().filter(|e| matches!(e, Event::RunStarted { .. })).count() as u32))
+}
+
+struct Work {
+    undos: Vec<Undo>,
+    leftovers: Vec<Leftover>,
+    kept: Vec<String>,
+}
+
+/// What differs from `before` in the way each plan step changes things.
+fn work_out(plan: &Plan, before: &Snapshot, now: &Snapshot, me: &str) -> Work {
+    let mut w = Work { undos: Vec::new(), leftovers: Vec::new(), kept: Vec::new() };
+    let org_by_name = |s: &Snapshot, name: &str| s.organizations.iter().find(|o| o.name == name).cloned();
+    let user_name = |id: &str| now.users.iter().find(|u| u.id == id).map_or(id.to_string(), |u| u.username.clone());
+    // Created objects, collected per kind and listed innermost first.
+    let mut made: BTreeMap<u8, Vec<Leftover>> = BTreeMap::new();
+    for step in &plan.steps {
+        let org_name = step.org.clone().unwrap_or_default();
+        let (b_org, n_org) = (org_by_name(before, &org_name), org_by_name(now, &org_name));
+        let new_org = b_org.is_none();
+        match &step.spec {
+            StepSpec::Organization(spec) => {
+                let (b, n) = (org_by_name(before, &spec.name), org_by_name(now, &spec.name));
+                match (b, n) {
+                    (None, Some(_)) => made.entry(9).or_default().push(Leftover {
+                        kind: "organization",
+                        org: spec.name.clone(),
+                        name: spec.name.clone(),
+                        why: "created by apply; Coder deletes an organization only once it is empty (no templates, \
+                              workspaces, groups but Everyone, keys, or members but one): remove what is listed \
+                              above first"
+                            .into(),
+                        command: api_delete(&["organizations", &spec.name]),
+                    }),
+                    (Some(b), Some(n)) => {
+                        let differs = b.display_name != n.display_name
+                            || b.description != n.description
+                            || b.icon != n.icon
+                            || (b.default_org_member_roles.is_some()
+                                && b.default_org_member_roles != n.default_org_member_roles);
+                        if differs {
+                            w.undos.push(Undo {
+                                key: step.key.clone(),
+                                what: "restore its display name, description, icon and default member roles".into(),
+                                act: Act::Organization {
+                                    org_id: n.id.clone(),
+                                    req: UpdateOrganizationRequest {
+                                        display_name: b.display_name.clone(),
+                                        description: b.description.clone(),
+                                        icon: b.icon.clone(),
+                                        default_org_member_roles: b.default_org_member_roles.clone(),
+                                    },
+                                },
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            StepSpec::ProvisionerKey(spec) => {
+                let Some(n_org) = &n_org else { continue };
+                let had = |s: &Snapshot, org: &str| {
+                    s.provisioner_keys.iter().any(|k| k.organization == org && k.name == spec.name)
+                };
+                let had_before = b_org.as_ref().is_some_and(|o| had(before, &o.id));
+                if !had_before && had(now, &n_org.id) {
+                    made.entry(3).or_default().push(Leftover {
+                        kind: "provisioner key",
+                        org: org_name.clone(),
+                        name: spec.name.clone(),
+                        why: "created by apply (stop the provisioners started with it first)".into(),
+                        command: format!(
+                            "coder provisioner keys delete --org {} -- {}",
+                            shell_word(&org_name),
+                            shell_word(&spec.name)
+                        ),
+                    });
+                }
+            }
+            StepSpec::CustomRole(spec) => {
+                let Some(n_org) = &n_org else { continue };
+                let role = |s: &Snapshot, org: &str| {
+                    s.custom_roles.iter().find(|r| r.organization_id == org && r.name == spec.name).cloned()
+                };
+                let b_role = b_org.as_ref().and_then(|o| role(before, &o.id));
+                match (b_role, role(now, &n_org.id)) {
+                    (None, Some(_)) => made.entry(4).or_default().push(Leftover {
+                        kind: "custom role",
+                        org: org_name.clone(),
+                        name: spec.name.clone(),
+                        why: "created by apply (the coder CLI has no command to delete a role: this is the API \
+                              call)"
+                            .into(),
+                        command: api_delete(&["organizations", &org_name, "members", "roles", &spec.name]),
+                    }),
+                    (Some(b), Some(n)) if b != n => w.kept.push(format!(
+                        "`{}`: the permissions of custom role `{}` in `{org_name}` were changed; set them back with \
+                         `coder organizations roles update` if that matters",
+                        step.key, spec.name
+                    )),
+                    _ => {}
+                }
+            }
+            StepSpec::Group(spec) => {
+                let Some(n_org) = &n_org else { continue };
+                let group = |s: &Snapshot, org: &str| {
+                    s.groups.iter().find(|g| g.organization_id == org && g.name == spec.name).cloned()
+                };
+                match (b_org.as_ref().and_then(|o| group(before, &o.id)), group(now, &n_org.id)) {
+                    (None, Some(_)) => made.entry(2).or_default().push(Leftover {
+                        kind: "group",
+                        org: org_name.clone(),
+                        name: spec.name.clone(),
+                        why: "created by apply".into(),
+                        command: format!(
+                            "coder groups delete --org {} -- {}",
+                            shell_word(&org_name),
+                            shell_word(&spec.name)
+                        ),
+                    }),
+                    (Some(b), Some(n)) => {
+                        let planned: BTreeSet<&str> = spec.add_members.iter().map(|u| u.user_id.as_str()).collect();
+                        let remove: Vec<String> = n
+                            .members
+                            .iter()
+                            .filter(|m| planned.contains(m.as_str()) && !b.members.contains(m))
+                            .cloned()
+                            .collect();
+                        if !remove.is_empty() {
+                            w.undos.push(Undo {
+                                key: step.key.clone(),
+                                what: format!("take the {} member(s) the plan added out of the group", remove.len()),
+                                act: Act::GroupMembers { group_id: n.id.clone(), remove },
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            StepSpec::Template(spec) => {
+                let Some(n_org) = &n_org else { continue };
+                let find = |s: &Snapshot, org: &str| {
+                    s.templates.iter().find(|t| t.organization_id == org && t.name == spec.name).cloned()
+                };
+                match (b_org.as_ref().and_then(|o| find(before, &o.id)), find(now, &n_org.id)) {
+                    (None, Some(_)) => made.entry(1).or_default().push(Leftover {
+                        kind: "template",
+                        org: org_name.clone(),
+                        name: spec.name.clone(),
+                        why: format!(
+                            "re-created by apply from `{}/{}` (its versions and uploaded files stay with it; Coder \
+                             refuses to delete a template that workspaces use)",
+                            spec.source.org, spec.source.name
+                        ),
+                        command: format!(
+                            "coder templates delete --org {} --yes -- {}",
+                            shell_word(&org_name),
+                            shell_word(&spec.name)
+                        ),
+                    }),
+                    (Some(b), Some(n)) => {
+                        let acl = grants_back(&b, &n, spec, before, now, &b_org, n_org);
+                        if !(acl.group_perms.is_empty() && acl.user_perms.is_empty()) {
+                            w.undos.push(Undo {
+                                key: step.key.clone(),
+                                what: format!(
+                                    "restore {} grant(s) the plan set",
+                                    acl.group_perms.len() + acl.user_perms.len()
+                                ),
+                                act: Act::Acl { template_id: n.id.clone(), acl },
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            StepSpec::Member(spec) => {
+                let Some(n_org) = &n_org else { continue };
+                let user = &spec.user.user_id;
+                let member = |s: &Snapshot, org: &str| {
+                    s.organization_members.iter().find(|m| m.organization_id == org && &m.user_id == user).cloned()
+                };
+                let b_member = b_org.as_ref().and_then(|o| member(before, &o.id));
+                let Some(n_member) = member(now, &n_org.id) else { continue };
+                match b_member {
+                    Some(b) => {
+                        // Take back only the roles the plan gave that they did not have.
+                        let had: BTreeSet<String> = b.roles.clone().unwrap_or_default().into_iter().collect();
+                        let given: BTreeSet<&String> = spec.roles.iter().filter(|r| !had.contains(*r)).collect();
+                        let have = n_member.roles.clone().unwrap_or_default();
+                        let keep: Vec<String> = have.iter().filter(|r| !given.contains(r)).cloned().collect();
+                        if keep.len() != have.len() && !matches!(spec.roles_by, ManagedBy::IdpSync { .. }) {
+                            w.undos.push(Undo {
+                                key: step.key.clone(),
+                                what: format!("take back {}", have.len() - keep.len()).to_string() + " role(s)",
+                                act: Act::MemberRoles { org_id: n_org.id.clone(), user_id: user.clone(), roles: keep },
+                            });
+                        }
+                    }
+                    None if user == me => {}
+                    None => {
+                        let owned = now
+                            .workspaces
+                            .iter()
+                            .filter(|ws| ws.organization_id == n_org.id && &ws.owner_id == user)
+                            .count();
+                        let by_api = spec.membership_by == ManagedBy::Api;
+                        if by_api && owned == 0 {
+                            w.undos.push(Undo {
+                                key: step.key.clone(),
+                                what: format!(
+                                    "remove `{}` from {} `{org_name}` (they own no workspace there)",
+                                    spec.user.username,
+                                    if new_org { "the new org" } else { "org" }
+                                ),
+                                act: Act::RemoveMember { org_id: n_org.id.clone(), user_id: user.clone() },
+                            });
+                        } else {
+                            let why = if by_api {
+                                format!("added by apply, and owns {owned} workspace(s) there: move them first")
+                            } else {
+                                "placed by IdP organization sync at their login, not by apply".to_string()
+                            };
+                            made.entry(0).or_default().push(Leftover {
+                                kind: "member",
+                                org: org_name.clone(),
+                                name: user_name(user),
+                                why,
+                                command: format!(
+                                    "coder organizations members remove --org {} -- {}",
+                                    shell_word(&org_name),
+                                    shell_word(&user_name(user))
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            StepSpec::OrganizationSync(spec) => {
+                let (b, n) = (before.idp_sync.organization.clone(), now.idp_sync.organization.clone());
+                let Some(n) = n else { continue };
+                let b = b.unwrap_or_default();
+                let ids: BTreeMap<&str, &str> =
+                    now.organizations.iter().map(|o| (o.name.as_str(), o.id.as_str())).collect();
+                let mut remove = Vec::new();
+                for (claim, orgs) in &spec.add {
+                    for org in orgs {
+                        let Some(id) = ids.get(org.as_str()) else { continue };
+                        let has =
+                            |m: &BTreeMap<String, Vec<String>>| m.get(claim).is_some_and(|v| v.iter().any(|x| x == id));
+                        if has(&n.mapping) && !has(&b.mapping) {
+                            remove.push(MappingEntry { given: claim.clone(), gets: id.to_string() });
+                        }
+                    }
+                }
+                let config = (n.field != b.field || n.organization_assign_default != b.organization_assign_default)
+                    .then(|| PatchOrganizationSyncConfig {
+                        field: b.field.clone(),
+                        assign_default: b.organization_assign_default,
+                    });
+                if !remove.is_empty() || config.is_some() {
+                    w.undos.push(Undo {
+                        key: step.key.clone(),
+                        what: format!(
+                            "remove the {} mapping entr(ies) the plan added{}",
+                            remove.len(),
+                            if config.is_some() { ", and restore the claim and default" } else { "" }
+                        ),
+                        act: Act::OrgSync { config, remove },
+                    });
+                }
+            }
+            StepSpec::GroupSync(_) | StepSpec::RoleSync(_) => {
+                // In a new org they go with it; in an org that existed, say so.
+                let kind = if matches!(step.spec, StepSpec::GroupSync(_)) { "group" } else { "role" };
+                let differs = match (&b_org, &n_org, kind) {
+                    (Some(b), Some(n), "group") => {
+                        let get = |s: &Snapshot, id: &str| {
+                            s.idp_sync.groups.iter().find(|g| g.organization_id == id).map(|g| {
+                                (
+                                    g.field.clone(),
+                                    g.mapping.clone(),
+                                    g.regex_filter.clone(),
+                                    g.auto_create_missing_groups,
+                                )
+                            })
+                        };
+                        get(before, &b.id) != get(now, &n.id)
+                    }
+                    (Some(b), Some(n), _) => {
+                        let get = |s: &Snapshot, id: &str| {
+                            s.idp_sync
+                                .roles
+                                .iter()
+                                .find(|g| g.organization_id == id)
+                                .map(|g| (g.field.clone(), g.mapping.clone()))
+                        };
+                        get(before, &b.id) != get(now, &n.id)
+                    }
+                    _ => false,
+                };
+                if differs {
+                    w.kept.push(format!(
+                        "`{}`: {kind} sync of `{org_name}`, which existed before, was changed; `coder organizations \
+                         settings show {kind}-sync --org {}` shows it, `... set` restores it",
+                        step.key,
+                        shell_word(&org_name)
+                    ));
+                }
+            }
+            StepSpec::Deprecation(spec) => {
+                let (Some(b), Some(n)) = (
+                    before.templates.iter().find(|t| t.id == spec.template_id),
+                    now.templates.iter().find(|t| t.id == spec.template_id),
+                ) else {
+                    continue;
+                };
+                let earlier = if b.deprecated { b.deprecation_message.clone() } else { String::new() };
+                let current = if n.deprecated { n.deprecation_message.clone() } else { String::new() };
+                if current == earlier {
+                    continue;
+                }
+                if current == spec.message {
+                    w.undos.push(Undo {
+                        key: step.key.clone(),
+                        what: if earlier.is_empty() {
+                            "lift the deprecation".into()
+                        } else {
+                            "restore the deprecation message it had before".into()
+                        },
+                        act: Act::Deprecation { template_id: n.id.clone(), message: earlier },
+                    });
+                } else {
+                    w.kept.push(format!(
+                        "`{}`: the deprecation message was changed after apply by someone else; left as it is",
+                        step.key
+                    ));
+                }
+            }
+        }
+    }
+    w.leftovers = made.into_values().flatten().collect();
+    w
+}
+
+/// The grants the plan set on a template that existed before, back to what they were.
+fn grants_back(
+    b: &crate::model::Template,
+    n: &crate::model::Template,
+    spec: &crate::plan::TemplateSpec,
+    before: &Snapshot,
+    now: &Snapshot,
+    b_org: &Option<crate::model::Organization>,
+    n_org: &crate::model::Organization,
+) -> UpdateTemplateAcl {
+    let (b_acl, n_acl) = (b.acl.clone().unwrap_or_default(), n.acl.clone().unwrap_or_default());
+    let role = |list: &[crate::model::AclEntry], id: &str| list.iter().find(|e| e.id == id).map(|e| e.role.clone());
+    let mut out = UpdateTemplateAcl::default();
+    let group_id = |s: &Snapshot, org: &str, name: &str| {
+        if name == "Everyone" {
+            return Some(org.to_string());
+        }
+        s.groups.iter().find(|g| g.organization_id == org && g.name == name).map(|g| g.id.clone())
+    };
+    for (name, want) in &spec.acl.groups {
+        let Some(id) = group_id(now, &n_org.id, name) else { continue };
+        let existed = b_org.as_ref().and_then(|o| group_id(before, &o.id, name)).is_some();
+        let was = if existed { role(&b_acl.group, &id) } else { None };
+        if role(&n_acl.group, &id).as_ref() == Some(want) && was.as_ref() != Some(want) {
+            out.group_perms.insert(id, was.unwrap_or_default());
+        }
+    }
+    for u in &spec.acl.users {
+        let id = &u.user.user_id;
+        let was = role(&b_acl.users, id);
+        if role(&n_acl.users, id).as_ref() == Some(&u.role) && was.as_ref() != Some(&u.role) {
+            out.user_perms.insert(id.clone(), was.unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// `curl` deleting an API object, for what the coder CLI cannot delete. The
+/// path is percent-encoded, which leaves only characters a shell takes
+/// literally (letters, digits, `-._~%/`): no quoting is needed after it.
+fn api_delete(segments: &[&str]) -> String {
+    let path: Vec<String> = segments.iter().map(|s| percent(s)).collect();
+    format!(
+        "curl -fsS -X DELETE -H \"Coder-Session-Token: $CODER_SESSION_TOKEN\" \"$CODER_URL\"/api/v2/{}",
+        path.join("/")
+    )
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Carry out the undos, one after another, each recorded in the revert
+/// journal before the next starts; then read the deployment again and
+/// compare it with the state before apply, the leftovers left out.
+pub fn execute(
+    prepared: &PreparedRevert,
+    client: &Client,
+    options: &RevertOptions,
+    console: &mut dyn super::Console,
+) -> Result<RevertOutcome> {
+    let mut journal = match prepared.earlier_runs {
+        Some(_) => Journal::open(&prepared.journal_path)?,
+        None => Journal::start(&prepared.journal_path, &prepared.header)?,
+    };
+    let run = prepared.earlier_runs.unwrap_or(0) + 1;
+    journal.append(&Event::RunStarted { run, by: prepared.me.username.clone() })?;
+    let mut items = Vec::new();
+    let mut interrupted = false;
+    for (n, undo) in prepared.undos.iter().enumerate() {
+        if options.interrupted.is_some_and(|f| f.load(Ordering::SeqCst)) {
+            interrupted = true;
+            break;
+        }
+        console.progress(n, prepared.undos.len(), &undo.key);
+        let status = match carry_out(client, &undo.act) {
+            Ok(()) => Status::Done(undo.what.clone()),
+            Err(e) => Status::Failed(format!("{}: {e}", undo.what)),
+        };
+        journal.append(&Event::Step {
+            step: undo.key.clone(),
+            status: status.word().into(),
+            detail: status.detail().into(),
+        })?;
+        items.push(Item { key: undo.key.clone(), status });
+        if options.stop_after == Some(n + 1) {
+            return Err(Error::Interrupted("stopped at a test checkpoint".into()));
+        }
+    }
+    let ledger = Ledger { items };
+    let (differences, unverified) = match interrupted {
+        true => (None, None),
+        false => match import_live(client, &LiveOptions { progress: options.progress, ..LiveOptions::default() }) {
+            Ok(now) => (Some(differences(&prepared.before, &now, &prepared.leftovers)), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    journal.append(&Event::RunEnded {
+        run,
+        summary: ledger.summary(),
+        drift: differences.as_ref().map(|d| !d.is_empty()),
+        interrupted,
+    })?;
+    Ok(RevertOutcome {
+        ledger,
+        leftovers: prepared.leftovers.clone(),
+        kept: prepared.kept.clone(),
+        differences,
+        unverified,
+        interrupted,
+        journal: prepared.journal_path.clone(),
+    })
+}
+
+fn carry_out(client: &Client, act: &Act) -> std::result::Result<(), crate::coder::ApiError> {
+    match act {
+        Act::Deprecation { template_id, message } => client.deprecate_template(template_id, message).map(|_| ()),
+        Act::MemberRoles { org_id, user_id, roles } => client.set_member_roles(org_id, user_id, roles).map(|_| ()),
+        Act::RemoveMember { org_id, user_id } => match client.remove_member(org_id, user_id) {
+            // Gone already (an earlier try whose answer was lost).
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        },
+        Act::Acl { template_id, acl } => client.patch_template_acl(template_id, acl),
+        Act::Organization { org_id, req } => client.update_organization(org_id, req).map(|_| ()),
+        Act::GroupMembers { group_id, remove } => {
+            let req = PatchGroupRequest { remove_users: remove.clone(), ..Default::default() };
+            client.patch_group(group_id, &req).map(|_| ())
+        }
+        Act::OrgSync { config, remove } => {
+            if let Some(c) = config {
+                client.patch_org_sync_config(c)?;
+            }
+            if !remove.is_empty() {
+                client.patch_org_sync_mapping(&PatchMappingRequest { add: Vec::new(), remove: remove.clone() })?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The deployment without the leftovers: what it should be, by names, once
+/// they are removed by hand (an org's leftovers go with the org).
+pub fn without_leftovers(mut s: Snapshot, leftovers: &[Leftover]) -> Snapshot {
+    let org_id = |s: &Snapshot, name: &str| s.organizations.iter().find(|o| o.name == name).map(|o| o.id.clone());
+    let orgs: BTreeSet<String> =
+        leftovers.iter().filter(|l| l.kind == "organization").filter_map(|l| org_id(&s, &l.org)).collect();
+    let pick = |kind: &str| -> BTreeSet<(String, String)> {
+        leftovers
+            .iter()
+            .filter(|l| l.kind == kind)
+            .filter_map(|l| Some((org_id(&s, &l.org)?, l.name.clone())))
+            .collect()
+    };
+    let (templates, keys, groups, roles, members) =
+        (pick("template"), pick("provisioner key"), pick("group"), pick("custom role"), pick("member"));
+    let users: BTreeMap<String, String> = s.users.iter().map(|u| (u.username.clone(), u.id.clone())).collect();
+    let members: BTreeSet<(String, String)> =
+        members.into_iter().filter_map(|(o, name)| Some((o, users.get(&name)?.clone()))).collect();
+    let gone_templates: BTreeSet<String> = s
+        .templates
+        .iter()
+        .filter(|t| {
+            orgs.contains(&t.organization_id) || templates.contains(&(t.organization_id.clone(), t.name.clone()))
+        })
+        .map(|t| t.id.clone())
+        .collect();
+    s.organizations.retain(|o| !orgs.contains(&o.id));
+    s.templates.retain(|t| !gone_templates.contains(&t.id));
+    s.template_versions.retain(|v| !orgs.contains(&v.organization_id) && !gone_templates.contains(&v.template_id));
+    s.provisioner_keys
+        .retain(|k| !orgs.contains(&k.organization) && !keys.contains(&(k.organization.clone(), k.name.clone())));
+    s.provisioner_daemons.retain(|d| !orgs.contains(&d.organization_id));
+    s.groups.retain(|g| {
+        !orgs.contains(&g.organization_id) && !groups.contains(&(g.organization_id.clone(), g.name.clone()))
+    });
+    s.custom_roles.retain(|r| {
+        !orgs.contains(&r.organization_id) && !roles.contains(&(r.organization_id.clone(), r.name.clone()))
+    });
+    s.organization_members.retain(|m| {
+        !orgs.contains(&m.organization_id) && !members.contains(&(m.organization_id.clone(), m.user_id.clone()))
+    });
+    for g in s.groups.iter_mut() {
+        let before = g.members.len();
+        g.members.retain(|u| !members.contains(&(g.organization_id.clone(), u.clone())));
+        g.total_member_count -= (before - g.members.len()) as i64;
+    }
+    s.idp_sync.groups.retain(|g| !orgs.contains(&g.organization_id));
+    s.idp_sync.roles.retain(|r| !orgs.contains(&r.organization_id));
+    s
+}
+
+/// A unified diff, by names, of the state before apply and the deployment
+/// now without the leftovers (empty: nothing else differs).
+pub fn differences(before: &Snapshot, now: &Snapshot, leftovers: &[Leftover]) -> String {
+    let now = without_leftovers(now.clone(), leftovers);
+    diff::unified_labeled(&readable(before), &readable(&now), false, ("before apply", "after revert"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_calls_for_leftovers_quote_and_encode_hostile_names() {
+        let c = api_delete(&["organizations", "a b'$(x)/y"]);
+        assert_eq!(
+            c,
+            "curl -fsS -X DELETE -H \"Coder-Session-Token: $CODER_SESSION_TOKEN\" \
+             \"$CODER_URL\"/api/v2/organizations/a%20b%27%24%28x%29%2Fy"
+        );
+        assert_eq!(percent("ml-team_1.x~"), "ml-team_1.x~");
+    }
+}
