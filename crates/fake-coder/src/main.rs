@@ -3,8 +3,11 @@
 //! this crate is neither installed nor shipped.
 //!
 //! ```text
-//! fake_coder --snapshot FILE [--latency-ms N] [--page-size N]
+//! fake_coder --snapshot FILE [--latency-ms N] [--page-size N] [--start-provisioners]
 //! ```
+//!
+//! With `--start-provisioners`, a daemon starts with each provisioner key as
+//! soon as it is created (what the admin does with the secret apply shows).
 //!
 //! Serves the snapshot's deployment on 127.0.0.1 and prints `url=...` and
 //! `token=...` (a token of this fake only); when its standard input closes
@@ -22,7 +25,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let Some(path) = value("--snapshot") else {
-        eprintln!("usage: fake_coder --snapshot FILE [--latency-ms N] [--page-size N]");
+        eprintln!("usage: fake_coder --snapshot FILE [--latency-ms N] [--page-size N] [--start-provisioners]");
         std::process::exit(64);
     };
     let latency: u64 = value("--latency-ms").and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -33,6 +36,7 @@ fn main() {
     let minimum = minimum_requests(&snapshot, page);
     let fake =
         FakeCoder::with_faults(snapshot, Faults { latency: Duration::from_millis(latency), ..Faults::default() });
+    fake.state_mut(|st| st.start_daemons = args.iter().any(|a| a == "--start-provisioners"));
     let mut out = std::io::stdout().lock();
     writeln!(out, "url={}\ntoken={}", fake.url(), fake.token()).unwrap();
     out.flush().unwrap();

@@ -109,22 +109,7 @@ impl FakeCoder {
         self.state_mut(|st| {
             let key_id = st.key_secrets.iter().find(|(_, s)| s.as_str() == secret).map(|(k, _)| k.clone())?;
             let key = st.s.provisioner_keys.iter().find(|k| k.id == key_id)?.clone();
-            let mut tags: BTreeMap<String, String> = key.tags.clone();
-            tags.insert("scope".into(), "organization".into());
-            tags.insert("owner".into(), String::new());
-            let id = st.new_id("daemon", &key.name);
-            st.s.provisioner_daemons.push(ProvisionerDaemon {
-                id,
-                name: format!("{}-daemon", key.name),
-                organization_id: key.organization.clone(),
-                key_id: key.id.clone(),
-                key_name: key.name.clone(),
-                status: "idle".into(),
-                version: "v2.18.1".into(),
-                last_seen_at: Some(NOW.into()),
-                provisioners: vec!["terraform".into()],
-                tags,
-            });
+            start_daemon(st, &key);
             Some(key.organization)
         })
     }
@@ -148,4 +133,24 @@ impl FakeCoder {
         });
         self.start_provisioner(&secret).expect("the key just made");
     }
+}
+
+/// A daemon started with `key`'s secret: the key's tags, organization scope.
+pub fn start_daemon(st: &mut State, key: &orgsplit::model::ProvisionerKey) {
+    let mut tags: BTreeMap<String, String> = key.tags.clone();
+    tags.insert("scope".into(), "organization".into());
+    tags.insert("owner".into(), String::new());
+    let id = st.new_id("daemon", &key.name);
+    st.s.provisioner_daemons.push(ProvisionerDaemon {
+        id,
+        name: format!("{}-daemon", key.name),
+        organization_id: key.organization.clone(),
+        key_id: key.id.clone(),
+        key_name: key.name.clone(),
+        status: "idle".into(),
+        version: "v2.18.1".into(),
+        last_seen_at: Some(NOW.into()),
+        provisioners: vec!["terraform".into()],
+        tags,
+    });
 }

@@ -96,6 +96,10 @@ pub fn create_key(st: &mut State, org: &str, req: &Request) -> Result<Reply, Rep
         tags,
         created_at: Some(NOW.into()),
     });
+    if st.start_daemons {
+        let key = st.s.provisioner_keys.last().cloned().expect("the key just pushed");
+        super::provisioners::start_daemon(st, &key);
+    }
     Ok(reply(201, &json!({ "key": secret })))
 }
 

@@ -66,6 +66,9 @@ pub struct State {
     pub variables: BTreeMap<String, Vec<Variable>>,
     /// Polls a new template version's job takes to succeed once a daemon matches.
     pub build_polls: u32,
+    /// Start a daemon with each provisioner key as soon as it is created (the
+    /// admin who does so at once: the bench's apply, which has no one to do it).
+    pub start_daemons: bool,
     /// Makes the next template version builds fail with this error.
     pub fail_builds: Option<String>,
     /// Counter for new ids.

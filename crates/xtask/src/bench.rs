@@ -195,6 +195,12 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ..Default::default()
         },
     ];
+    if args.apply_only {
+        let (wall, peak) = measure(&exe, &stages[0], &work)?;
+        println!("{:<28} {:>9.2}s {:>8.0} MiB", stages[0].name, wall.as_secs_f64(), peak as f64 / 1024.0);
+        live::apply(&exe, &snapshot, &fixture.join("split.toml"), &work, &args)?;
+        return Ok(0);
+    }
     println!(
         "offline stages: median of {} run(s) each (fastest-slowest), peak memory the largest of the runs",
         args.runs
@@ -223,6 +229,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         peak as f64 / 1024.0,
     );
     live::run(&exe, &snapshot, &work, &args)?;
+    live::apply(&exe, &snapshot, &fixture.join("split.toml"), &work, &args)?;
     Ok(0)
 }
 

@@ -74,6 +74,10 @@ pub struct BenchArgs {
     /// Users in the generated deployment.
     #[arg(long, default_value_t = 50_000)]
     pub users: usize,
+    /// Only generate the deployment, import it, and measure apply of its split against the
+    /// fake Coder (with --latency-ms per answer); the apply stage also ends every full run.
+    #[arg(long)]
+    pub apply_only: bool,
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,

@@ -71,6 +71,140 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
     Ok(())
 }
 
+/// The apply stage: serve the generated deployment with the fake Coder
+/// (`--latency-ms` added to every answer, a provisioner daemon started with
+/// each key as soon as it is made), plan the split for the fake's address
+/// from the deployment as the fake serves it, and measure `orgsplit apply
+/// --yes` carrying it out. apply shows key secrets only on a terminal, so it
+/// runs under `script` (util-linux), which gives it one. Printed: wall time,
+/// the requests apply counts against the plan's minimum, the requests the
+/// fake received (apply's reads before and after included), peak memory, and
+/// the ideal wall time (requests x latency / steps in flight); the fake's
+/// provisioner wait (one poll, 2 s, per template build) is reported apart.
+pub fn apply(exe: &Path, snapshot: &Path, split: &Path, work: &Path, args: &BenchArgs) -> Result<()> {
+    let fake = args.fake_coder.clone().unwrap_or_else(|| default_fake(exe));
+    if !fake.is_file() {
+        println!(
+            "apply: skipped: no fake Coder at {} (build it with `cargo build --release -p fake-coder`)",
+            fake.display()
+        );
+        return Ok(());
+    }
+    let Some(script) = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("script"))
+        .find(|p| p.is_file())
+    else {
+        println!("apply: skipped: no `script` (util-linux) on PATH to give apply a terminal for its key secrets");
+        return Ok(());
+    };
+    let latency = args.latency_ms;
+    let mut server = Fake::start_with(&fake, snapshot, latency, &["--start-provisioners"])?;
+    let token = std::mem::take(&mut server.token);
+    let p = |x: &Path| x.display().to_string();
+    let (served, plan) = (work.join("apply-before.json"), work.join("apply-plan.json"));
+    let setup = |args: Vec<String>| -> Result<()> {
+        let status = Command::new(exe)
+            .args(&args)
+            .env(orgsplit::coder::TOKEN_ENV, &token)
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| Error::read(exe, e))?;
+        match status.success() {
+            true => Ok(()),
+            false => Err(Error::Bug(format!("bench apply setup `orgsplit {}` failed: {status}", args.join(" ")))),
+        }
+    };
+    let concurrency = args.concurrency.to_string();
+    setup(vec![
+        "import".into(),
+        "--url".into(),
+        server.url.clone(),
+        "--concurrency".into(),
+        concurrency.clone(),
+        "-o".into(),
+        p(&served),
+    ])?;
+    setup(vec![
+        "plan".into(),
+        p(&served),
+        "--split".into(),
+        p(split),
+        "--deployment-url".into(),
+        server.url.clone(),
+        "-o".into(),
+        p(&plan),
+    ])?;
+    let steps = std::fs::read(&plan)
+        .ok()
+        .and_then(|b| orgsplit::plan::Plan::from_json(&b, &plan).ok())
+        .map(|pl| {
+            let templates = pl.steps.iter().filter(|s| matches!(s.spec, orgsplit::plan::StepSpec::Template(_))).count();
+            (pl.steps.len(), templates)
+        })
+        .unwrap_or_default();
+    let (out, err) = (work.join("apply.out"), work.join("apply.err"));
+    let q = |s: &str| orgsplit::plan::shell_word(s);
+    let line = format!(
+        "{} apply {} --yes --url {} --concurrency {} > {} 2> {}",
+        q(&p(exe)),
+        q(&p(&plan)),
+        q(&server.url),
+        args.concurrency,
+        q(&p(&out)),
+        q(&p(&err))
+    );
+    let stage = Stage {
+        name: "apply",
+        args: vec!["-qec".into(), line, "/dev/null".into()],
+        // 3: done but for members waiting for their logins or the IdP.
+        ok: &[0, 3],
+        env: vec![(orgsplit::coder::TOKEN_ENV.to_string(), token)],
+        fresh_dir: None,
+    };
+    let (wall, peak) = measure(&script, &stage, work)?;
+    let (received, _) = server.finish()?;
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let counted = text.lines().find_map(|l| {
+        let rest = l.strip_prefix("requests: ")?;
+        let (made, min) = rest.split_once(" (the plan needs at least ")?;
+        Some((made.parse::<u64>().ok()?, min.trim_end_matches(')').parse::<u64>().ok()?))
+    });
+    let Some((made, minimum)) = counted else {
+        return Err(Error::Bug(format!("apply printed no request count; its output is in {}", out.display())));
+    };
+    println!(
+        "apply against the fake Coder: +{latency} ms per answer, {} steps in flight, {} steps ({} templates)",
+        args.concurrency, steps.0, steps.1
+    );
+    println!(
+        "{:<28} {:>9.2}s {:>8.0} MiB   {made} requests by the steps, minimum {minimum} ({:.3}x); {received} received by the fake (with apply's reads before and after)",
+        "apply",
+        wall.as_secs_f64(),
+        peak as f64 / 1024.0,
+        made as f64 / minimum.max(1) as f64
+    );
+    let ideal = Duration::from_millis(latency) * made as u32 / u32::from(args.concurrency.max(1));
+    let whole = Duration::from_millis(latency) * received as u32 / u32::from(args.concurrency.max(1));
+    let builds = Duration::from_secs(2) * steps.1 as u32 / u32::from(args.concurrency.max(1));
+    println!(
+        "{:<28} {:>9.2}s {:>12}   the steps' requests x {latency} ms / {} in flight ({:.2}s for all {received} received)",
+        "  ideal",
+        ideal.as_secs_f64(),
+        "",
+        args.concurrency,
+        whole.as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>9.2}s {:>12}   the fake's provisioner wait: one 2 s poll per template build, {} builds / {} in flight",
+        "  provisioner wait",
+        builds.as_secs_f64(),
+        "",
+        steps.1,
+        args.concurrency
+    );
+    Ok(())
+}
+
 /// `target/<profile>/fake_coder`, next to `target/<profile>/orgsplit`.
 fn default_fake(exe: &Path) -> PathBuf {
     exe.parent().unwrap_or(Path::new(".")).join("fake_coder")
@@ -86,9 +220,14 @@ struct Fake {
 
 impl Fake {
     fn start(program: &Path, snapshot: &Path, latency: u64) -> Result<Fake> {
+        Fake::start_with(program, snapshot, latency, &[])
+    }
+
+    fn start_with(program: &Path, snapshot: &Path, latency: u64, extra: &[&str]) -> Result<Fake> {
         let mut child = Command::new(program)
             .args(["--snapshot", &snapshot.display().to_string(), "--latency-ms", &latency.to_string()])
             .args(["--page-size", &PAGE.to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
