@@ -85,11 +85,56 @@ pub(crate) fn organization(ctx: &mut Ctx<'_, '_>, spec: &OrganizationSpec) -> Ou
         };
         ctx.client.update_organization(&org.id, &update)?;
     }
+    let mut note = String::new();
+    if let Some(want) = &spec.workspace_sharing {
+        match workspace_sharing(ctx, &org.id, want)? {
+            Ok(true) => changed.push("workspace sharing"),
+            Ok(false) => {}
+            Err(Status::Done(why)) => note = format!("; {why}"),
+            Err(status) => return Ok(status),
+        }
+    }
     Ok(Status::Done(match (created, changed.is_empty()) {
-        (true, _) => "created".to_string(),
-        (false, true) => "already there".to_string(),
-        (false, false) => format!("already there; set its {}", changed.join(", ")),
+        (true, _) => format!("created{note}"),
+        (false, true) => format!("already there{note}"),
+        (false, false) => format!("already there; set its {}{note}", changed.join(", ")),
     }))
+}
+
+/// Make `org`'s workspace sharing `want` (`none`, `everyone` or
+/// `service_accounts`): whether it changed, or the status to report when the
+/// server cannot say or cannot do it.
+fn workspace_sharing(ctx: &mut Ctx<'_, '_>, org: &str, want: &str) -> Result<Result<bool, Status>, ApiError> {
+    let have = match ctx.client.workspace_sharing(org) {
+        Ok(have) => have,
+        // v2.30.0 without the `workspace-sharing` experiment (403), or a
+        // release or license without the route (404): nothing to set.
+        Err(e) if matches!(e.status(), Some(403 | 404)) => {
+            return Ok(Err(Status::Done(format!(
+                "workspace sharing not set to `{want}`: the server does not offer it ({}); turn on the \
+                 `workspace-sharing` experiment and run apply again",
+                e.status().unwrap_or_default()
+            ))));
+        }
+        Err(e) => return Err(e),
+    };
+    if have.owners() == want {
+        return Ok(Ok(false));
+    }
+    let newer = have.shareable_workspace_owners.is_some();
+    if want == "service_accounts" && !newer {
+        return Ok(Err(Status::Failed(
+            "workspace sharing `service_accounts` is not something this Coder release has (it can only turn \
+             sharing on or off): set `workspace_sharing` to `none` or `everyone` in the split file and plan again"
+                .into(),
+        )));
+    }
+    let req = UpdateWorkspaceSharing {
+        sharing_disabled: want == "none",
+        shareable_workspace_owners: newer.then(|| want.to_string()),
+    };
+    ctx.client.patch_workspace_sharing(org, &req)?;
+    Ok(Ok(true))
 }
 
 pub(crate) fn provisioner_key(ctx: &mut Ctx<'_, '_>, org: &str, spec: &ProvisionerKeySpec) -> Outcome {

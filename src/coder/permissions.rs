@@ -67,6 +67,9 @@ pub fn needed(method: &str, path: &str) -> Option<String> {
             ("change the IdP sync settings", "idpsync_settings:update", ORG_ADMIN)
         }
         ("GET", ["workspaceproxies"]) => ("read workspace proxies", "workspace_proxy:read", OWNER),
+        ("PATCH", ["organizations", _, "settings", "workspace-sharing"]) => {
+            ("change whether the organization's workspaces may be shared", "organization:update", ORG_ADMIN)
+        }
         _ => return None,
     };
     Some(format!("{what} (`{permission}`, held by {who})"))

@@ -32,6 +32,16 @@ pub struct UpdateOrganizationRequest {
     pub default_org_member_roles: Option<Vec<String>>,
 }
 
+/// `codersdk.WorkspaceSharingSettings` as a request: v2.30.0 reads
+/// `sharing_disabled`; newer releases also say whose workspaces may be
+/// shared, sent only to a server whose answer had the field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UpdateWorkspaceSharing {
+    pub sharing_disabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shareable_workspace_owners: Option<String>,
+}
+
 /// `codersdk.PatchOrganizationIDPSyncConfigRequest`: the claim, and whether
 /// everyone also goes in the default org (named `assign_default` here).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -285,14 +285,34 @@ wire! {
 }
 
 wire! {
-    /// `codersdk.WorkspaceSharingSettings` (newer releases), per organization.
+    /// `codersdk.WorkspaceSharingSettings`, per organization
+    /// (`GET /organizations/{org}/settings/workspace-sharing`, routed only with
+    /// the `workspace-sharing` experiment on). v2.30.0 has `sharing_disabled`
+    /// alone; newer releases say whose workspaces may be shared in
+    /// `shareable_workspace_owners`.
     pub struct WorkspaceSharingSettings {
         pub sharing_globally_disabled: bool,
         pub sharing_disabled: bool,
-        /// `none`, `everyone` or `service_accounts`.
-        pub shareable_workspace_owners: String,
+        /// `none`, `everyone` or `service_accounts` (newer releases).
+        pub shareable_workspace_owners: Option<String>,
     }
 }
+
+impl WorkspaceSharingSettings {
+    /// Whose workspaces may be shared, in the newer releases' terms: v2.30.0's
+    /// `sharing_disabled: true` is `none`, `false` is `everyone`.
+    pub fn owners(&self) -> String {
+        match &self.shareable_workspace_owners {
+            Some(o) if !o.is_empty() => o.clone(),
+            _ if self.sharing_disabled => "none".into(),
+            _ => "everyone".into(),
+        }
+    }
+}
+
+/// The experiment v2.30.0 routes workspace ACLs and sharing settings behind,
+/// and without which it leaves `shared_with` out of workspaces.
+pub const EXPERIMENT_WORKSPACE_SHARING: &str = "workspace-sharing";
 
 wire! {
     /// `codersdk.ProvisionerJob`, the fields we keep.
@@ -389,6 +409,22 @@ wire! {
         pub ttl_ms: Option<i64>,
         pub outdated: bool,
         pub latest_build: WorkspaceBuild,
+        /// Who the workspace is shared with. v2.30.0 sends it only with the
+        /// `workspace-sharing` experiment on, and omits it when empty, so its
+        /// absence alone does not tell "not shared" from "not said".
+        pub shared_with: Vec<SharedWorkspaceActor>,
+    }
+}
+
+wire! {
+    /// `codersdk.SharedWorkspaceActor`: a user or group a workspace is shared with.
+    pub struct SharedWorkspaceActor {
+        pub id: String,
+        /// `user` or `group`.
+        pub actor_type: String,
+        pub name: String,
+        /// `use` or `admin` (v2.30.0 sends exactly one).
+        pub roles: Vec<String>,
     }
 }
 

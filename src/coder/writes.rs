@@ -70,6 +70,23 @@ impl Client {
         self.write(Method::PATCH, endpoint!["organizations", org], Body::json(req), Idempotency::Idempotent)
     }
 
+    /// Whose workspaces in `org` may be shared. v2.30.0 routes it only with
+    /// the `workspace-sharing` experiment on (403 otherwise).
+    pub fn workspace_sharing(&self, org: &str) -> Result<wire::WorkspaceSharingSettings, ApiError> {
+        self.get(&endpoint!["organizations", org, "settings", "workspace-sharing"])
+    }
+
+    /// Set whose workspaces in `org` may be shared. Turning sharing off makes
+    /// the server delete every workspace share in the org.
+    pub fn patch_workspace_sharing(
+        &self,
+        org: &str,
+        req: &UpdateWorkspaceSharing,
+    ) -> Result<wire::WorkspaceSharingSettings, ApiError> {
+        let e = endpoint!["organizations", org, "settings", "workspace-sharing"];
+        self.write(Method::PATCH, e, Body::json(req), Idempotency::Idempotent)
+    }
+
     /// Add `user` (id or username) to `org`. New members get the implicit
     /// `organization-member` role and join its Everyone group.
     pub fn add_member(&self, org: &str, user: &str) -> Result<wire::OrganizationMember, ApiError> {

@@ -53,6 +53,8 @@ pub struct Collected {
     pub workspace_acls: Vec<Owned<wire::WorkspaceAcl>>,
     /// Workspace sharing settings, owned by organization id or name.
     pub workspace_sharing: Vec<Owned<wire::WorkspaceSharingSettings>>,
+    /// The deployment's enabled experiments (`GET /experiments`), when the export holds them.
+    pub experiments: Option<Vec<String>>,
     /// List name -> the largest `count` a page reported, and the file.
     pub page_counts: BTreeMap<&'static str, (i64, String)>,
     /// Files that held each kind, for the import summary.

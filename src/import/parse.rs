@@ -179,6 +179,7 @@ fn read_envelope(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diag
         // Kinds told by their endpoint alone: a workspace ACL looks like a
         // template's, and sharing settings have nothing telling.
         (Some(r @ (Kind::WorkspaceAcl | Kind::WorkspaceSharing)), _) if matches!(shape, Shape::Object(_)) => (r, false),
+        (Some(Kind::Experiments), _) if matches!(shape, Shape::Array(_)) => (Kind::Experiments, true),
         (Some(r), Some((k, array)))
             if family(k) == r || matches!((r, k), (Kind::ProvisionerKey, Kind::ProvisionerKeyDaemons)) =>
         {
@@ -326,6 +327,10 @@ fn add(
         Kind::WorkspaceSharing => {
             let s: wire::WorkspaceSharingSettings = decode(bytes, name, base)?;
             c.workspace_sharing.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
+        }
+        Kind::Experiments => {
+            let list: Vec<String> = decode(bytes, name, base)?;
+            c.experiments.get_or_insert_with(Vec::new).extend(list);
         }
         Kind::WorkspacesPage => {
             for page in decode_many::<wire::WorkspacesResponse>(array, bytes, name, base)? {
@@ -483,6 +488,7 @@ fn route(endpoint: &str) -> (Option<Kind>, Context) {
         ["templates", id, "acl"] => (Kind::TemplateAcl, Context { template: Some(id.to_string()), ..none() }),
         ["workspaces", id, "acl"] => (Kind::WorkspaceAcl, Context { workspace: Some(id.to_string()), ..none() }),
         ["organizations", _, "settings", "workspace-sharing"] => (Kind::WorkspaceSharing, org(1)),
+        ["experiments"] => (Kind::Experiments, none()),
         ["templates", id, "versions"] | ["templates", id, "versions", _] => {
             (Kind::TemplateVersion, Context { template: Some(id.to_string()), ..none() })
         }

@@ -144,6 +144,8 @@ pub enum Kind {
     WorkspaceAcl,
     /// `GET /organizations/{org}/settings/workspace-sharing`: read by its endpoint only.
     WorkspaceSharing,
+    /// `GET /experiments`: the enabled experiments, a list of strings, read by its endpoint only.
+    Experiments,
     /// `{"endpoint": "/api/v2/...", "body": ...}`: a response saved with the path it came from.
     Envelope,
     /// An orgsplit snapshot, not an export file.
@@ -173,6 +175,7 @@ impl fmt::Display for Kind {
             Kind::RoleSync => "role sync settings",
             Kind::WorkspaceAcl => "workspace shares",
             Kind::WorkspaceSharing => "workspace sharing settings",
+            Kind::Experiments => "experiments",
             Kind::Envelope => "saved response",
             Kind::Snapshot => "orgsplit snapshot",
         };

@@ -65,6 +65,9 @@ pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
                 if o.default_member_roles.is_some() {
                     org.default_org_member_roles = o.default_member_roles.clone();
                 }
+                if o.workspace_sharing.is_some() {
+                    org.shareable_workspace_owners = o.workspace_sharing.clone();
+                }
                 touched.insert(id);
             }
             StepSpec::ProvisionerKey(k) => {

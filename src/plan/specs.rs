@@ -21,6 +21,11 @@ pub struct OrganizationSpec {
     /// that predates them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_member_roles: Option<Vec<String>>,
+    /// Whose workspaces may be shared (`none`, `everyone`, `service_accounts`),
+    /// set explicitly: the split file's, else the source organization's.
+    /// Absent when neither is known (the `workspace-sharing` experiment off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_sharing: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -131,6 +131,25 @@ fn keep_in_default() -> bool {
     true
 }
 
+/// Whose workspaces may be shared (Coder's `shareable_workspace_owners`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceSharing {
+    None,
+    Everyone,
+    ServiceAccounts,
+}
+
+impl WorkspaceSharing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceSharing::None => "none",
+            WorkspaceSharing::Everyone => "everyone",
+            WorkspaceSharing::ServiceAccounts => "service_accounts",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OrgSpec {
@@ -142,6 +161,10 @@ pub struct OrgSpec {
     /// Org roles every member of the org has (Coder's default member roles);
     /// without it, the source (default) organization's.
     pub default_member_roles: Option<Vec<String>>,
+    /// Whose workspaces in the org may be shared: `none` or `everyone`
+    /// (Coder v2.30.0's sharing off or on), or `service_accounts` (newer
+    /// releases); without it, the source (default) organization's.
+    pub workspace_sharing: Option<WorkspaceSharing>,
     /// Members of these groups (in the default org) go in.
     pub groups: Vec<String>,
     /// These usernames go in.

@@ -30,8 +30,10 @@ fn template<'a>(s: &'a Snapshot, name: &str) -> &'a orgsplit::model::Template {
     s.templates.iter().find(|t| t.name == name).unwrap()
 }
 
-/// PATCH /templates/{id} writes every field as sent: a naive PATCH with
-/// only the deprecation message wipes the template's settings.
+/// PATCH /templates/{id} (v2.30.0) writes its plain fields as sent: a naive
+/// PATCH with only the deprecation message wipes the template's schedule
+/// settings. Its pointer fields (display name, description, icon, autostop
+/// requirement) are kept when omitted.
 #[test]
 fn a_template_patch_resets_what_it_does_not_send_so_the_client_sends_everything() {
     let (fake, client, _) = megaco();
@@ -45,10 +47,11 @@ fn a_template_patch_resets_what_it_does_not_send_so_the_client_sends_everything(
         .unwrap();
     let wiped = template(&fake.snapshot(), "k8s-dev").clone();
     assert!(wiped.deprecated);
+    assert_eq!((wiped.settings.default_ttl_ms, wiped.settings.allow_user_autostart), (0, false), "the trap");
     assert_eq!(
-        (wiped.settings.default_ttl_ms, wiped.settings.allow_user_autostart, wiped.display_name.as_str()),
-        (0, false, ""),
-        "the trap"
+        (&wiped.display_name, &wiped.description, &wiped.icon, &wiped.settings.autostop_requirement),
+        (&k8s.display_name, &k8s.description, &k8s.icon, &k8s.settings.autostop_requirement),
+        "pointer fields are kept"
     );
 
     let message = "Moved to the [java org](https://wiki.megaco.example/java)";

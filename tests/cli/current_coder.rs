@@ -285,3 +285,83 @@ fn a_split_that_moves_a_shared_workspace_says_who_loses_access() {
     assert!(affected.contains(&"aaron-ahmed") && affected.contains(&"erik-lee"), "{affected:?}");
     assert!(!affected.contains(&"aaron-adams"), "the owner keeps their own workspace");
 }
+
+/// Coder v2.30.0 (the release the real-Coder tests run): with the
+/// `workspace-sharing` experiment on, `GET /experiments` says so, each
+/// organization answers `{"sharing_disabled": bool}` and each workspace in
+/// the list carries `shared_with` (left out when empty). A live import reads
+/// all three: the org's setting as `none`/`everyone`, the shares of the
+/// shared workspace, and "shared with nobody" (not "unknown") for the rest.
+#[test]
+fn a_live_import_reads_coder_v2_30_0_workspace_sharing() {
+    use orgsplit::model::{AclEntry, WorkspaceShares};
+    let mut s = fake_coder::megaco();
+    s.organizations.iter_mut().find(|o| o.is_default).unwrap().shareable_workspace_owners = Some("everyone".into());
+    let user = s.users.iter().find(|u| u.username == "erik-lee").unwrap().id.clone();
+    let group = s.groups.iter().find(|g| g.name == "design").unwrap().id.clone();
+    let shared = s.workspaces[0].id.clone();
+    let shares = WorkspaceShares {
+        users: vec![AclEntry { id: user, role: "admin".into() }],
+        groups: vec![AclEntry { id: group, role: "use".into() }],
+    };
+    s.workspaces[0].shares = Some(shares.clone());
+    let fake = fake_coder::FakeCoder::start(s);
+    let (client, _) = fake.client();
+    let live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+    let default = live.organizations.iter().find(|o| o.is_default).unwrap();
+    assert_eq!(default.shareable_workspace_owners.as_deref(), Some("everyone"));
+    let w = live.workspaces.iter().find(|w| w.id == shared).unwrap();
+    assert_eq!(w.shares.as_ref(), Some(&shares));
+    let nobody = live.workspaces.iter().filter(|w| w.shares == Some(WorkspaceShares::default())).count();
+    assert_eq!(nobody, live.workspaces.len() - 1, "the others are shared with nobody, and that is known");
+    let asked: Vec<String> = fake.log().iter().map(|r| r.path.clone()).collect();
+    assert!(asked.iter().any(|p| p == "/api/v2/experiments"), "{asked:?}");
+
+    // The same server with the experiment off: nothing about sharing is known.
+    let fake = fake_coder::FakeCoder::start(fake_coder::megaco());
+    let (client, _) = fake.client();
+    let live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+    assert!(live.organizations.iter().all(|o| o.shareable_workspace_owners.is_none()));
+    assert!(live.workspaces.iter().all(|w| w.shares.is_none()));
+    let asked = fake.log().iter().filter(|r| r.path.ends_with("/settings/workspace-sharing")).count();
+    assert_eq!(asked, 0, "not asked for: the server refuses them without the experiment");
+    assert!(live.warnings.iter().all(|w| w.code != "endpoint-unavailable"), "{:?}", live.warnings);
+}
+
+/// Planning sets each new org's workspace sharing explicitly (the split
+/// file's `workspace_sharing`, else the source org's), and apply sets it with
+/// one PATCH of v2.30.0's shape, then never again.
+#[test]
+fn workspace_sharing_is_set_on_new_orgs_once() {
+    use crate::apply_support::{Admin, options, read_plan, run, small, succeeded, write_plan};
+    for (line, want) in [("", "none"), ("workspace_sharing = \"everyone\"\n", "everyone")] {
+        let (mut s, split) = small();
+        s.organizations.iter_mut().find(|o| o.is_default).unwrap().shareable_workspace_owners = Some("none".into());
+        let split = split.replace("name = \"team-0001\"\n", &format!("name = \"team-0001\"\n{line}"));
+        let fake = fake_coder::FakeCoder::start(s.clone());
+        // Planned from what a live import reads (with the experiment on, every workspace's shares are known).
+        let (client, _) = fake.client();
+        let mut live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+        live.people = s.people.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_plan(dir.path(), &live, &split);
+        let plan = read_plan(&path);
+        let step = plan.steps.iter().find(|s| s.key == "team-0001/organization/team-0001").unwrap();
+        let orgsplit::plan::StepSpec::Organization(spec) = &step.spec else { panic!("{step:?}") };
+        assert_eq!(spec.workspace_sharing.as_deref(), Some(want), "split line {line:?}");
+
+        run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+        let org = fake.snapshot().organizations.into_iter().find(|o| o.name == "team-0001").unwrap();
+        assert_eq!(org.shareable_workspace_owners.as_deref(), Some(want));
+        // A new org starts with sharing on: only `none` needs a PATCH.
+        let patches = || succeeded(&fake, "PATCH", "/api/v2/organizations/*/settings/workspace-sharing");
+        assert_eq!(patches(), usize::from(want == "none"));
+        let body = fake.log().into_iter().find(|r| r.method == "PATCH" && r.path.ends_with("/workspace-sharing"));
+        if let Some(r) = body {
+            let sent: serde_json::Value = serde_json::from_slice(&r.request_body).unwrap();
+            assert_eq!(sent, serde_json::json!({"sharing_disabled": true}), "v2.30.0's shape");
+        }
+        run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+        assert_eq!(patches(), usize::from(want == "none"), "a second apply changes nothing");
+    }
+}

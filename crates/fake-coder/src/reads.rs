@@ -87,6 +87,10 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
         Err(reply) => return reply,
     };
     match seg {
+        // v2.30.0 lists the enabled experiments (`[]` when none).
+        ["experiments"] => {
+            json(200, &json!(if st.sharing_on() { vec!["workspace-sharing"] } else { Vec::<&str>::new() }))
+        }
         ["buildinfo"] => {
             json(200, &s.build_info.as_ref().map(api::build_info).unwrap_or(json!({"version": "v2.18.0"})))
         }
@@ -105,7 +109,12 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
             let ws: Vec<Value> = slice(&s.workspaces, page)
                 .iter()
                 .map(|w| {
-                    api::workspace(w, st.org(&w.organization_id).unwrap_or(&fallback), st.template(&w.template_id))
+                    let mut body =
+                        api::workspace(w, st.org(&w.organization_id).unwrap_or(&fallback), st.template(&w.template_id));
+                    if let Some(shared) = shared_with(st, w) {
+                        body["shared_with"] = shared;
+                    }
+                    body
                 })
                 .collect();
             json(200, &json!({"workspaces": ws, "count": s.workspaces.len()}))
@@ -223,12 +232,38 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
                 api::group_sync,
             ),
         ),
+        ["settings", "workspace-sharing"] => match st.org(org) {
+            Some(_) if !st.sharing_on() => sharing_off(),
+            // v2.30.0's shape: sharing is on or off.
+            Some(o) => json(200, &json!({"sharing_disabled": o.shareable_workspace_owners.as_deref() == Some("none")})),
+            None => not_found(),
+        },
         ["settings", "idpsync", "roles"] => json(
             200,
             &s.idp_sync.roles.iter().find(|r| r.organization_id == org).map_or_else(|| json!({"field": "", "mapping": {}}), api::role_sync),
         ),
         _ => not_found(),
     }
+}
+
+/// v2.30.0's answer on the routes behind the `workspace-sharing` experiment when it is off.
+pub fn sharing_off() -> Reply {
+    error(403, "Workspace Sharing functionality requires enabling the 'workspace-sharing' experiment.", "")
+}
+
+/// A workspace's `shared_with` (v2.30.0): only with the experiment on, and
+/// left out when empty (`omitempty`).
+fn shared_with(st: &State, w: &orgsplit::model::Workspace) -> Option<Value> {
+    let shares = w.shares.as_ref().filter(|_| st.sharing_on())?;
+    let actor = |e: &orgsplit::model::AclEntry, kind: &str, name: String| json!({"id": e.id, "actor_type": kind, "name": name, "roles": [e.role]});
+    let mut out: Vec<Value> = Vec::new();
+    for e in &shares.users {
+        out.push(actor(e, "user", st.user(&e.id).map(|u| u.name.clone()).unwrap_or_default()));
+    }
+    for e in &shares.groups {
+        out.push(actor(e, "group", st.group(&e.id).map(|g| g.name.clone()).unwrap_or_default()));
+    }
+    (!out.is_empty()).then(|| Value::from(out))
 }
 
 /// A template's ACL: every granted group with its full member list (the

@@ -171,6 +171,15 @@ impl State {
             .map_or(Vec::new(), |v| v.iter().map(|i| &self.s.organization_members[*i]).collect())
     }
 
+    /// Whether the `workspace-sharing` experiment is on: the state says
+    /// whose workspaces may be shared, or who a workspace is shared with (a
+    /// snapshot of a server with the experiment on does; one without it
+    /// cannot).
+    pub fn sharing_on(&self) -> bool {
+        self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some())
+            || self.s.workspaces.iter().any(|w| w.shares.is_some())
+    }
+
     pub fn entitled(&self, feature: &str) -> bool {
         self.s.entitlements.as_ref().is_some_and(|e| e.features.get(feature).is_some_and(|f| f.enabled))
     }

@@ -2,7 +2,8 @@
 //! their ACLs, as the server handles them: a raw-bytes upload whose `hash`
 //! is the file id (201 new, 200 the same bytes again), a version job that
 //! only a daemon of the org with matching tags picks up, template create
-//! answering 201, a PATCH that resets every field it does not send (304 when
+//! answering 201, a PATCH that resets every plain field it does not send
+//! and keeps the pointer fields it does not send, as v2.30.0 does (304 when
 //! nothing changes), and ACL group ids that must belong to the template's org.
 
 use std::collections::BTreeMap;
@@ -178,8 +179,9 @@ fn create_template(st: &mut State, me: &str, org: &str, req: &Request) -> Result
     Ok(reply(201, &st.template_json(&t)))
 }
 
-/// The settings a create or a PATCH writes. Every one is written as sent:
-/// an omitted field becomes its zero value (ENDPOINTS.md section 7).
+/// The settings a create or a PATCH writes, each as sent: an omitted field
+/// becomes its zero value (ENDPOINTS.md section 7); a PATCH then puts back
+/// what v2.30.0 keeps (`patch_template`).
 fn apply_settings(t: &mut Template, b: &Value, create: bool) {
     let s = |k: &str| str_field(b, k);
     let i = |k: &str| b.get(k).and_then(Value::as_i64).unwrap_or(0);
@@ -215,8 +217,53 @@ fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Repl
     let old = st.template(id).cloned().ok_or_else(not_found)?;
     let old_extras = st.template_extras.get(id).cloned().unwrap_or_default();
     let b = body(req)?;
+    // v2.30.0 refuses a dormancy or failure TTL under a minute, and negative TTLs.
+    for key in ["failure_ttl_ms", "time_til_dormant_ms", "time_til_dormant_autodelete_ms"] {
+        let ms = b.get(key).and_then(Value::as_i64).unwrap_or(0);
+        if ms < 0 || (ms > 0 && ms < 60_000) {
+            return Err(validation(
+                400,
+                "Invalid request to update template metadata!",
+                key,
+                "Value must be at least one minute.",
+            ));
+        }
+    }
+    for key in ["default_ttl_ms", "activity_bump_ms"] {
+        if b.get(key).and_then(Value::as_i64).unwrap_or(0) < 0 {
+            return Err(validation(
+                400,
+                "Invalid request to update template metadata!",
+                key,
+                "Must be a positive integer.",
+            ));
+        }
+    }
     let mut t = old.clone();
     apply_settings(&mut t, &b, false);
+    // v2.30.0 zeroes the omitted plain fields (above) but keeps what its
+    // pointer fields name when they are omitted: display name, description,
+    // icon, port share level and the autostop and autostart requirements
+    // (coderd/templates.go patchTemplateMeta). An autostop requirement of 0
+    // weeks is 1.
+    for (key, slot, was) in [
+        ("display_name", &mut t.display_name, &old.display_name),
+        ("description", &mut t.description, &old.description),
+        ("icon", &mut t.icon, &old.icon),
+        ("max_port_share_level", &mut t.settings.max_port_share_level, &old.settings.max_port_share_level),
+    ] {
+        if b.get(key).is_none_or(Value::is_null) {
+            *slot = was.clone();
+        }
+    }
+    if b.get("autostop_requirement").is_none_or(Value::is_null) {
+        t.settings.autostop_requirement = old.settings.autostop_requirement.clone();
+    } else if t.settings.autostop_requirement.weeks == 0 {
+        t.settings.autostop_requirement.weeks = 1;
+    }
+    if b.get("autostart_requirement").is_none_or(Value::is_null) {
+        t.settings.autostart_requirement = old.settings.autostart_requirement.clone();
+    }
     let name = str_field(&b, "name");
     if !name.is_empty() {
         t.name = name;
@@ -230,11 +277,15 @@ fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Repl
     if let (Some(true), Some(acl)) = (b.get("disable_everyone_group_access").and_then(Value::as_bool), &mut t.acl) {
         acl.group.retain(|g| g.id != org);
     }
+    // Pointers too: omitted (or an empty CORS behavior) keeps.
     let extras = super::state::TemplateExtras {
         cors_behavior: Some(str_field(&b, "cors_behavior"))
             .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| "simple".into()),
-        use_classic_parameter_flow: b.get("use_classic_parameter_flow").and_then(Value::as_bool).unwrap_or(false),
+            .unwrap_or_else(|| old_extras.cors_behavior.clone()),
+        use_classic_parameter_flow: b
+            .get("use_classic_parameter_flow")
+            .and_then(Value::as_bool)
+            .unwrap_or(old_extras.use_classic_parameter_flow),
     };
     if t == old && extras == old_extras {
         return Ok(Reply { status: 304, headers: Vec::new(), body: Vec::new() });

@@ -47,6 +47,7 @@ pub fn handle(st: &mut State, me: &str, req: &Request, seg: &[&str]) -> Reply {
     let result = match (method, seg) {
         ("POST", ["organizations"]) => create_org(st, me, req),
         ("PATCH", ["organizations", o]) => update_org(st, o, req),
+        ("PATCH", ["organizations", _, "settings", "workspace-sharing"]) => patch_sharing(st, org, req),
         ("POST", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, true),
         ("PUT", ["organizations", _, "members", "roles"]) => settings::custom_role(st, org, req, false),
         ("POST", ["organizations", _, "members", user]) => add_member(st, org, user),
@@ -108,7 +109,8 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
             .find(|o| o.is_default)
             .and_then(|o| o.default_org_member_roles.as_ref())
             .map(|_| vec!["organization-workspace-access".to_string()]),
-        shareable_workspace_owners: None,
+        // With the `workspace-sharing` experiment on, a new org lets its members share (v2.30.0).
+        shareable_workspace_owners: st.sharing_on().then(|| "everyone".to_string()),
     };
     st.s.organizations.push(org.clone());
     // The creator becomes a member, and the org gets its Everyone group (id = org id).
@@ -162,6 +164,27 @@ fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> 
     }
     let o = o.clone();
     Ok(reply(200, &api::organization(&o)))
+}
+
+/// `PATCH /organizations/{org}/settings/workspace-sharing` (v2.30.0:
+/// `{"sharing_disabled": bool}`). Disabling also deletes every workspace
+/// share in the org, as the server does.
+fn patch_sharing(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
+    if !st.sharing_on() {
+        return Err(super::reads::sharing_off());
+    }
+    let b = body(req)?;
+    let disabled = b.get("sharing_disabled").and_then(Value::as_bool).unwrap_or(false);
+    let o = st.s.organizations.iter_mut().find(|o| o.id == org).ok_or_else(not_found)?;
+    o.shareable_workspace_owners = Some(if disabled { "none" } else { "everyone" }.into());
+    if disabled {
+        for w in st.s.workspaces.iter_mut().filter(|w| w.organization_id == org) {
+            if w.shares.is_some() {
+                w.shares = Some(WorkspaceShares::default());
+            }
+        }
+    }
+    Ok(reply(200, &json!({"sharing_disabled": disabled})))
 }
 
 fn member_json(org: &str, user: &str, roles: &[String]) -> Value {

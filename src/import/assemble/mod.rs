@@ -25,7 +25,7 @@ pub fn assemble(mut c: Collected, source: Source) -> Snapshot {
     for s in &c.workspace_sharing {
         let org = s.owner.as_deref().map(|o| orgs.resolve(o)).unwrap_or_default();
         match organizations.iter_mut().find(|o| o.id == org) {
-            Some(o) => o.shareable_workspace_owners = Some(s.value.shareable_workspace_owners.clone()),
+            Some(o) => o.shareable_workspace_owners = Some(s.value.owners()),
             None => w.push(Warning::new(
                 "dangling-workspace-sharing",
                 format!("`{}`: workspace sharing settings of an organization not in the export", s.file),
@@ -232,6 +232,26 @@ fn user(u: &wire::User) -> User {
 fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<Warning>) -> Vec<Workspace> {
     let mut out = Vec::with_capacity(c.workspaces.len());
     let mut shares: HashMap<&str, WorkspaceShares> = HashMap::new();
+    // With the `workspace-sharing` experiment on, every workspace in a list
+    // says who it is shared with (v2.30.0 omits an empty `shared_with`);
+    // without it, or when the export does not say, only a non-empty one does.
+    let sharing_on = c.experiments.as_ref().is_some_and(|e| e.iter().any(|x| x == wire::EXPERIMENT_WORKSPACE_SHARING));
+    for item in c.workspaces.values() {
+        let x = &item.value;
+        if !sharing_on && x.shared_with.is_empty() {
+            continue;
+        }
+        let mut s = WorkspaceShares::default();
+        for a in &x.shared_with {
+            let list = if a.actor_type == "group" { &mut s.groups } else { &mut s.users };
+            // v2.30.0 sends one role per actor; the strongest stands for it.
+            let role = if a.roles.iter().any(|r| r == "admin") { "admin" } else { "use" };
+            list.push(AclEntry { id: a.id.clone(), role: role.into() });
+        }
+        s.users.sort();
+        s.groups.sort();
+        shares.insert(x.id.as_str(), s);
+    }
     for acl in &c.workspace_acls {
         match acl.owner.as_deref() {
             Some(id) if c.workspaces.contains_key(id) => {

@@ -48,6 +48,7 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
         Task::BuildInfo,
         Task::Me,
         Task::Entitlements,
+        Task::Experiments,
         Task::Organizations,
         Task::Users { offset: 0 },
         Task::Workspaces { offset: 0 },

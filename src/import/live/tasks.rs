@@ -24,6 +24,9 @@ pub enum Task {
     BuildInfo,
     Me,
     Entitlements,
+    /// `GET /experiments`: whether workspaces say who they are shared with,
+    /// and whether to ask each org for its sharing setting.
+    Experiments,
     Organizations,
     Users {
         offset: usize,
@@ -62,6 +65,11 @@ pub enum Task {
     RoleSync {
         org: String,
     },
+    /// v2.30.0 routes it only with the `workspace-sharing` experiment on
+    /// (403 without it), and only in its Premium build (404 without it).
+    WorkspaceSharing {
+        org: String,
+    },
     Version {
         id: String,
     },
@@ -98,6 +106,7 @@ impl Task {
             Task::BuildInfo => endpoint!["buildinfo"],
             Task::Me => endpoint!["users", "me"],
             Task::Entitlements => endpoint!["entitlements"],
+            Task::Experiments => endpoint!["experiments"],
             Task::Organizations => endpoint!["organizations"],
             Task::Users { offset } => paged(endpoint!["users"], offset),
             Task::Workspaces { offset } => paged(endpoint!["workspaces"], offset),
@@ -113,6 +122,7 @@ impl Task {
             Task::Daemons { org } => endpoint!["organizations", org, "provisionerdaemons"].query("limit", DAEMON_LIMIT),
             Task::GroupSync { org } => endpoint!["organizations", org, "settings", "idpsync", "groups"],
             Task::RoleSync { org } => endpoint!["organizations", org, "settings", "idpsync", "roles"],
+            Task::WorkspaceSharing { org } => endpoint!["organizations", org, "settings", "workspace-sharing"],
             Task::Version { id } => endpoint!["templateversions", id],
             Task::Acl { template } => endpoint!["templates", template, "acl"],
         }
@@ -236,6 +246,22 @@ impl Task {
                 done
             }
             Task::Version { .. } => fetch::<wire::TemplateVersion>(client, &e)?.0,
+            // Unknown, not an error, where the release, the license or the
+            // experiments do not have them: the snapshot then says nothing.
+            // With the `workspace-sharing` experiment on, each org's sharing
+            // setting too (v2.30.0 refuses it with 403 when the experiment is off).
+            Task::Experiments => match fetch::<Vec<String>>(client, &e) {
+                Ok((mut done, list)) => {
+                    if list.iter().any(|x| x == wire::EXPERIMENT_WORKSPACE_SHARING) {
+                        let orgs: Vec<wire::Organization> = client.get(&endpoint!["organizations"])?;
+                        done.spawn = orgs.into_iter().map(|o| Task::WorkspaceSharing { org: o.id }).collect();
+                    }
+                    done
+                }
+                Err(e) if matches!(e.status(), Some(403 | 404)) => Done::default(),
+                Err(e) => return Err(e),
+            },
+            Task::WorkspaceSharing { .. } => or_unknown(fetch::<wire::WorkspaceSharingSettings>(client, &e))?,
             Task::Acl { .. } => fetch::<wire::TemplateAcl>(client, &e)?.0,
             // Settings nobody configured come back as an empty claim field
             // and mapping: nothing to import, as an export would not hold them.
@@ -258,6 +284,15 @@ fn fetch<T: DeserializeOwned + Serialize>(client: &Client, e: &Endpoint) -> Resu
     let path = e.path();
     let envelope = serde_json::to_vec(&Envelope { endpoint: &path, body: &value }).ok();
     Ok((Done { envelope, ..Done::default() }, value))
+}
+
+/// A 403 or 404 gives nothing to import.
+fn or_unknown<T>(answer: Result<(Done, T), ApiError>) -> Result<Done, ApiError> {
+    match answer {
+        Ok((done, _)) => Ok(done),
+        Err(e) if matches!(e.status(), Some(403 | 404)) => Ok(Done::default()),
+        Err(e) => Err(e),
+    }
 }
 
 fn unless<T>((done, value): (Done, T), empty: impl Fn(&T) -> bool) -> Done {

@@ -41,12 +41,44 @@ impl<'a> Builder<'a, '_> {
                 roles.sort();
                 roles.dedup();
             }
+            let source_sharing = self.s.default_organization().and_then(|d| d.shareable_workspace_owners.clone());
+            let mut workspace_sharing =
+                t.spec.workspace_sharing.map(|w| w.as_str().to_string()).or_else(|| source_sharing.clone());
+            // Turning sharing off deletes every share in the org (v2.30.0's
+            // PATCH settings/workspace-sharing does): never on an org that
+            // already exists, which may hold shared workspaces.
+            if let (Some(e), Some("none")) = (t.existing, workspace_sharing.as_deref())
+                && e.shareable_workspace_owners.as_deref() != Some("none")
+            {
+                workspace_sharing = None;
+                self.findings.push(Finding {
+                    code: "workspace-sharing-left-on".into(),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "organization `{}` already exists and lets workspaces be shared; the plan does not turn \
+                         sharing off there, because Coder then deletes every share in the org",
+                        t.name
+                    ),
+                    help: Some(format!(
+                        "turn it off yourself once its shares are no longer needed: `PATCH \
+                         /api/v2/organizations/{}/settings/workspace-sharing` with `{{\"sharing_disabled\": true}}`",
+                        e.name
+                    )),
+                    affects: vec![Affected {
+                        kind: "organization".into(),
+                        org: None,
+                        name: t.name.clone(),
+                        id: Some(e.id.clone()),
+                    }],
+                });
+            }
             let spec = OrganizationSpec {
                 name: t.name.clone(),
                 display_name: t.display_name.clone(),
                 description: t.spec.description.clone(),
                 icon: t.spec.icon.clone(),
                 default_member_roles,
+                workspace_sharing,
             };
             let (action, changes) = match t.existing {
                 None => (Action::Create, vec![format!("create organization `{}`", t.name)]),
@@ -59,6 +91,12 @@ impl<'a> Builder<'a, '_> {
                     ] {
                         if was != now {
                             changes.push(format!("{field}: `{was}` -> `{now}`"));
+                        }
+                    }
+                    if let Some(now) = &spec.workspace_sharing {
+                        let was = e.shareable_workspace_owners.as_deref();
+                        if was != Some(now.as_str()) {
+                            changes.push(format!("workspace sharing: {} -> {now}", was.unwrap_or("unknown")));
                         }
                     }
                     if let Some(now) = &spec.default_member_roles {
