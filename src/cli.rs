@@ -45,6 +45,10 @@ pub enum Command {
     Export(ExportCommand),
     /// Coder v1: who can do what in which v1 organization, and the v2 role each gets.
     Access(AccessArgs),
+    /// Coder v1 -> v2: organizations, members and roles, templates generated from images,
+    /// and per-user migration scripts and notices.
+    #[command(name = "v1-plan")]
+    V1Plan(V1PlanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,6 +319,36 @@ pub enum ReportFormat {
     Markdown,
     Html,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct V1PlanArgs {
+    /// A v1 snapshot (from `orgsplit import` of a v1 export); without it, the built-in MegaCo v1
+    /// example.
+    pub snapshot: Option<PathBuf>,
+    /// A snapshot of the target v2 deployment; without it, a fresh one (only its default
+    /// organization, `coder`, and no users yet).
+    #[arg(long, value_name = "V2-SNAPSHOT")]
+    pub target: Option<PathBuf>,
+    /// A v1 split file: `[[organizations]]` with `name` (the v2 org) and `v1_organizations`.
+    /// v1 organizations it does not name keep their name (the default one goes to v2's default).
+    #[arg(long, value_name = "FILE")]
+    pub split: Option<PathBuf>,
+    /// Write the plan (JSON) here; without it (and without --out-dir), print a summary.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write `templates/` (generated Terraform), `scripts/`, `notices/` and `plan.md` here.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// The v2 deployment's URL, for the scripts (default: the target snapshot's).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The date (YYYY-MM-DD) by which users must have moved, for the notices and scripts.
+    #[arg(long, default_value = "")]
+    pub deadline: String,
+    /// The migration guide's address, for the notices and scripts.
+    #[arg(long, default_value = "")]
+    pub wiki: String,
 }
 
 #[derive(Debug, Args)]
