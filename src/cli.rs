@@ -312,6 +312,10 @@ pub struct ReportArgs {
     /// The deployment's address (its access URL), when the snapshot does not say it.
     #[arg(long, value_name = "URL")]
     pub deployment_url: Option<String>,
+    /// A built-in example: `megaco` (the default without SNAPSHOT) or `megaco-v1` (MegaCo on
+    /// Coder v1, and its move to a fresh v2 deployment; Markdown or JSON).
+    #[arg(long, value_name = "NAME", value_parser = ["megaco", "megaco-v1"], conflicts_with = "snapshot")]
+    pub example: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

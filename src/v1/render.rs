@@ -179,6 +179,67 @@ pub fn notice_files(plan: &V1Plan, url: &str, deadline: &str) -> Vec<(String, St
     files
 }
 
+/// The v1 report: the v1 deployment at a glance, who holds which v1
+/// organization role, then the move to v2 ([`summary`]).
+pub fn report(v1: &super::V1Snapshot, plan: &V1Plan) -> String {
+    let mut out = String::from("# Coder v1 deployment report\n\n");
+    out.push_str(&format!(
+        "{} ({}): {} organizations, {} users, {} images ({} deprecated), {} workspaces on {} workspace \
+         providers, {} dev URLs.\n\n",
+        md(&v1.source.location),
+        md(&v1.source.kind),
+        v1.organizations.len(),
+        v1.users.len(),
+        v1.images.len(),
+        v1.images.iter().filter(|i| i.deprecated).count(),
+        v1.workspaces.len(),
+        v1.providers.len(),
+        v1.devurls.len()
+    ));
+    out.push_str("## v1 organizations\n\n| organization | default | members | managers | images | workspaces |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    let access = super::permissions::access(v1);
+    for o in &v1.organizations {
+        let managers: Vec<&str> = access
+            .iter()
+            .filter(|a| a.organization == o.name && a.matrix_role == "manager")
+            .map(|a| a.username.as_str())
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            md(&o.name),
+            if o.default { "yes" } else { "" },
+            o.members.len(),
+            md(&managers.join(", ")),
+            v1.images.iter().filter(|i| i.organization_id == o.id).count(),
+            v1.workspaces.iter().filter(|w| w.organization_id == o.id).count()
+        ));
+    }
+    out.push_str("\n## v1 workspace providers\n\n| provider | namespace | SSH | organizations |\n|---|---|---|---|\n");
+    for p in &v1.providers {
+        let orgs: Vec<String> =
+            p.org_whitelist.iter().map(|id| v1.org(id).map_or_else(|| id.clone(), |o| o.name.clone())).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            md(&p.name),
+            md(&p.config.default_namespace),
+            if p.config.ssh_enabled { "on" } else { "off" },
+            md(&orgs.join(", "))
+        ));
+    }
+    out.push('\n');
+    let plan_text = summary(plan);
+    // The summary's title becomes a section of the report.
+    out.push_str(
+        &plan_text.replacen("# Moving Coder v1 to Coder v2", "## Moving to Coder v2", 1).replace("\n## ", "\n### "),
+    );
+    out.push_str(
+        "\nMake this for your own deployment: `orgsplit import --from-dir V1-EXPORT -o v1.json`, then \
+         `orgsplit v1-plan v1.json --target v2.json --out-dir v1-move` (generated templates, scripts, notices).\n",
+    );
+    out
+}
+
 /// The plan for a terminal or a Markdown file: organizations, members and
 /// what their roles change, templates, workspaces, v1-only features, findings.
 pub fn summary(plan: &V1Plan) -> String {

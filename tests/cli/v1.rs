@@ -299,3 +299,21 @@ fn a_v1_script_copies_from_the_v1_host_and_creates_with_parameters() {
     assert!(!calls.contains("start\n--yes\n--\nfarah-khan/training\n==\nstart"), "{calls}");
     assert!(!calls.contains("copy-parameters-from"), "a v1 workspace is not in v2: {calls}");
 }
+
+#[test]
+fn report_example_megaco_v1_tells_the_v1_story() {
+    let out = orgsplit().args(["report", "--example", "megaco-v1"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("# Coder v1 deployment report\n"), "{text}");
+    assert!(text.contains("| MegaCo | yes | 6 | admin, alice-chen | 3 | 8 |"), "{text}");
+    assert!(text.contains("| raptix-aws | coder-raptix | on | raptix |"), "{text}");
+    assert!(text.contains("| raptix | created | raptix | 3 | go-dev, node-dev | 4 |"), "{text}");
+    assert!(text.contains("`v1-deprecated-image`"), "{text}");
+    assert!(text.contains("farah-khan/training: dev URL tensorboard (port 6006)"), "{text}");
+    let json = orgsplit().args(["report", "--example", "megaco-v1", "-o", "json"]).assert().success();
+    let plan = orgsplit::v1::plan::V1Plan::from_json(&json.get_output().stdout, Path::new("stdout")).unwrap();
+    assert_eq!(plan.workspaces.len(), 20);
+    orgsplit().args(["report", "--example", "megaco-v1", "-o", "html"]).assert().code(64);
+    orgsplit().args(["report", "--example", "megaco-v1", "--split", "x.toml"]).assert().code(64);
+    orgsplit().args(["report", "--example", "megaco-v2"]).assert().code(64);
+}
