@@ -48,6 +48,10 @@ pub enum Command {
     Export(ExportCommand),
     /// Coder v1: who can do what in which v1 organization, and the v2 role each gets.
     Access(AccessArgs),
+    /// Coder v1 -> v2: organizations, members and roles, templates generated from images,
+    /// and per-user migration scripts and notices.
+    #[command(name = "v1-plan")]
+    V1Plan(V1PlanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -326,6 +330,10 @@ pub struct ReportArgs {
     /// The deployment's address (its access URL), when the snapshot does not say it.
     #[arg(long, value_name = "URL")]
     pub deployment_url: Option<String>,
+    /// A built-in example: `megaco` (the default without SNAPSHOT) or `megaco-v1` (MegaCo on
+    /// Coder v1, and its move to a fresh v2 deployment; Markdown or JSON).
+    #[arg(long, value_name = "NAME", value_parser = ["megaco", "megaco-v1"], conflicts_with = "snapshot")]
+    pub example: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -333,6 +341,36 @@ pub enum ReportFormat {
     Markdown,
     Html,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct V1PlanArgs {
+    /// A v1 snapshot (from `orgsplit import` of a v1 export); without it, the built-in MegaCo v1
+    /// example.
+    pub snapshot: Option<PathBuf>,
+    /// A snapshot of the target v2 deployment; without it, a fresh one (only its default
+    /// organization, `coder`, and no users yet).
+    #[arg(long, value_name = "V2-SNAPSHOT")]
+    pub target: Option<PathBuf>,
+    /// A v1 split file: `[[organizations]]` with `name` (the v2 org) and `v1_organizations`.
+    /// v1 organizations it does not name keep their name (the default one goes to v2's default).
+    #[arg(long, value_name = "FILE")]
+    pub split: Option<PathBuf>,
+    /// Write the plan (JSON) here; without it (and without --out-dir), print a summary.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write `templates/` (generated Terraform), `scripts/`, `notices/` and `plan.md` here.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// The v2 deployment's URL, for the scripts (default: the target snapshot's).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The date (YYYY-MM-DD) by which users must have moved, for the notices and scripts.
+    #[arg(long, default_value = "")]
+    pub deadline: String,
+    /// The migration guide's address, for the notices and scripts.
+    #[arg(long, default_value = "")]
+    pub wiki: String,
 }
 
 #[derive(Debug, Args)]

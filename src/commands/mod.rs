@@ -17,6 +17,7 @@ mod schema;
 mod score;
 mod scripts;
 mod v1;
+mod v1_plan;
 
 use std::io::Write;
 use std::path::Path;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Report(args) => report::run(args),
         Command::Export(command) => export::run(command),
         Command::Access(args) => access::run(args),
+        Command::V1Plan(args) => v1_plan::run(args),
     }
 }
 

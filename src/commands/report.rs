@@ -16,6 +16,9 @@ use crate::{output, plan, render};
 const RECOMMENDED: &str = "the split recommended by `orgsplit score`";
 
 pub fn run(args: ReportArgs) -> Result<u8> {
+    if args.example.as_deref() == Some(crate::v1::fixture::NAME) {
+        return v1_example(&args);
+    }
     let by = By::parse(&args.by).map_err(Error::Usage)?;
     // Inputs a person wrote are checked before the (large) snapshot is read.
     let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
@@ -85,6 +88,40 @@ fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
     }
     std::mem::forget(report);
     Ok(())
+}
+
+/// `--example megaco-v1`: MegaCo on Coder v1, who can do what there, and
+/// its move to a fresh v2 deployment (the `v1-plan` of it, in words).
+fn v1_example(args: &ReportArgs) -> Result<u8> {
+    let v2_only = [("--split", args.split.is_some()), ("--candidates", args.candidates.is_some())];
+    if let Some((flag, _)) = v2_only.iter().find(|(_, given)| *given) {
+        return Err(Error::Usage(format!("{flag} is for a v2 report; `--example megaco-v1` takes none")));
+    }
+    let v1 = crate::v1::fixture::builtin()?;
+    let plan = crate::v1::plan::plan(&crate::v1::plan::Inputs { v1: &v1, target: None, split: None })?;
+    let text = match args.output {
+        ReportFormat::Markdown => crate::v1::render::report(&v1, &plan),
+        ReportFormat::Json => String::from_utf8_lossy(&plan.to_json()?).into_owned(),
+        ReportFormat::Html => {
+            return Err(Error::Usage(
+                "the v1 report is Markdown or JSON: use `-o markdown` (the default) or `-o json`".into(),
+            ));
+        }
+    };
+    match &args.out {
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
+        None => super::print(&text)?,
+    }
+    super::note(&format!(
+        "{}the built-in MegaCo v1 example: {} v1 organizations into {} v2 organizations, {} templates from images, \
+         {} workspaces to move",
+        args.out.as_ref().map_or(String::new(), |p| format!("wrote {}: ", p.display())),
+        v1.organizations.len(),
+        plan.organizations.len(),
+        plan.templates.len(),
+        plan.workspaces.len()
+    ));
+    super::OK
 }
 
 fn read_split(path: &Path) -> Result<(SplitDocument, Vec<u8>)> {

@@ -28,6 +28,8 @@ pub fn run(args: ScriptsArgs) -> Result<u8> {
         wiki: &plan.migration.wiki,
         deadline: &plan.migration.deadline,
         plan: &plan.snapshot.fingerprint,
+        coder_cli: "coder",
+        from_v1: false,
     };
     for u in &users {
         out.add(&script_name(u), migration_script(&ctx, u)?.as_bytes(), Some(0o755))?;

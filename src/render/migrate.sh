@@ -24,12 +24,14 @@
 #   --only      migrate just this old workspace
 # Environment:
 #   ORGSPLIT_RSH          remote shell for rsync (default: ssh, with the host names
-#                         `coder config-ssh` writes: coder.<owner>--<workspace>)
+#                         `coder config-ssh` writes: coder.<owner>--<workspace>; for a
+#                         Coder v1 workspace, v1's `coder config-ssh`: coder.<workspace>)
+#   ORGSPLIT_CODER        the Coder v2 CLI to run (default: the one named below)
 #   ORGSPLIT_RSYNC_OPTS   extra rsync options (e.g. --bwlimit=20m)
 # Runs with bash 3.2 (macOS) and later.
 #   ORGSPLIT_LOG          log file (default: next to the staging folder)
 #   ORGSPLIT_WAIT_SECONDS how long to wait for a workspace to answer over SSH (default 600)
-# shellcheck disable=SC2016 # generated values are single-quoted literals on purpose
+# shellcheck disable=SC2016,SC2209 # generated values are literals on purpose (a user may be named `admin`)
 set -Eeuo pipefail
 IFS=$' \t\n'
 
@@ -49,6 +51,7 @@ MODE=staged
 ONLY=
 STAGING="${XDG_CACHE_HOME:-$HOME/.cache}/orgsplit/$OWNER_DIR"
 RSH="${ORGSPLIT_RSH:-ssh}"
+CODER="${ORGSPLIT_CODER:-$CODER_CLI}"
 read -r -a RSH_CMD <<<"$RSH"
 WAIT_SECONDS="${ORGSPLIT_WAIT_SECONDS:-600}"
 read -r -a EXTRA_RSYNC <<<"${ORGSPLIT_RSYNC_OPTS:-}"
@@ -99,6 +102,16 @@ die() {
 
 host_of() {
   printf '%s%s--%s' "$SSH_PREFIX" "$OWNER" "$1"
+}
+
+# The old workspace's host: the one the plan names (a Coder v1 workspace), else
+# the v2 host name.
+old_host_of() {
+  if [ -n "${OLD_HOST[$1]}" ]; then
+    printf '%s' "${OLD_HOST[$1]}"
+  else
+    host_of "${OLD_WS[$1]}"
+  fi
 }
 
 # rsync's exit codes that people meet, in words.
@@ -160,37 +173,41 @@ copy_and_verify() {
   log "verified: $dst holds every file of $src (checksums)"
 }
 
-# Run a command in a workspace through the remote shell rsync uses.
+# Run a command on a host through the remote shell rsync uses.
 remote() {
   # shellcheck disable=SC2029 # the command is meant to expand remotely
-  "${RSH_CMD[@]}" "$(host_of "$1")" "$2"
+  "${RSH_CMD[@]}" "$1" "$2"
 }
 
 check_prerequisites() {
-  command -v coder >/dev/null 2>&1 ||
-    die "the coder CLI is not installed here: install it from $DEPLOYMENT_URL/install.sh (or https://coder.com/docs/install), then run 'coder login $DEPLOYMENT_URL'"
+  command -v "$CODER" >/dev/null 2>&1 ||
+    die "the Coder CLI ($CODER) is not installed here: install it from $DEPLOYMENT_URL/install.sh (or https://coder.com/docs/install), then run '$CODER login $DEPLOYMENT_URL'"
   command -v rsync >/dev/null 2>&1 ||
     die "rsync is not installed here: install it (apt-get install rsync, brew install rsync) and run again"
   local who
-  who="$(coder whoami 2>&1)" ||
-    die "the coder CLI is not logged in: run 'coder login $DEPLOYMENT_URL'"
+  who="$("$CODER" whoami 2>&1)" ||
+    die "the Coder CLI ($CODER) is not logged in: run '$CODER login $DEPLOYMENT_URL'"
   case "$who" in
     *"$DEPLOYMENT_URL"*) ;;
-    *) die "the coder CLI is logged in to another deployment ($who); run 'coder login $DEPLOYMENT_URL'" ;;
+    *) die "the Coder CLI ($CODER) is logged in to another deployment ($who); run '$CODER login $DEPLOYMENT_URL'" ;;
   esac
   if [ "$RSH" = ssh ] && [ "$MODE" = staged ]; then
     if ! grep -qs -- '-START-CODER-' "$HOME/.ssh/config"; then
-      log "setting up SSH host names for Coder workspaces (coder config-ssh)"
-      coder config-ssh --yes >>"$LOG" 2>&1 ||
-        die "'coder config-ssh --yes' failed; run it yourself and look at its message"
+      log "setting up SSH host names for Coder workspaces ($CODER config-ssh)"
+      "$CODER" config-ssh --yes >>"$LOG" 2>&1 ||
+        die "'$CODER config-ssh --yes' failed; run it yourself and look at its message"
     fi
+  fi
+  if [ "$RSH" = ssh ] && [ "$FROM_V1" -eq 1 ]; then
+    grep -qs -- '-START-CODER-ENTERPRISE-' "$HOME/.ssh/config" ||
+      die "the SSH host names of your Coder v1 workspaces are not set up here: run the v1 CLI's 'coder config-ssh' (logged in to the v1 deployment), then run this script again"
   fi
 }
 
-# Wait until a workspace answers over SSH (starting it if it is stopped).
+# Wait until a workspace (its name, then its host) answers over SSH.
 wait_for() {
-  local ws="$1" waited=0
-  until remote "$ws" 'true' >>"$LOG" 2>&1; do
+  local ws="$1" host="$2" waited=0
+  until remote "$host" 'true' >>"$LOG" 2>&1; do
     if [ "$waited" -ge "$WAIT_SECONDS" ]; then
       die "workspace $OWNER/$ws did not answer over SSH within $WAIT_SECONDS seconds; open it in the dashboard, check it is running and healthy, and run again"
     fi
@@ -205,13 +222,24 @@ ensure_started() {
     log "would start $OWNER/$ws if it is stopped"
     return 0
   fi
-  coder start --yes -- "$OWNER/$ws" >>"$LOG" 2>&1 || log "note: 'coder start $OWNER/$ws' did not succeed (it may already be running); checking that it answers"
-  wait_for "$ws"
+  "$CODER" start --yes -- "$OWNER/$ws" >>"$LOG" 2>&1 || log "note: '$CODER start $OWNER/$ws' did not succeed (it may already be running); checking that it answers"
+  wait_for "$ws" "$(host_of "$ws")"
+}
+
+# A Coder v1 workspace: the v2 CLI cannot start it; wait for its owner to.
+ensure_v1_on() {
+  local ws="$1" host="$2"
+  if [ "$DRY_RUN" -eq 1 ]; then
+    log "would check that your v1 workspace $ws answers over SSH ($host)"
+    return 0
+  fi
+  log "waiting for your v1 workspace $ws to answer over SSH ($host): turn it on in the v1 dashboard if it is off"
+  wait_for "$ws" "$host"
 }
 
 ensure_new_workspace() {
-  local old="$1" new="$2" org="$3" template="$4"
-  if coder show -- "$OWNER/$new" >>"$LOG" 2>&1; then
+  local old="$1" new="$2" org="$3" template="$4" params="$5" p e
+  if "$CODER" show -- "$OWNER/$new" >>"$LOG" 2>&1; then
     log "new workspace $OWNER/$new exists"
     return 0
   fi
@@ -221,19 +249,30 @@ ensure_new_workspace() {
   fi
   log "creating $OWNER/$new in organization $org from template $template"
   # Flags as --flag=value and the workspace after `--`: no name is read as a flag.
-  coder create --org="$org" --template="$template" --copy-parameters-from="$OWNER/$old" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
-    coder create --org="$org" --template="$template" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
+  if [ -n "$params" ]; then
+    # The plan's parameters (name=value words orgsplit wrote, no spaces in them).
+    local flags=()
+    read -r -a p <<<"$params"
+    for e in "${p[@]}"; do
+      flags+=("--parameter=$e")
+    done
+    "$CODER" create --org="$org" --template="$template" "${flags[@]}" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
+      die "could not create $OWNER/$new (template $template in organization $org); see the log, or create it in the dashboard and run again"
+    return 0
+  fi
+  "$CODER" create --org="$org" --template="$template" --copy-parameters-from="$OWNER/$old" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
+    "$CODER" create --org="$org" --template="$template" --yes -- "$OWNER/$new" >>"$LOG" 2>&1 ||
     die "could not create $OWNER/$new (template $template in organization $org); see the log, or create it in the dashboard and run again"
 }
 
 check_rsync_remote() {
-  remote "$1" 'command -v rsync' >>"$LOG" 2>&1 ||
+  remote "$2" 'command -v rsync' >>"$LOG" 2>&1 ||
     die "rsync is not installed in workspace $OWNER/$1: install it there (sudo apt-get install rsync) or ask for it in the template, then run again"
 }
 
 check_space() {
   local ws="$1" need have
-  need="$(remote "$ws" 'cd && du -sk . 2>/dev/null | cut -f1' 2>>"$LOG" | tail -n 1)"
+  need="$(remote "$2" 'cd && du -sk . 2>/dev/null | cut -f1' 2>>"$LOG" | tail -n 1)"
   have="$(df -Pk "$STAGING" | awk 'NR == 2 { print $4 }')"
   case "$need" in '' | *[!0-9]*) log "note: could not measure the size of $OWNER/$ws"; return 0 ;; esac
   case "$have" in '' | *[!0-9]*) return 0 ;; esac
@@ -245,6 +284,9 @@ check_space() {
 migrate() {
   local i="$1"
   local old="${OLD_WS[$i]}" new="${NEW_WS[$i]}" org="${NEW_ORG[$i]}" template="${NEW_TEMPLATE[$i]}"
+  local old_host new_host
+  old_host="$(old_host_of "$i")"
+  new_host="$(host_of "$new")"
   # The host names hold the owner and both workspaces; orgsplit refused any
   # that Coder would not accept, and a host never begins with `-` (ssh would
   # read it as an option).
@@ -258,15 +300,19 @@ migrate() {
     return 0
   fi
   log "== $OWNER/$old -> $OWNER/$new (organization $org, template $template)"
-  ensure_new_workspace "$old" "$new" "$org" "$template"
-  ensure_started "$old"
+  ensure_new_workspace "$old" "$new" "$org" "$template" "${NEW_PARAMS[$i]}"
+  if [ -n "${OLD_HOST[$i]}" ]; then
+    ensure_v1_on "$old" "$old_host"
+  else
+    ensure_started "$old"
+  fi
   ensure_started "$new"
   if [ "$DRY_RUN" -eq 0 ]; then
-    check_rsync_remote "$old"
-    check_rsync_remote "$new"
+    check_rsync_remote "$old" "$old_host"
+    check_rsync_remote "$new" "$new_host"
   fi
   if [ "$MODE" = pull ]; then
-    copy_and_verify "$(host_of "$old"):" "$HOME/"
+    copy_and_verify "$old_host:" "$HOME/"
     if [ "$DRY_RUN" -eq 0 ]; then
       rm -rf "${HOME:?}/$PARTIAL"
     fi
@@ -274,17 +320,17 @@ migrate() {
     local stage="$STAGING/${STAGE_DIR[$i]}"
     mkdir -p "$stage"
     if [ "$DRY_RUN" -eq 0 ]; then
-      check_space "$old"
+      check_space "$old" "$old_host"
     fi
-    copy_and_verify "$(host_of "$old"):" "$stage/"
+    copy_and_verify "$old_host:" "$stage/"
     if [ "$DRY_RUN" -eq 1 ]; then
-      log "would then copy $stage/ -> $(host_of "$new"): and check it with checksums"
+      log "would then copy $stage/ -> $new_host: and check it with checksums"
     else
-      remote "$new" "cd && mkdir -p $PARTIAL_TMP" >>"$LOG" 2>&1 ||
+      remote "$new_host" "cd && mkdir -p $PARTIAL_TMP" >>"$LOG" 2>&1 ||
         die "could not make the folder ~/$PARTIAL in $OWNER/$new for partial copies; is its home writable?"
-      copy_and_verify "$stage/" "$(host_of "$new"):"
+      copy_and_verify "$stage/" "$new_host:"
       # Verified: partial data from killed runs is of no more use. Only our folder.
-      remote "$new" "cd && rm -rf $PARTIAL" >>"$LOG" 2>&1 ||
+      remote "$new_host" "cd && rm -rf $PARTIAL" >>"$LOG" 2>&1 ||
         log "note: could not remove ~/$PARTIAL in $OWNER/$new; remove it yourself"
     fi
   fi

@@ -28,6 +28,10 @@ pub struct ScriptContext<'a> {
     pub deadline: &'a str,
     /// The plan's fingerprint, so a script can be traced to its plan.
     pub plan: &'a str,
+    /// The Coder v2 CLI the script runs (`coder`; `coderv2` where v1's CLI is `coder`).
+    pub coder_cli: &'a str,
+    /// The old workspaces are Coder v1 ones (each [`Move::old_host`] set).
+    pub from_v1: bool,
 }
 
 /// One user's workspaces to move.
@@ -50,6 +54,12 @@ pub struct Move {
     pub new_workspace: String,
     pub new_org: String,
     pub new_template: String,
+    /// The old workspace's SSH host when it is not the v2 one
+    /// (`coder.<workspace>` for a Coder v1 workspace); empty for v2.
+    pub old_host: String,
+    /// Parameters to create the new workspace with (`name=value`); empty:
+    /// copy the old workspace's (v2).
+    pub parameters: Vec<String>,
 }
 
 /// The bash script for one user.
@@ -67,6 +77,8 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
     assign("DEADLINE", ctx.deadline)?;
     // Local folder names come from these, never from raw deployment names.
     assign("OWNER_DIR", &user.file)?;
+    assign("CODER_CLI", ctx.coder_cli)?;
+    data.push_str(&format!("FROM_V1={}\n", u8::from(ctx.from_v1)));
     data.push_str("# One entry per workspace to move; the same position in each list.\n");
     let list = |values: Vec<&str>| -> Result<String> {
         let quoted: Result<Vec<String>> = values.into_iter().map(quote).collect();
@@ -77,6 +89,9 @@ pub fn migration_script(ctx: &ScriptContext, user: &UserMoves) -> Result<String>
     data.push_str(&format!("NEW_WS=({})\n", list(field(|m| &m.new_workspace))?));
     data.push_str(&format!("NEW_ORG=({})\n", list(field(|m| &m.new_org))?));
     data.push_str(&format!("NEW_TEMPLATE=({})\n", list(field(|m| &m.new_template))?));
+    data.push_str(&format!("OLD_HOST=({})\n", list(field(|m| &m.old_host))?));
+    let params: Vec<String> = user.items.iter().map(|m| parameter_words(&m.parameters)).collect::<Result<_>>()?;
+    data.push_str(&format!("NEW_PARAMS=({})\n", list(params.iter().map(String::as_str).collect())?));
     let dirs: Vec<String> =
         user.items.iter().enumerate().map(|(i, m)| format!("{}-{i}", file_names::stem(&m.old_workspace))).collect();
     data.push_str(&format!("STAGE_DIR=({})\n", list(dirs.iter().map(String::as_str).collect())?));
@@ -124,10 +139,29 @@ pub fn user_moves(plan: &Plan) -> Vec<UserMoves> {
                     new_workspace: m.new.workspace_name.clone(),
                     new_org: m.new.org.clone(),
                     new_template: m.new.template.clone(),
+                    old_host: String::new(),
+                    parameters: Vec::new(),
                 })
                 .collect(),
         })
         .collect()
+}
+
+/// Parameters as one word list the script splits on spaces: each
+/// `name=value` must hold no whitespace or quote (orgsplit writes them from
+/// numbers, tags and its own names; anything else is refused).
+fn parameter_words(parameters: &[String]) -> Result<String> {
+    for p in parameters {
+        let ok = p.contains('=')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | '-' | '.' | ':' | '/' | '+'));
+        if !ok {
+            return Err(Error::Refused(format!(
+                "workspace parameter {:?} is not a plain `name=value` word; refusing to write a script",
+                super::plain(p)
+            )));
+        }
+    }
+    Ok(parameters.join(" "))
 }
 
 /// The script's file name for a user: `<file>.sh` (see [`UserMoves::file`]).
@@ -178,6 +212,8 @@ mod tests {
             wiki: "https://wiki.example.com/orgs",
             deadline: "2025-03-31",
             plan: "sha256:abc",
+            coder_cli: "coder",
+            from_v1: false,
         }
     }
 
@@ -192,6 +228,8 @@ mod tests {
                 new_workspace: format!("{ws}-new"),
                 new_org: "data".into(),
                 new_template: "docker".into(),
+                old_host: String::new(),
+                parameters: Vec::new(),
             }],
         }
     }
@@ -214,6 +252,22 @@ mod tests {
         let header = s.lines().nth(1).unwrap();
         assert!(header.starts_with("# orgsplit migration script for alice?touch /tmp/pwned"), "{header}");
         assert!(s.contains("\nOWNER='alice\ntouch /tmp/pwned'\n"), "the value stays inside one quoted word");
+    }
+
+    #[test]
+    fn v1_moves_carry_their_host_and_parameters_and_odd_parameters_are_refused() {
+        let mut u = user("alice", "dev");
+        u.items[0].old_host = "coder.dev".into();
+        u.items[0].parameters = vec!["cpu=2".into(), "image_tag=1.16".into()];
+        let c = ScriptContext { coder_cli: "coderv2", from_v1: true, ..ctx() };
+        let s = migration_script(&c, &u).unwrap();
+        assert!(s.contains("\nCODER_CLI=coderv2\nFROM_V1=1\n"), "{s}");
+        assert!(s.contains("\nOLD_HOST=(coder.dev)\n"), "{s}");
+        assert!(s.contains("\nNEW_PARAMS=('cpu=2 image_tag=1.16')\n"), "{s}");
+        u.items[0].parameters = vec!["image_tag=$(touch x)".into()];
+        assert!(migration_script(&c, &u).is_err());
+        u.items[0].parameters = vec!["a=b c".into()];
+        assert!(migration_script(&c, &u).is_err());
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod fixture;
 pub mod import;
 pub mod model;
 pub mod permissions;
+pub mod plan;
+pub mod render;
 
 use std::path::Path;
 

@@ -94,6 +94,93 @@ pub fn access(s: &V1Snapshot) -> Vec<Access> {
     out
 }
 
+/// The matrix the plan compares with: the latest documented (1.17).
+pub const LATEST: &str = "1.17";
+
+/// How orgsplit reads Coder v2's built-in organization roles, per v1
+/// resource: (v1 resource, its v2 counterpart or `None`, what
+/// `organization-admin` allows, what a plain member allows), in the matrix's
+/// action words. v2 has no registries or services: images name their
+/// registry in the template, and credentials live in the cluster.
+/// (v1 resource, v2 counterpart, `organization-admin`'s actions, a member's actions).
+type V2Reading = (&'static str, Option<&'static str>, &'static [&'static str], &'static [&'static str]);
+
+const V2_ROLES: &[V2Reading] = &[
+    ("Dev URLs", Some("shared workspace ports"), &["read-all"], &["read-own"]),
+    (
+        "Environments",
+        Some("workspaces"),
+        &["create", "read-all", "read-own", "list", "delete-all", "delete-own", "update-all", "update-own"],
+        &["create", "read-own", "list", "delete-own", "update-own"],
+    ),
+    ("Images", Some("templates"), &["create", "read-all", "list", "delete-all", "update-all"], &["read-all", "list"]),
+    (
+        "Image Tags",
+        Some("template versions"),
+        &["create", "read-all", "list", "delete-all", "update-all"],
+        &["read-all", "list"],
+    ),
+    ("Metrics", Some("template insights"), &["read-all", "read-own"], &["read-own"]),
+    (
+        "Org Members",
+        Some("organization members and groups"),
+        &["create", "read-all", "list", "delete-all", "update-all"],
+        &["read-all", "list"],
+    ),
+    ("Orgs", Some("the organization"), &["read-all", "list", "update-all"], &["read-all", "list"]),
+    ("Registries", None, &[], &[]),
+    ("Services", None, &[], &[]),
+    ("System Banners", Some("announcement banners (deployment-wide)"), &["read-all"], &["read-all"]),
+    ("Users", Some("users"), &["read-all", "read-own"], &["read-own"]),
+];
+
+/// Actions that let someone act on what others own or on the org itself.
+const ADMIN_LIKE: &[&str] = &["create", "delete-all", "update-all"];
+
+/// One resource where a person's v1 role and v2 role allow different things.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    pub v1_resource: String,
+    /// The v2 counterpart; empty when v2 has none.
+    pub v2_resource: String,
+    /// Allowed in v1, not in v2.
+    pub lost: Vec<String>,
+    /// Allowed in v2, not in v1.
+    pub gained: Vec<String>,
+    /// A gain of an admin-like action (create, update-all, delete-all): listed first.
+    pub admin_like_gain: bool,
+}
+
+/// Per resource, what the v1 matrix role (`manager` or member) allows that
+/// its v2 role (`organization-admin` or member) does not, and the reverse:
+/// admin-like gains first, then by resource.
+pub fn differences(matrix: &Matrix, manager: bool) -> Vec<Difference> {
+    let mut out = Vec::new();
+    for row in &matrix.rows {
+        let v1: &[String] = if manager { &row.manager } else { &row.member };
+        let (v2_resource, v2): (&str, Vec<&str>) = match V2_ROLES.iter().find(|r| r.0 == row.resource) {
+            Some((_, res, admin, member)) => {
+                (res.unwrap_or(""), if manager { admin.to_vec() } else { member.to_vec() })
+            }
+            None => ("", Vec::new()),
+        };
+        let lost: Vec<String> = v1.iter().filter(|a| !v2.contains(&a.as_str())).cloned().collect();
+        let gained: Vec<String> = v2.iter().filter(|a| !v1.iter().any(|b| b == *a)).map(|a| a.to_string()).collect();
+        if lost.is_empty() && gained.is_empty() {
+            continue;
+        }
+        out.push(Difference {
+            v1_resource: row.resource.clone(),
+            v2_resource: v2_resource.to_string(),
+            admin_like_gain: gained.iter().any(|a| ADMIN_LIKE.contains(&a.as_str())),
+            lost,
+            gained,
+        });
+    }
+    out.sort_by(|a, b| b.admin_like_gain.cmp(&a.admin_like_gain).then(a.v1_resource.cmp(&b.v1_resource)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +194,27 @@ mod tests {
         let env = m.get("1.17").unwrap().rows.iter().find(|r| r.resource == "Environments").unwrap();
         assert!(env.manager.contains(&"delete-all".to_string()));
         assert!(!env.member.contains(&"delete-all".to_string()));
+    }
+
+    #[test]
+    fn every_matrix_resource_has_a_v2_reading_and_differences_put_admin_gains_first() {
+        let m = matrices().unwrap();
+        for matrix in &m.matrix {
+            for row in &matrix.rows {
+                assert!(V2_ROLES.iter().any(|r| r.0 == row.resource), "{} has no v2 reading", row.resource);
+            }
+        }
+        let manager = differences(m.get(LATEST).unwrap(), true);
+        assert_eq!(manager[0].v1_resource, "Orgs", "{manager:?}");
+        assert_eq!(manager[0].gained, ["update-all"]);
+        let reg = manager.iter().find(|d| d.v1_resource == "Registries").unwrap();
+        assert_eq!(reg.lost, ["create", "read-all", "delete-all", "update-all"]);
+        assert!(reg.v2_resource.is_empty());
+        let member = differences(m.get(LATEST).unwrap(), false);
+        let env = member.iter().find(|d| d.v1_resource == "Environments").unwrap();
+        assert_eq!(env.lost, ["read-all"], "v2 members do not see others' workspaces");
+        assert!(member.iter().all(|d| !d.admin_like_gain), "a member gains nothing admin-like: {member:?}");
+        let images = member.iter().find(|d| d.v1_resource == "Images").unwrap();
+        assert_eq!(images.lost, ["create"]);
     }
 }

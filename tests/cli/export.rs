@@ -25,7 +25,7 @@ fn export(plan: &Path, snapshot: &Path, sources: Option<&Path>, out: &Path) -> a
 /// `terraform` or `tofu`, whichever is on PATH. `.ci/run` builds OpenTofu
 /// when neither is there, so a missing one is a printed skip locally and a
 /// failure under `CI=true`.
-fn terraform_cli() -> Option<&'static str> {
+pub fn terraform_cli() -> Option<&'static str> {
     let found = ["terraform", "tofu"].into_iter().find(|tool| {
         std::process::Command::new("sh")
             .arg("-c")

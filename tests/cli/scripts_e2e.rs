@@ -128,6 +128,8 @@ pub fn write_script(dir: &Path, user: &UserMoves) -> PathBuf {
         wiki: "https://wiki.example.com",
         deadline: "2025-03-31",
         plan: "sha256:test",
+        coder_cli: "coder",
+        from_v1: false,
     };
     let path = dir.join("migrate.sh");
     fs::write(&path, migration_script(&ctx, user).unwrap()).unwrap();
@@ -145,6 +147,8 @@ pub fn one_move(owner: &str, old: &str, new: &str, org: &str, template: &str) ->
             new_workspace: new.into(),
             new_org: org.into(),
             new_template: template.into(),
+            old_host: String::new(),
+            parameters: Vec::new(),
         }],
     }
 }
@@ -327,7 +331,7 @@ fn injected(root: &Path) -> Vec<String> {
         .collect()
 }
 
-fn shellcheck_passes(script: &Path) {
+pub fn shellcheck_passes(script: &Path) {
     if have("shellcheck") {
         let lint = Command::new("shellcheck").args(["-s", "bash", "-S", "style"]).arg(script).output().unwrap();
         assert!(lint.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&lint.stdout));
@@ -350,6 +354,8 @@ fn hostile_names_run_no_injected_command_and_pass_shellcheck() {
             new_workspace: "dev-data".into(),
             new_org: format!("org'$({t})'|{t}"),
             new_template: format!("-tpl\n {t}\n#"),
+            old_host: String::new(),
+            parameters: Vec::new(),
         }],
     };
     let script = write_script(sb.root.path(), &user);
@@ -383,6 +389,8 @@ fn host_names_outside_coders_rules_are_refused() {
         new_workspace: format!("new $({t}) \\ *"),
         new_org: "data".into(),
         new_template: "docker".into(),
+        old_host: String::new(),
+        parameters: Vec::new(),
     };
     let good = Move { old_workspace: "ok".into(), new_workspace: "ok-data".into(), ..bad.clone() };
     // With an ssh host of `-oProxyCommand=...` ssh would run the command.

@@ -171,3 +171,149 @@ fn hostile_v1_names_are_escaped_in_access_tables() {
     assert!(text.contains("x\\|y"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
 }
+
+/// `v1-plan` on the built-in example: the plan, and a folder of generated
+/// templates, scripts and notices.
+fn v1_plan_folder(dir: &Path) -> (PathBuf, PathBuf) {
+    let out = dir.join("out");
+    let plan = dir.join("v1-plan.json");
+    orgsplit()
+        .args(["v1-plan", "--url", "https://v2.megaco.example", "--deadline", "2025-09-30", "--out-dir"])
+        .arg(&out)
+        .arg("-o")
+        .arg(&plan)
+        .assert()
+        .success();
+    (out, plan)
+}
+
+#[test]
+fn v1_plan_writes_templates_scripts_and_notices_from_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, plan_path) = v1_plan_folder(dir.path());
+    let plan = orgsplit::v1::plan::V1Plan::from_json(&fs::read(&plan_path).unwrap(), &plan_path).unwrap();
+    assert_eq!(plan.templates.len(), 8);
+    assert_eq!(plan.workspaces.len(), 20);
+    let files: BTreeSet<String> = files_in(&out).into_iter().collect();
+    for t in &plan.templates {
+        assert!(files.contains(&format!("templates/{}/main.tf", t.source_dir)), "{files:?}");
+    }
+    let go = fs::read_to_string(out.join("templates/raptix/go-dev/main.tf")).unwrap();
+    assert!(go.contains("image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/raptix/go-dev\""), "{go}");
+    assert!(go.contains("default     = \"coder-raptix\""), "the raptix provider's namespace: {go}");
+    assert!(go.contains("default      = \"1.16\""), "the image's default tag: {go}");
+    let legacy = fs::read_to_string(out.join("templates/coder/legacy-centos/main.tf")).unwrap();
+    assert!(legacy.lines().next().unwrap().contains("DEPRECATED"), "{legacy}");
+    let script = fs::read_to_string(out.join("scripts/farah-khan.sh")).unwrap();
+    assert!(script.contains("\nCODER_CLI=coderv2\nFROM_V1=1\n"), "{script}");
+    assert!(script.contains("\nDEPLOYMENT_URL=https://v2.megaco.example\n"), "{script}");
+    assert!(script.contains("\nOLD_HOST=(coder.training)\n"), "{script}");
+    assert!(script.contains("\nNEW_PARAMS=('cpu=8 disk_gb=100 gpus=1 image_tag=11.2 memory_gb=32')\n"), "{script}");
+    assert!(!script.contains("--delete"), "scripts never delete");
+    let notice = fs::read_to_string(out.join("notices/users/carla-diaz.md")).unwrap();
+    assert!(notice.contains("dev URL port 8080"), "v1-only features are listed per user: {notice}");
+    assert!(notice.contains("2025-09-30"), "{notice}");
+    assert!(notice.contains("bash ./carla-diaz.sh --dry-run"), "{notice}");
+    let summary = fs::read_to_string(out.join("plan.md")).unwrap();
+    assert!(summary.contains("| raptix | bianca-das | manager | organization-admin |"), "{summary}");
+    // Same input, same bytes.
+    let again = tempfile::tempdir().unwrap();
+    let (out2, plan2) = v1_plan_folder(again.path());
+    assert_eq!(fs::read(&plan_path).unwrap(), fs::read(&plan2).unwrap());
+    for f in &files {
+        assert!(fs::read(out.join(f)).unwrap() == fs::read(out2.join(f)).unwrap(), "{f} differs between runs");
+    }
+}
+
+#[test]
+fn generated_templates_pass_terraform_fmt_and_shellcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = v1_plan_folder(dir.path());
+    for f in files_in(&out).iter().filter(|f| f.ends_with(".sh")) {
+        crate::scripts_e2e::shellcheck_passes(&out.join(f));
+    }
+    let Some(tf) = crate::export::terraform_cli() else { return };
+    let fmt = std::process::Command::new(tf)
+        .args(["fmt", "-check", "-recursive", "-diff"])
+        .arg(out.join("templates"))
+        .output()
+        .unwrap();
+    assert!(fmt.status.success(), "{tf} fmt -check:\n{}", String::from_utf8_lossy(&fmt.stdout));
+}
+
+#[test]
+fn hostile_v1_names_stay_strings_in_hcl_and_are_refused_as_ssh_hosts() {
+    let mut v1 = orgsplit::v1::fixture::builtin().unwrap();
+    let evil = "evil\"/${file(\"/etc/passwd\")}%{ if true }x";
+    v1.images[0].repository = evil.to_string();
+    let ws = v1.workspaces.iter_mut().find(|w| w.image_id == v1.images[0].id).unwrap();
+    ws.name = "-oProxyCommand=touch PWNED".into();
+    let plan = orgsplit::v1::plan::plan(&orgsplit::v1::plan::Inputs { v1: &v1, target: None, split: None }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let t = plan.templates.iter().find(|t| t.image.contains("evil")).unwrap();
+    let tf = orgsplit::v1::render::template_source(t).unwrap();
+    assert!(tf.contains(r#"image = "evil\"/$${file(\"/etc/passwd\")}%%{ if true }x""#), "{tf}");
+    let main = dir.path().join("t");
+    fs::create_dir_all(&main).unwrap();
+    fs::write(main.join("main.tf"), &tf).unwrap();
+    if let Some(cli) = crate::export::terraform_cli() {
+        let fmt = std::process::Command::new(cli).args(["fmt", "-check"]).arg(&main).output().unwrap();
+        assert!(fmt.status.success(), "{}", String::from_utf8_lossy(&fmt.stderr));
+    }
+    let scripts = orgsplit::v1::render::script_files(&plan, "https://v2.example", "", "").unwrap();
+    let w = plan.workspaces.iter().find(|w| w.old_name.starts_with("-o")).unwrap();
+    assert_ne!(w.new_name, w.old_name, "the new name is made valid");
+    let (_, script) = scripts.iter().find(|(n, _)| *n == format!("{}.sh", w.owner)).unwrap();
+    let problem = script.lines().find(|l| l.starts_with("HOST_PROBLEM=(")).unwrap();
+    assert!(problem.contains("breaks Coder's name rules"), "the odd v1 host is refused: {problem}");
+}
+
+/// A v1 move end to end with stand-ins: the v1 workspace is reached by its
+/// v1 host name (`coder.<workspace>`), the new one is created with the
+/// plan's parameters, and the files arrive.
+#[test]
+fn a_v1_script_copies_from_the_v1_host_and_creates_with_parameters() {
+    use crate::scripts_e2e::{Sandbox, assert_ok, have};
+    if !have("rsync") {
+        return;
+    }
+    let v1 = orgsplit::v1::fixture::builtin().unwrap();
+    let plan = orgsplit::v1::plan::plan(&orgsplit::v1::plan::Inputs { v1: &v1, target: None, split: None }).unwrap();
+    let scripts = orgsplit::v1::render::script_files(&plan, "https://coder.example.com", "", "").unwrap();
+    let (_, text) = scripts.iter().find(|(n, _)| n == "farah-khan.sh").unwrap();
+    let sb = Sandbox::new();
+    let script = sb.root.path().join("farah-khan.sh");
+    fs::write(&script, text).unwrap();
+    // The stand-in remote shell maps a host to ws/<part after `--`>: v1's `coder.training` has none.
+    fs::create_dir_all(sb.ws("coder.training").join("src")).unwrap();
+    fs::write(sb.ws("coder.training").join("src/model.py"), b"print(1)\n").unwrap();
+    let mut cmd = sb.command(&script, "farah-khan", &[]);
+    cmd.env("ORGSPLIT_CODER", "coder");
+    let out = cmd.output().unwrap();
+    assert_ok(&out);
+    assert_eq!(fs::read(sb.ws("training").join("src/model.py")).unwrap(), b"print(1)\n");
+    assert!(sb.ws("coder.training").join("src/model.py").exists(), "nothing is removed from the v1 workspace");
+    let calls = fs::read_to_string(sb.root.path().join("coder-calls.log")).unwrap();
+    assert!(calls.contains("create\n--org=data-platform\n--template=ml-cuda\n--parameter=cpu=8\n"), "{calls}");
+    assert!(calls.contains("--parameter=gpus=1\n"), "{calls}");
+    assert!(!calls.contains("start\n--yes\n--\nfarah-khan/training\n==\nstart"), "{calls}");
+    assert!(!calls.contains("copy-parameters-from"), "a v1 workspace is not in v2: {calls}");
+}
+
+#[test]
+fn report_example_megaco_v1_tells_the_v1_story() {
+    let out = orgsplit().args(["report", "--example", "megaco-v1"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("# Coder v1 deployment report\n"), "{text}");
+    assert!(text.contains("| MegaCo | yes | 6 | admin, alice-chen | 3 | 8 |"), "{text}");
+    assert!(text.contains("| raptix-aws | coder-raptix | on | raptix |"), "{text}");
+    assert!(text.contains("| raptix | created | raptix | 3 | go-dev, node-dev | 4 |"), "{text}");
+    assert!(text.contains("`v1-deprecated-image`"), "{text}");
+    assert!(text.contains("farah-khan/training: dev URL tensorboard (port 6006)"), "{text}");
+    let json = orgsplit().args(["report", "--example", "megaco-v1", "-o", "json"]).assert().success();
+    let plan = orgsplit::v1::plan::V1Plan::from_json(&json.get_output().stdout, Path::new("stdout")).unwrap();
+    assert_eq!(plan.workspaces.len(), 20);
+    orgsplit().args(["report", "--example", "megaco-v1", "-o", "html"]).assert().code(64);
+    orgsplit().args(["report", "--example", "megaco-v1", "--split", "x.toml"]).assert().code(64);
+    orgsplit().args(["report", "--example", "megaco-v2"]).assert().code(64);
+}
