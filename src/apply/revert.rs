@@ -512,7 +512,7 @@ fn work_out(plan: &Plan, before: &Snapshot, now: &Snapshot, me: &str) -> Work {
                         if keep.len() != have.len() && !matches!(spec.roles_by, ManagedBy::IdpSync { .. }) {
                             w.undos.push(Undo {
                                 key: step.key.clone(),
-                                what: format!("take back {}", have.len() - keep.len()).to_string() + " role(s)",
+                                what: format!("take back {} role(s)", have.len() - keep.len()),
                                 act: Act::MemberRoles { org_id: n_org.id.clone(), user_id: user.clone(), roles: keep },
                             });
                         }

@@ -280,3 +280,25 @@ fn revert_without_an_apply_journal_refuses_and_sends_nothing() {
     assert!(e.contains("plan.json.before") && e.contains("digest differs"), "{e}");
     assert_eq!(writes(&fake).len(), sent);
 }
+
+/// The program: without a terminal it asks for --yes; with it, and no
+/// apply journal beside the plan, it refuses before changing anything.
+#[test]
+fn the_revert_command_refuses_without_yes_or_without_a_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeCoder::start(megaco());
+    let mut s = megaco();
+    s.source.deployment_url = Some(fake.url());
+    let path = write_plan(dir.path(), &s, &split_text("split.toml"));
+    let revert = |extra: &[&str]| {
+        let mut cmd = crate::common::orgsplit();
+        cmd.arg("revert").arg(&path).args(["--url", &fake.url()]).args(extra);
+        cmd.env("CODER_SESSION_TOKEN", fake.token()).write_stdin("");
+        cmd.assert().code(1).get_output().stderr.clone()
+    };
+    let e = String::from_utf8(revert(&[])).unwrap();
+    assert!(e.contains("there is no terminal to ask on: run it with --yes"), "{e}");
+    let e = String::from_utf8(revert(&["--yes"])).unwrap();
+    assert!(e.contains("there is nothing to revert") && e.contains("plan.json.journal"), "{e}");
+    assert!(writes(&fake).is_empty());
+}

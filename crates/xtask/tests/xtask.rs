@@ -73,3 +73,39 @@ fn bench_runs_every_stage_and_reports_medians_and_the_target() {
     }
     assert!(!dir.path().join("scripts-3").exists());
 }
+
+/// `bench --apply-only` against the fake Coder program (built beside xtask
+/// by `cargo build --workspace`): apply runs to the end, verified, and its
+/// requests stay within the 1.05x of the plan's minimum.
+#[test]
+fn bench_apply_only_applies_the_split_within_the_request_budget() {
+    let fake = Path::new(env!("CARGO_BIN_EXE_xtask")).parent().unwrap().join("fake_coder");
+    let script =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join("script").is_file());
+    if !fake.is_file() || !script {
+        let why = format!("needs {} (`cargo build -p fake-coder`) and util-linux `script`", fake.display());
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask()
+        .args(["bench", "--apply-only", "--users", "200", "--latency-ms", "0", "--work-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("apply ") && l.contains("requests by the steps"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let ratio: f64 = line
+        .split_once(" (")
+        .and_then(|(_, r)| r.split_once("x)"))
+        .and_then(|(r, _)| r.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((1.0..=1.05).contains(&ratio), "{line}");
+    let applied = std::fs::read_to_string(dir.path().join("apply.out")).unwrap();
+    assert!(applied.contains("verified: no drift"), "{applied}");
+}
