@@ -8,7 +8,7 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::model::Index;
 use crate::report::{self, DEADLINE_TO_FILL_IN, Inputs, SplitOrigin, WIKI_TO_FILL_IN};
-use crate::rules::{self, By, derive::Context};
+use crate::rules::{self, derive::Context};
 use crate::split::{self, SplitDocument};
 use crate::{output, plan, render};
 
@@ -16,15 +16,12 @@ use crate::{output, plan, render};
 const RECOMMENDED: &str = "the split recommended by `orgsplit score`";
 
 pub fn run(args: ReportArgs) -> Result<u8> {
-    let by = By::parse(&args.by).map_err(Error::Usage)?;
     // Inputs a person wrote are checked before the (large) snapshot is read.
-    let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
+    let catalogue = super::rules::load_catalogue(args.scoring.rules.as_deref())?;
     let given = args.split.as_deref().map(read_split).transpose()?;
     let mut snapshot = super::load_snapshot(args.snapshot.as_deref())?;
     super::api::override_deployment_url(&mut snapshot, args.deployment_url.as_deref())?;
-    let scored = |ctx: &Context| {
-        super::score::score_with(ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())
-    };
+    let scored = |ctx: &Context| super::score::score_with(ctx, &catalogue, &args.scoring, args.snapshot.is_none());
     // The snapshot's fingerprints (a pass over all of it) are made on a
     // second core while the rest is done; scoring and planning share one index.
     std::thread::scope(|scope| {

@@ -52,7 +52,15 @@ fn nothing_left_to_do_exits_zero_with_an_empty_diff() {
     let after_path = dir.path().join("after.json");
     std::fs::write(&after_path, after.to_json().unwrap()).unwrap();
     let again = dir.path().join("again.json");
-    orgsplit().arg("plan").arg(&after_path).arg("--split").arg(split_file()).arg("-o").arg(&again).assert().success();
+    orgsplit()
+        .arg("plan")
+        .arg(&after_path)
+        .arg("--split")
+        .arg(split_file())
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
     for access in [false, true] {
         let mut args = vec![again.as_os_str(), "--snapshot".as_ref(), after_path.as_os_str()];
         if access {
@@ -78,7 +86,7 @@ fn a_plan_for_another_state_is_refused_naming_what_changed() {
     assert_eq!(
         err,
         "error: the plan was made from another state of the deployment (changed since: templates, workspaces); make \
-         the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE -o plan.json`\n"
+         the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE --out plan.json`\n"
     );
 }
 
@@ -128,7 +136,7 @@ fn access_lists_admin_gains_first() {
 fn without_a_snapshot_both_use_the_built_in_example_and_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("plan.json");
-    let out = orgsplit().arg("plan").arg("--split").arg(split_file()).arg("-o").arg(&p).assert().success();
+    let out = orgsplit().arg("plan").arg("--split").arg(split_file()).arg("--out").arg(&p).assert().success();
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(err.starts_with("note: no SNAPSHOT given: using the built-in MegaCo example\n"), "{err}");
     let (code, out, err) = diff(&[p.as_os_str()]);
