@@ -166,3 +166,36 @@ fn an_edited_plan_that_does_not_fit_together_is_refused() {
     );
     assert!(err.contains("make it again with `orgsplit plan"), "{err}");
 }
+
+/// Colour as anstream decides it for stdout: never into a pipe, unless
+/// CLICOLOR_FORCE asks for it; never with NO_COLOR set, whatever else is.
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, p) = plan_megaco(dir.path());
+    let run = |env: &[(&str, &str)], access: bool| {
+        let mut cmd = orgsplit();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
+        cmd.arg("diff").arg(&p).arg("--snapshot").arg(&s);
+        if access {
+            cmd.arg("--access");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let piped = run(&[], false);
+    assert!(!piped.contains('\u{1b}'), "no colour into a pipe");
+    let forced = run(&[("CLICOLOR_FORCE", "1")], false);
+    assert!(forced.contains("\u{1b}[1m--- before (snapshot)\u{1b}[0m\n"), "{}", &forced[..200]);
+    assert!(forced.contains("\n\u{1b}[32m+"), "added lines are green");
+    assert!(forced.contains("\n\u{1b}[36m@@ "), "hunk headers are cyan");
+    // Without the escapes, the same text.
+    let stripped = forced.replace("\u{1b}[1m", "").replace("\u{1b}[32m", "").replace("\u{1b}[36m", "");
+    assert_eq!(stripped.replace("\u{1b}[0m", ""), piped);
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], false).contains('\u{1b}'), "NO_COLOR wins");
+    let access = run(&[("CLICOLOR_FORCE", "1")], true);
+    assert!(access.contains("\u{1b}[32m+"), "the access view is coloured too");
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], true).contains('\u{1b}'));
+}
