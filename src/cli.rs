@@ -1,9 +1,20 @@
 //! The command line, as clap types. Nothing else in the crate imports clap:
 //! commands receive these values and settle them into checked inputs.
+//!
+//! One meaning per flag in every command, as terraform and the coder CLI have
+//! it: `-o`/`--output` names a format, `--out FILE` the file to write and
+//! `--out-dir DIR` the folder. `import` and `plan` once took their file as
+//! `-o FILE`; that spelling still works, with a note (see [`JsonOrFile`]).
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::coder::URL_ENV;
+use crate::rules::By;
 
 /// Plan and carry out the split of a Coder deployment into organizations,
 /// without losing anyone's work.
@@ -14,35 +25,48 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parse the process's arguments (and `CODER_URL`), as `try_parse` does,
+    /// noting which values came from the environment.
+    pub fn try_parse_env() -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut Cli::command()))?;
+        if let (Command::Import(args), Some(("import", m))) = (&mut cli.command, matches.subcommand()) {
+            args.url_from_env = m.value_source("url") == Some(ValueSource::EnvVariable);
+        }
+        Ok(cli)
+    }
+}
+
+/// The subcommands, in the order of the work: read, look, score, plan, review, carry out.
+/// clap lists them in `--help` in this order.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read a deployment's state into a snapshot file.
     Import(ImportArgs),
     /// Per organization: members, groups, templates, workspaces, provisioners.
     Inventory(InventoryArgs),
-    /// Plan a split: the steps, migrations and risks, as a JSON plan to review.
-    Plan(PlanArgs),
-    /// Show what a plan changes: the deployment before and after, or who gains and loses access.
-    Diff(DiffArgs),
-    /// Carry out a plan through the Coder API: resumable, journaled, verified at the end.
-    Apply(ApplyArgs),
-    /// Undo what apply did to the deployment, as far as that loses nothing: lift deprecations,
-    /// take back grants, roles and memberships; list what it made, to remove by hand.
-    Revert(RevertArgs),
-    /// Print the JSON Schema of a document orgsplit writes.
-    Schema(SchemaArgs),
-    /// Write one migration script per affected user (bash + rsync), an index and a README.
-    Scripts(ScriptsArgs),
-    /// Write deprecation notices per template and per user, and a mailing list.
-    Notices(NoticesArgs),
     /// Score candidate teams against the best-practice cases, with reasons.
     Score(ScoreArgs),
     /// The rule catalogue: list the rules, or explain one.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Plan a split: the steps, migrations and risks, as a JSON plan to review.
+    Plan(PlanArgs),
+    /// Show what a plan changes: the deployment before and after, or who gains and loses access.
+    Diff(DiffArgs),
     /// The dry-run report to circulate before anything changes: verdicts, orgs, conflicts,
     /// deprecations, migrations, risks and a picture of the split.
     Report(ReportArgs),
+    /// Carry out a plan through the Coder API: resumable, journaled, verified at the end.
+    Apply(ApplyArgs),
+    /// Undo what apply did to the deployment, as far as that loses nothing: lift deprecations,
+    /// take back grants, roles and memberships; list what it made, to remove by hand.
+    Revert(RevertArgs),
+    /// Write one migration script per affected user (bash + rsync), an index and a README.
+    Scripts(ScriptsArgs),
+    /// Write deprecation notices per template and per user, and a mailing list.
+    Notices(NoticesArgs),
     /// Write the planned organizations in another form (Terraform for the coderd provider).
     #[command(subcommand)]
     Export(ExportCommand),
@@ -52,6 +76,87 @@ pub enum Command {
     /// and per-user migration scripts and notices.
     #[command(name = "v1-plan")]
     V1Plan(V1PlanArgs),
+    /// Print the JSON Schema of a document orgsplit writes.
+    Schema(SchemaArgs),
+    /// Print a shell completion script (e.g. `orgsplit completions bash > /etc/bash_completion.d/orgsplit`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The completion script of `orgsplit` for `shell`, generated from these definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "orgsplit", &mut out);
+    out
+}
+
+/// `-o`/`--output` of `import` and `plan`, which write one JSON document:
+/// the format (only `json`), or, as these two commands took it before every
+/// command settled on `-o FORMAT`, the file to write. A value that is not a
+/// format name is that file; the command says the spelling is deprecated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonOrFile {
+    Json,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct JsonOrFileParser;
+
+impl TypedValueParser for JsonOrFileParser {
+    type Value = JsonOrFile;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<JsonOrFile, clap::Error> {
+        if value == "json" {
+            return Ok(JsonOrFile::Json);
+        }
+        if value.is_empty() {
+            let mut e = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
+            if let Some(arg) = arg {
+                e.insert(clap::error::ContextKind::InvalidArg, clap::error::ContextValue::String(arg.to_string()));
+            }
+            e.insert(clap::error::ContextKind::InvalidValue, clap::error::ContextValue::String(String::new()));
+            e.insert(clap::error::ContextKind::ValidValue, clap::error::ContextValue::Strings(vec!["json".into()]));
+            return Err(e);
+        }
+        Ok(JsonOrFile::File(PathBuf::from(value)))
+    }
+
+    /// Listed in `--help` and completions; not a check (see [`JsonOrFile`]).
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(std::iter::once(PossibleValue::new("json"))))
+    }
+}
+
+/// `--by`: `groups`, `claim:FIELD`, `people:COLUMN` or `none`.
+fn parse_by(text: &str) -> Result<By, String> {
+    By::parse(text)
+}
+
+/// Where candidates come from and how they are scored (shared by `score` and `report`).
+#[derive(Debug, Args)]
+pub struct ScoringArgs {
+    /// Where candidates come from: `groups`, `claim:FIELD` (an IdP claim such as
+    /// `claim:memberOf`), `people:COLUMN` (a people-CSV column), or `none` (the candidates file only).
+    #[arg(long, value_name = "HOW", default_value = "groups", value_parser = parse_by)]
+    pub by: By,
+    /// Candidates file: more candidates, declared facts with justifications, suppressed rules with reasons.
+    #[arg(long, value_name = "FILE")]
+    pub candidates: Option<PathBuf>,
+    /// Folder of rule files (TOML) that add rules or override built-in ones by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,12 +184,14 @@ pub struct ExportTerraformArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Folder of exported JSON files (API response bodies or `coder ... -o json` output).
-    #[arg(long, value_name = "DIR", conflicts_with = "url")]
+    #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
-    /// Read a live deployment at this URL (default: $CODER_URL), with the session token in
-    /// $CODER_SESSION_TOKEN.
-    #[arg(long, value_name = "URL")]
+    /// Read a live deployment at this URL, with the session token in $CODER_SESSION_TOKEN.
+    #[arg(long, value_name = "URL", env = URL_ENV, hide_env_values = true)]
     pub url: Option<String>,
+    /// The URL came from `CODER_URL`, not `--url` (then `--from-dir` wins over it).
+    #[arg(skip)]
+    pub url_from_env: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     /// Requests in flight at once (live import).
@@ -97,9 +204,12 @@ pub struct ImportArgs {
     /// megabytes per template on a large deployment. Templates then have `acl: null`.
     #[arg(long, conflicts_with = "from_dir")]
     pub skip_acls: bool,
-    /// Where to write the snapshot.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
+    /// Where to write the snapshot (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The snapshot's format. (`-o FILE`, the file, is deprecated: write `--out FILE`.)
+    #[arg(short, long, value_name = "FORMAT", value_parser = JsonOrFileParser)]
+    pub output: Option<JsonOrFile>,
     /// People attributes (CSV with a `username` or `email` column).
     #[arg(long, value_name = "FILE.csv")]
     pub people: Option<PathBuf>,
@@ -111,7 +221,7 @@ pub struct ImportArgs {
     pub taken_at: Option<String>,
     /// The deployment's address (its access URL), for an export that does not say it (build
     /// info's `dashboard_url`). A live import records the URL it read.
-    #[arg(long, value_name = "URL", conflicts_with = "url")]
+    #[arg(long, value_name = "URL")]
     pub deployment_url: Option<String>,
 }
 
@@ -134,7 +244,8 @@ pub struct ApiArgs {
 pub struct InventoryArgs {
     /// Snapshot file; without it, the built-in MegaCo example.
     pub snapshot: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    /// Output format.
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
 
@@ -146,8 +257,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub split: PathBuf,
     /// Where to write the plan (JSON); without it, standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The plan's format. (`-o FILE`, the file, is deprecated: write `--out FILE`.)
+    #[arg(short, long, value_name = "FORMAT", value_parser = JsonOrFileParser)]
+    pub output: Option<JsonOrFile>,
     /// The deployment's address (its access URL), when the snapshot does not say it or says
     /// another one than its users reach it at.
     #[arg(long, value_name = "URL")]
@@ -173,9 +287,9 @@ pub struct ApplyArgs {
     /// Apply without showing the changes and asking (needed when there is no terminal).
     #[arg(short, long)]
     pub yes: bool,
-    /// The deployment (default: $CODER_URL), with the session token in $CODER_SESSION_TOKEN. It
-    /// must be the plan's deployment; the token never goes to an address read from the plan.
-    #[arg(long, value_name = "URL")]
+    /// The deployment, with the session token in $CODER_SESSION_TOKEN. It must be the plan's
+    /// deployment; the token never goes to an address read from the plan.
+    #[arg(long, value_name = "URL", env = URL_ENV, hide_env_values = true)]
     pub url: Option<String>,
     #[command(flatten)]
     pub api: ApiArgs,
@@ -235,17 +349,10 @@ pub enum SchemaDocument {
 pub struct ScoreArgs {
     /// Snapshot file; without it, the built-in MegaCo example (and its candidates file).
     pub snapshot: Option<PathBuf>,
-    /// Where candidates come from: `groups`, `claim:FIELD` (an IdP claim such as
-    /// `claim:memberOf`), `people:COLUMN` (a people-CSV column), or `none` (the candidates file only).
-    #[arg(long, value_name = "HOW", default_value = "groups")]
-    pub by: String,
-    /// Candidates file: more candidates, declared facts with justifications, suppressed rules with reasons.
-    #[arg(long, value_name = "FILE")]
-    pub candidates: Option<PathBuf>,
-    /// Folder of rule files (TOML) that add rules or override built-in ones by id.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+    /// Output format.
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
     /// Also write a draft split file (the input of `plan`) from the verdicts.
     #[arg(long, value_name = "FILE")]
@@ -265,7 +372,8 @@ pub struct RulesListArgs {
     /// Folder of rule files that add rules or override built-in ones by id.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    /// Output format.
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
 
@@ -276,7 +384,8 @@ pub struct RulesExplainArgs {
     /// Folder of rule files that add rules or override built-in ones by id.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    /// Output format.
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
 
@@ -313,16 +422,10 @@ pub struct ReportArgs {
     /// migration wiki and deadline marked as still to be filled in).
     #[arg(long, value_name = "FILE")]
     pub split: Option<PathBuf>,
-    /// Where candidates come from, as for `orgsplit score`.
-    #[arg(long, value_name = "HOW", default_value = "groups")]
-    pub by: String,
-    /// Candidates file, as for `orgsplit score`.
-    #[arg(long, value_name = "FILE")]
-    pub candidates: Option<PathBuf>,
-    /// Folder of rule files that add rules or override built-in ones by id.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = ReportFormat::Markdown)]
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+    /// Output format.
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = ReportFormat::Markdown)]
     pub output: ReportFormat,
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
@@ -357,8 +460,12 @@ pub struct V1PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub split: Option<PathBuf>,
     /// Write the plan (JSON) here; without it (and without --out-dir), print a summary.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// `json`: print the plan (JSON) to standard output instead of the summary. (`-o FILE`, the
+    /// file, is deprecated: write `--out FILE`.)
+    #[arg(short, long, value_name = "FORMAT", value_parser = JsonOrFileParser)]
+    pub output: Option<JsonOrFile>,
     /// Write `templates/` (generated Terraform), `scripts/`, `notices/` and `plan.md` here.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -384,6 +491,7 @@ pub struct AccessArgs {
     /// Which v1 docs' matrix: 1.15 (with Services) or 1.17.
     #[arg(long, value_name = "VERSION", default_value = "1.17", value_parser = ["1.15", "1.17"])]
     pub matrix_version: String,
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    /// Output format.
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }

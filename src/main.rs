@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use orgsplit::cli::Cli;
 use orgsplit::error::exit;
 
@@ -12,7 +11,7 @@ use orgsplit::error::exit;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_env() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit::USAGE } else { exit::OK };

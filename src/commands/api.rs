@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use crate::cli::ApiArgs;
-use crate::coder::{Client, ClientConfig, RetryPolicy, SessionToken, URL_ENV};
+use crate::coder::{Client, ClientConfig, RetryPolicy, SessionToken};
 use crate::error::{Error, Result};
 
-/// `--url`, else `CODER_URL`.
+/// `--url`, else `CODER_URL` (clap reads both into the one value); blank is none.
 pub fn deployment_url(flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_string).or_else(|| std::env::var(URL_ENV).ok()).filter(|u| !u.trim().is_empty())
+    flag.map(str::to_string).filter(|u| !u.trim().is_empty())
 }
 
 /// `--deployment-url`, checked: an http(s) address without credentials,

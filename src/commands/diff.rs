@@ -3,8 +3,6 @@
 //! gains and loses what), then the summary line. Exits 0 when nothing would
 //! change and 2 when something would (terraform's `-detailed-exitcode`).
 
-use std::io::IsTerminal;
-
 use crate::cli::DiffArgs;
 use crate::error::{Error, Result, exit};
 use crate::model::Snapshot;
@@ -58,25 +56,9 @@ fn beside_the_check<T: Send>(plan: &Plan, snapshot: &Snapshot, work: impl FnOnce
     })
 }
 
+/// Colour as anstream (clap's own choice) decides for standard output: on a
+/// terminal that is not `TERM=dumb`, never with `NO_COLOR` set to anything
+/// but the empty string (no-color.org), always with `CLICOLOR_FORCE`.
 fn use_color() -> bool {
-    color_wanted(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
-}
-
-/// Colour only on a terminal, and never when NO_COLOR is set to anything
-/// but the empty string (no-color.org).
-fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::color_wanted;
-
-    #[test]
-    fn colour_only_on_a_terminal_without_no_color() {
-        assert!(color_wanted(true, None));
-        assert!(color_wanted(true, Some("".as_ref())), "an empty NO_COLOR does not count");
-        assert!(!color_wanted(true, Some("1".as_ref())));
-        assert!(!color_wanted(false, None));
-    }
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }

@@ -13,10 +13,20 @@ use crate::import::{self, ImportOptions};
 use crate::model::Snapshot;
 use crate::output;
 
-pub fn run(args: ImportArgs) -> Result<u8> {
+pub fn run(mut args: ImportArgs) -> Result<u8> {
+    let Some(out) = super::out_file(args.out.take(), args.output.take())? else {
+        return Err(Error::Usage("say where to write the snapshot: --out FILE (e.g. --out snapshot.json)".into()));
+    };
+    let url = deployment_url(args.url.as_deref());
+    // A `CODER_URL` set in the shell does not stand in the way of an export folder; `--url` does.
+    if args.from_dir.is_some() && url.is_some() && !args.url_from_env {
+        return Err(Error::Usage(
+            "--from-dir reads an export folder and --url a live deployment: give one of them".into(),
+        ));
+    }
     if let Some(v1) = super::v1::import_v1(&args)? {
-        output::write_atomic(&args.output, &v1.to_json()?)?;
-        super::v1::summary(&args.output, &v1);
+        output::write_atomic(&out, &v1.to_json()?)?;
+        super::v1::summary(&out, &v1);
         return super::OK;
     }
     let options = ImportOptions {
@@ -25,7 +35,7 @@ pub fn run(args: ImportArgs) -> Result<u8> {
         taken_at: args.taken_at.clone(),
         deployment_url: given_deployment_url(args.deployment_url.as_deref())?,
     };
-    let snapshot = match (&args.from_dir, deployment_url(args.url.as_deref())) {
+    let snapshot = match (&args.from_dir, url) {
         (Some(dir), _) => {
             if args.api.ca_cert.is_some() {
                 return Err(Error::Usage("--ca-cert is for reading a live deployment (--url), not --from-dir".into()));
@@ -45,8 +55,8 @@ pub fn run(args: ImportArgs) -> Result<u8> {
             )));
         }
     };
-    output::write_atomic(&args.output, &snapshot.to_json()?)?;
-    summary(&args.output, &snapshot);
+    output::write_atomic(&out, &snapshot.to_json()?)?;
+    summary(&out, &snapshot);
     super::OK
 }
 

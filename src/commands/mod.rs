@@ -20,9 +20,9 @@ mod v1;
 mod v1_plan;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::cli::{Cli, Command, JsonOrFile, OutputFormat};
 use crate::error::{Error, Result, exit};
 use crate::model::Snapshot;
 use crate::render::Format;
@@ -32,19 +32,41 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Import(args) => import::run(args),
         Command::Inventory(args) => inventory::run(args),
-        Command::Plan(args) => plan::run(args),
-        Command::Diff(args) => diff::run(args),
-        Command::Apply(args) => apply::run(args),
-        Command::Revert(args) => revert::run(args),
-        Command::Schema(args) => schema::run(args),
-        Command::Scripts(args) => scripts::run(args),
-        Command::Notices(args) => notices::run(args),
         Command::Score(args) => score::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Plan(args) => plan::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Report(args) => report::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Revert(args) => revert::run(args),
+        Command::Scripts(args) => scripts::run(args),
+        Command::Notices(args) => notices::run(args),
         Command::Export(command) => export::run(command),
         Command::Access(args) => access::run(args),
         Command::V1Plan(args) => v1_plan::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => {
+            print(&String::from_utf8_lossy(&crate::cli::completions(args.shell)))?;
+            OK
+        }
+    }
+}
+
+/// The file of a command that writes one JSON document (`import`, `plan`):
+/// `--out FILE`, or the deprecated `-o FILE`, said so on stderr.
+pub fn out_file(out: Option<PathBuf>, output: Option<JsonOrFile>) -> Result<Option<PathBuf>> {
+    match (out, output) {
+        (Some(_), Some(JsonOrFile::File(_))) => {
+            Err(Error::Usage("give the file once: `--out FILE` (`-o`/`--output` names the format, `json`)".into()))
+        }
+        (None, Some(JsonOrFile::File(path))) => {
+            note(&format!(
+                "`-o {0}` is deprecated: `-o`/`--output` names a format in every orgsplit command; write `--out {0}`",
+                path.display()
+            ));
+            Ok(Some(path))
+        }
+        (out, _) => Ok(out),
     }
 }
 

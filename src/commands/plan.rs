@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 use crate::plan::{self, Severity};
 use crate::split;
 
-pub fn run(args: PlanArgs) -> Result<u8> {
+pub fn run(mut args: PlanArgs) -> Result<u8> {
+    let out = super::out_file(args.out.take(), args.output.take())?;
     let mut snapshot = super::load_snapshot(args.snapshot.as_deref())?;
     super::api::override_deployment_url(&mut snapshot, args.deployment_url.as_deref())?;
     let bytes = std::fs::read(&args.split).map_err(|e| Error::read(&args.split, e))?;
@@ -13,7 +14,7 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         String::from_utf8(bytes.clone()).map_err(|_| Error::input(&args.split, "the split file is not UTF-8 text"))?;
     let doc = split::load(&text, &args.split)?;
     let mut plan = plan::plan(&snapshot, &doc, &bytes)?;
-    match &args.output {
+    match &out {
         Some(path) => plan.write_json(path)?,
         None => super::print(&String::from_utf8_lossy(&plan.to_json()?))?,
     }
@@ -36,7 +37,7 @@ pub fn run(args: PlanArgs) -> Result<u8> {
     super::note(&format!(
         "{}{} to create, {} to update, {} unchanged, {} workspaces to migrate, 0 to delete; {} risks, {} warnings, {} notes \
          (see `findings` in the plan; `orgsplit diff PLAN` shows the changes)",
-        args.output.as_ref().map_or(String::new(), |p| format!("wrote {}: ", p.display())),
+        out.as_ref().map_or(String::new(), |p| format!("wrote {}: ", p.display())),
         s.create,
         s.update,
         s.no_op,

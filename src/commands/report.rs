@@ -8,7 +8,7 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::model::Index;
 use crate::report::{self, DEADLINE_TO_FILL_IN, Inputs, SplitOrigin, WIKI_TO_FILL_IN};
-use crate::rules::{self, By, derive::Context};
+use crate::rules::{self, derive::Context};
 use crate::split::{self, SplitDocument};
 use crate::{output, plan, render};
 
@@ -19,15 +19,12 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     if args.example.as_deref() == Some(crate::v1::fixture::NAME) {
         return v1_example(&args);
     }
-    let by = By::parse(&args.by).map_err(Error::Usage)?;
     // Inputs a person wrote are checked before the (large) snapshot is read.
-    let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
+    let catalogue = super::rules::load_catalogue(args.scoring.rules.as_deref())?;
     let given = args.split.as_deref().map(read_split).transpose()?;
     let mut snapshot = super::load_snapshot(args.snapshot.as_deref())?;
     super::api::override_deployment_url(&mut snapshot, args.deployment_url.as_deref())?;
-    let scored = |ctx: &Context| {
-        super::score::score_with(ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())
-    };
+    let scored = |ctx: &Context| super::score::score_with(ctx, &catalogue, &args.scoring, args.snapshot.is_none());
     // The snapshot's fingerprints (a pass over all of it) are made on a
     // second core while the rest is done; scoring and planning share one index.
     std::thread::scope(|scope| {
@@ -93,7 +90,7 @@ fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
 /// `--example megaco-v1`: MegaCo on Coder v1, who can do what there, and
 /// its move to a fresh v2 deployment (the `v1-plan` of it, in words).
 fn v1_example(args: &ReportArgs) -> Result<u8> {
-    let v2_only = [("--split", args.split.is_some()), ("--candidates", args.candidates.is_some())];
+    let v2_only = [("--split", args.split.is_some()), ("--candidates", args.scoring.candidates.is_some())];
     if let Some((flag, _)) = v2_only.iter().find(|(_, given)| *given) {
         return Err(Error::Usage(format!("{flag} is for a v2 report; `--example megaco-v1` takes none")));
     }

@@ -4,20 +4,19 @@
 
 use std::path::Path;
 
-use crate::cli::ScoreArgs;
+use crate::cli::{ScoreArgs, ScoringArgs};
 use crate::error::{Error, Result};
 use crate::model::Index;
 use crate::rules::{self, By, candfile, candidates, derive::Context};
 use crate::{output, render};
 
 pub fn run(args: ScoreArgs) -> Result<u8> {
-    let by = By::parse(&args.by).map_err(Error::Usage)?;
     // Rules first: broken rule files are reported before anything is read or scored.
-    let catalogue = super::rules::load_catalogue(args.rules.as_deref())?;
+    let catalogue = super::rules::load_catalogue(args.scoring.rules.as_deref())?;
     let snapshot = super::load_snapshot(args.snapshot.as_deref())?;
     let index = Index::new(&snapshot);
     let ctx = Context::new(&index);
-    let report = score_with(&ctx, &catalogue, &args.by, &by, args.candidates.as_deref(), args.snapshot.is_none())?;
+    let report = score_with(&ctx, &catalogue, &args.scoring, args.snapshot.is_none())?;
     if let Some(path) = &args.emit_split {
         let split = rules::recommend_split(&ctx, &report);
         output::write_atomic(path, rules::render_split(&split, &report).as_bytes())?;
@@ -37,13 +36,12 @@ pub fn run(args: ScoreArgs) -> Result<u8> {
 pub(super) fn score_with(
     ctx: &Context,
     catalogue: &rules::Catalogue,
-    by_text: &str,
-    by: &By,
-    candidates_path: Option<&Path>,
+    args: &ScoringArgs,
     builtin: bool,
 ) -> Result<rules::Scoring> {
+    let (by, candidates_path) = (&args.by, args.candidates.as_deref());
     let (derived, empty) =
-        candidates::derive(ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by_text)))?;
+        candidates::derive(ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by.spelled())))?;
     let mut notes: Vec<String> = Vec::new();
     if !empty.is_empty() {
         notes.push(format!("left out {} with no members: {}", empty.len(), empty.join(", ")));

@@ -12,7 +12,9 @@ use crate::output::{self, OutputFolder};
 use crate::v1::plan::{self as v1plan, Inputs, V1Split};
 use crate::v1::render;
 
-pub fn run(args: V1PlanArgs) -> Result<u8> {
+pub fn run(mut args: V1PlanArgs) -> Result<u8> {
+    let json = matches!(args.output, Some(crate::cli::JsonOrFile::Json));
+    args.out = super::out_file(args.out.take(), args.output.take())?;
     let given_url = super::api::given_deployment_url(args.url.as_deref())?;
     // Refuse a folder orgsplit may not replace before doing any work.
     let folder = args.out_dir.as_deref().map(|d| OutputFolder::new(d, "v1-plan")).transpose()?;
@@ -46,7 +48,9 @@ pub fn run(args: V1PlanArgs) -> Result<u8> {
             );
         }
     }
-    if args.out.is_none() && args.out_dir.is_none() {
+    if json && args.out.is_none() {
+        super::print(&String::from_utf8_lossy(&plan.to_json()?))?;
+    } else if args.out.is_none() && args.out_dir.is_none() {
         super::print(&summary)?;
     }
     let risks = plan.findings.iter().filter(|f| f.severity == crate::plan::Severity::Risk).count();

@@ -56,7 +56,7 @@ impl Snapshot {
             }
             None => {
                 return Err(Diagnostic::new(path, "not an orgsplit snapshot: it has no `format_version`")
-                    .help("create one with `orgsplit import --from-dir DIR -o snapshot.json`")
+                    .help("create one with `orgsplit import --from-dir DIR --out snapshot.json`")
                     .into());
             }
         }

@@ -19,7 +19,7 @@ use crate::model::*;
 /// A plan whose steps do not fit together (edited by hand, or a bug).
 fn inconsistent(what: String) -> Error {
     Error::Refused(format!(
-        "the plan does not fit together: {what}; was it edited? make it again with `orgsplit plan SNAPSHOT --split FILE -o plan.json`"
+        "the plan does not fit together: {what}; was it edited? make it again with `orgsplit plan SNAPSHOT --split FILE --out plan.json`"
     ))
 }
 

@@ -113,12 +113,12 @@ impl Plan {
                     path,
                     format!("unknown plan format_version {other}: this orgsplit reads version {FORMAT_VERSION}"),
                 )
-                .help("make the plan again with this orgsplit: `orgsplit plan SNAPSHOT --split FILE -o plan.json`")
+                .help("make the plan again with this orgsplit: `orgsplit plan SNAPSHOT --split FILE --out plan.json`")
                 .into());
             }
             _ => {
                 return Err(Diagnostic::new(path, "not an orgsplit plan: it has no `format_version` and `steps`")
-                    .help("make one with `orgsplit plan SNAPSHOT --split FILE -o plan.json`")
+                    .help("make one with `orgsplit plan SNAPSHOT --split FILE --out plan.json`")
                     .into());
             }
         }
@@ -185,7 +185,7 @@ pub fn check_fingerprint(plan: &Plan, snapshot: &Snapshot) -> Result<()> {
     let what = if changed.is_empty() { "its fingerprint differs".to_string() } else { changed.join(", ") };
     Err(Error::Refused(format!(
         "the plan was made from another state of the deployment (changed since: {what}); \
-         make the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE -o plan.json`"
+         make the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE --out plan.json`"
     )))
 }
 

@@ -193,13 +193,16 @@ pub fn render(b: &View, a: &View, color: bool) -> String {
     out
 }
 
+const GREEN: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+const RED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+
 /// A line for the terminal: names in it cannot drive the terminal (and the
 /// only escape sequences are the colours added here).
 fn paint(line: &str, color: bool) -> String {
     let line = plain(line);
     match line.as_bytes().first() {
-        Some(b'+') if color => format!("\x1b[32m{line}\x1b[0m"),
-        Some(b'-') if color => format!("\x1b[31m{line}\x1b[0m"),
+        Some(b'+') if color => format!("{GREEN}{line}{GREEN:#}"),
+        Some(b'-') if color => format!("{RED}{line}{RED:#}"),
         _ => line,
     }
 }

@@ -10,11 +10,12 @@ use similar::{Algorithm, DiffOp, DiffTag, DiffableStr, TextDiff};
 
 use crate::plan::Plan;
 
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+use anstyle::{AnsiColor, Style};
+
+const RED: Style = AnsiColor::Red.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+const BOLD: Style = Style::new().bold();
 
 /// A unified diff of two readable forms (empty when they are the same).
 pub fn unified(before: &str, after: &str, color: bool) -> String {
@@ -206,13 +207,10 @@ fn paint(text: &str) -> String {
         } else if line.starts_with("@@") {
             CYAN
         } else {
-            ""
+            Style::new()
         };
-        if paint.is_empty() {
-            let _ = writeln!(out, "{line}");
-        } else {
-            let _ = writeln!(out, "{paint}{line}{RESET}");
-        }
+        // A plain style renders as nothing, its reset too.
+        let _ = writeln!(out, "{paint}{line}{paint:#}");
     }
     out
 }

@@ -66,9 +66,9 @@ impl By {
     /// `groups`, `claim:FIELD`, `people:COLUMN` or `none`.
     pub fn parse(s: &str) -> Result<By, String> {
         let bad = || {
-            format!(
-                "`--by {s}`: expected `groups`, `claim:FIELD` (e.g. `claim:memberOf`), `people:COLUMN` (e.g. `people:department`) or `none`"
-            )
+            "expected `groups`, `claim:FIELD` (e.g. `claim:memberOf`), `people:COLUMN` (e.g. `people:department`) \
+             or `none`"
+                .to_string()
         };
         match s.split_once(':') {
             None if s == "groups" => Ok(By::Groups),
@@ -76,6 +76,16 @@ impl By {
             Some(("claim", f)) if !f.trim().is_empty() => Ok(By::Claim(f.trim().to_string())),
             Some(("people", c)) if !c.trim().is_empty() => Ok(By::People(c.trim().to_string())),
             _ => Err(bad()),
+        }
+    }
+
+    /// The value as `--by` spells it (`claim:memberOf`), for messages.
+    pub fn spelled(&self) -> String {
+        match self {
+            By::Groups => "groups".into(),
+            By::Claim(f) => format!("claim:{f}"),
+            By::People(c) => format!("people:{c}"),
+            By::None => "none".into(),
         }
     }
 
@@ -273,5 +283,8 @@ mod tests {
         assert_eq!(By::parse("people:department"), Ok(By::People("department".into())));
         assert_eq!(By::parse("groups"), Ok(By::Groups));
         assert!(By::parse("claim:").unwrap_err().contains("expected `groups`"));
+        for by in [By::Groups, By::None, By::Claim("memberOf".into()), By::People("department".into())] {
+            assert_eq!(By::parse(&by.spelled()), Ok(by));
+        }
     }
 }

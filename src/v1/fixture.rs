@@ -1,6 +1,6 @@
 //! The built-in MegaCo v1 example, embedded in the binary: the committed
 //! `fixtures/megaco-v1` folder (written by `cargo xtask fixture megaco-v1
-//! -o fixtures/megaco-v1`), read by the same importer as a folder on disk.
+//! --out-dir fixtures/megaco-v1`), read by the same importer as a folder on disk.
 
 use include_dir::{Dir, include_dir};
 

@@ -168,14 +168,15 @@ fn an_export_that_does_not_say_its_address_gets_none_and_says_what_to_pass() {
     let dir = tempfile::tempdir().unwrap();
     let export = export_without_address(dir.path());
     let snapshot = dir.path().join("s.json");
-    let out = orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&snapshot).output().unwrap();
+    let out = orgsplit().args(["import", "--from-dir"]).arg(&export).arg("--out").arg(&snapshot).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("pass --deployment-url URL to import or to plan"), "{err}");
     assert_eq!(read_json(&snapshot)["source"]["deployment_url"], serde_json::Value::Null);
 
     let plan_path = dir.path().join("plan.json");
-    let out = orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(split_file()).arg("-o").arg(&plan_path).output();
+    let out =
+        orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(split_file()).arg("--out").arg(&plan_path).output();
     let err = String::from_utf8_lossy(&out.unwrap().stderr).into_owned();
     assert!(err.contains("warning: [deployment-url-unknown] the deployment's address is unknown"), "{err}");
     let plan = read_plan(&plan_path);
@@ -209,7 +210,7 @@ fn an_export_that_does_not_say_its_address_gets_none_and_says_what_to_pass() {
         .arg(&snapshot)
         .arg("--split")
         .arg(split_file())
-        .args(["-o"])
+        .arg("--out")
         .arg(&plan_path)
         .args(["--deployment-url", "https://coder.megaco.example/"])
         .assert()
@@ -219,7 +220,7 @@ fn an_export_that_does_not_say_its_address_gets_none_and_says_what_to_pass() {
     orgsplit()
         .args(["import", "--from-dir"])
         .arg(&export)
-        .arg("-o")
+        .arg("--out")
         .arg(&again)
         .args(["--deployment-url", "https://coder.megaco.example"])
         .assert()

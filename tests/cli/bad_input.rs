@@ -13,7 +13,7 @@ use crate::common::*;
 /// Run `import` and return its stderr, asserting exit 1 and no output file.
 fn import_fails(args: &[&str], dir: &Path) -> String {
     let out = dir.join("out.json");
-    let assert = orgsplit().arg("import").args(args).arg("-o").arg(&out).assert().code(1);
+    let assert = orgsplit().arg("import").args(args).arg("--out").arg(&out).assert().code(1);
     assert!(!out.exists(), "a failed import must not leave an output file");
     let leftovers: Vec<_> = fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert!(leftovers.iter().all(|n| !n.to_string_lossy().starts_with(".orgsplit-")), "temp files left: {leftovers:?}");
@@ -65,7 +65,7 @@ fn existing_output_is_left_alone_when_import_fails() {
     let export = dir.path().join("export");
     fs::create_dir_all(&export).unwrap();
     fs::write(export.join("a.json"), "{").unwrap();
-    orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&out).assert().code(1);
+    orgsplit().args(["import", "--from-dir"]).arg(&export).arg("--out").arg(&out).assert().code(1);
     assert_eq!(fs::read_to_string(&out).unwrap(), "previous snapshot");
 }
 

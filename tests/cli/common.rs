@@ -33,7 +33,7 @@ pub fn import_megaco(dir: &Path) -> PathBuf {
         .arg(m.join("people.csv"))
         .arg("--template-sources")
         .arg(m.join("template-sources"))
-        .arg("-o")
+        .arg("--out")
         .arg(&out)
         .assert()
         .success();

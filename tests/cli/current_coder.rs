@@ -38,7 +38,7 @@ fn import_and_plan(dir: &Path, export: &Path) -> (PathBuf, PathBuf) {
         .arg(export)
         .arg("--people")
         .arg(megaco().join("people.csv"))
-        .arg("-o")
+        .arg("--out")
         .arg(&snapshot)
         .assert()
         .success();
@@ -47,7 +47,7 @@ fn import_and_plan(dir: &Path, export: &Path) -> (PathBuf, PathBuf) {
         .arg(&snapshot)
         .arg("--split")
         .arg(megaco().join("split.toml"))
-        .arg("-o")
+        .arg("--out")
         .arg(&plan)
         .assert()
         .success();
@@ -161,7 +161,7 @@ fn default_member_roles_are_imported_set_on_new_orgs_and_counted_by_the_access_d
         .arg(&export)
         .arg("--people")
         .arg(megaco().join("people.csv"))
-        .arg("-o")
+        .arg("--out")
         .arg(&snapshot)
         .assert()
         .success();
@@ -171,7 +171,7 @@ fn default_member_roles_are_imported_set_on_new_orgs_and_counted_by_the_access_d
     // raptix names its own (none); ml takes the source org's.
     let split = split_with(&new_dir, "raptix", "default_member_roles = []");
     let plan = new_dir.join("plan.json");
-    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("-o").arg(&plan).assert().success();
+    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("--out").arg(&plan).assert().success();
     let p = read_json(&plan);
     assert_eq!(org_step(&p, "raptix")["spec"]["default_member_roles"], serde_json::json!([]));
     assert_eq!(

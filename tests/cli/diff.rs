@@ -52,7 +52,15 @@ fn nothing_left_to_do_exits_zero_with_an_empty_diff() {
     let after_path = dir.path().join("after.json");
     std::fs::write(&after_path, after.to_json().unwrap()).unwrap();
     let again = dir.path().join("again.json");
-    orgsplit().arg("plan").arg(&after_path).arg("--split").arg(split_file()).arg("-o").arg(&again).assert().success();
+    orgsplit()
+        .arg("plan")
+        .arg(&after_path)
+        .arg("--split")
+        .arg(split_file())
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
     for access in [false, true] {
         let mut args = vec![again.as_os_str(), "--snapshot".as_ref(), after_path.as_os_str()];
         if access {
@@ -78,7 +86,7 @@ fn a_plan_for_another_state_is_refused_naming_what_changed() {
     assert_eq!(
         err,
         "error: the plan was made from another state of the deployment (changed since: templates, workspaces); make \
-         the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE -o plan.json`\n"
+         the plan again from the current snapshot: `orgsplit plan SNAPSHOT --split FILE --out plan.json`\n"
     );
 }
 
@@ -128,7 +136,7 @@ fn access_lists_admin_gains_first() {
 fn without_a_snapshot_both_use_the_built_in_example_and_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("plan.json");
-    let out = orgsplit().arg("plan").arg("--split").arg(split_file()).arg("-o").arg(&p).assert().success();
+    let out = orgsplit().arg("plan").arg("--split").arg(split_file()).arg("--out").arg(&p).assert().success();
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(err.starts_with("note: no SNAPSHOT given: using the built-in MegaCo example\n"), "{err}");
     let (code, out, err) = diff(&[p.as_os_str()]);
@@ -157,4 +165,37 @@ fn an_edited_plan_that_does_not_fit_together_is_refused() {
         "{err}"
     );
     assert!(err.contains("make it again with `orgsplit plan"), "{err}");
+}
+
+/// Colour as anstream decides it for stdout: never into a pipe, unless
+/// CLICOLOR_FORCE asks for it; never with NO_COLOR set, whatever else is.
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, p) = plan_megaco(dir.path());
+    let run = |env: &[(&str, &str)], access: bool| {
+        let mut cmd = orgsplit();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
+        cmd.arg("diff").arg(&p).arg("--snapshot").arg(&s);
+        if access {
+            cmd.arg("--access");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let piped = run(&[], false);
+    assert!(!piped.contains('\u{1b}'), "no colour into a pipe");
+    let forced = run(&[("CLICOLOR_FORCE", "1")], false);
+    assert!(forced.contains("\u{1b}[1m--- before (snapshot)\u{1b}[0m\n"), "{}", &forced[..200]);
+    assert!(forced.contains("\n\u{1b}[32m+"), "added lines are green");
+    assert!(forced.contains("\n\u{1b}[36m@@ "), "hunk headers are cyan");
+    // Without the escapes, the same text.
+    let stripped = forced.replace("\u{1b}[1m", "").replace("\u{1b}[32m", "").replace("\u{1b}[36m", "");
+    assert_eq!(stripped.replace("\u{1b}[0m", ""), piped);
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], false).contains('\u{1b}'), "NO_COLOR wins");
+    let access = run(&[("CLICOLOR_FORCE", "1")], true);
+    assert!(access.contains("\u{1b}[32m+"), "the access view is coloured too");
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], true).contains('\u{1b}'));
 }

@@ -271,7 +271,7 @@ fn megaco_with_ml(dir: &Path) -> (PathBuf, PathBuf) {
     let s2 = dir.join("s2.json");
     std::fs::write(&s2, serde_json::to_vec(&v).unwrap()).unwrap();
     let p = dir.join("plan2.json");
-    orgsplit().arg("plan").arg(&s2).arg("--split").arg(split_file()).arg("-o").arg(&p).assert().success();
+    orgsplit().arg("plan").arg(&s2).arg("--split").arg(split_file()).arg("--out").arg(&p).assert().success();
     (s2, p)
 }
 
@@ -316,7 +316,7 @@ fn objects_that_exist_get_import_blocks_with_the_ids_the_provider_takes() {
 fn a_generated_deployment_exports_and_parses_back() {
     let dir = tempfile::tempdir().unwrap();
     let fx = dir.path().join("fx");
-    // What `cargo xtask fixture generate --users 400 -o fx` writes.
+    // What `cargo xtask fixture generate --users 400 --out-dir fx` writes.
     let d = fixtures::generate(400, 1);
     for (path, bytes) in fixtures::export_files(&d) {
         let p = fx.join(path);
@@ -332,12 +332,12 @@ fn a_generated_deployment_exports_and_parses_back() {
         .arg(fx.join("people.csv"))
         .arg("--template-sources")
         .arg(fx.join("template-sources"))
-        .arg("-o")
+        .arg("--out")
         .arg(&s)
         .assert()
         .success();
     let p = dir.path().join("plan.json");
-    orgsplit().arg("plan").arg(&s).arg("--split").arg(fx.join("split.toml")).arg("-o").arg(&p).assert().success();
+    orgsplit().arg("plan").arg(&s).arg("--split").arg(fx.join("split.toml")).arg("--out").arg(&p).assert().success();
     let plan = read_plan(&p);
     let out = dir.path().join("tf");
     export(&p, &s, Some(&fx.join("template-sources")), &out).success();

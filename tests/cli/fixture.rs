@@ -15,7 +15,7 @@ fn committed_megaco_folder_is_byte_identical_to_the_generator_output() {
         .map(String::as_str)
         .filter(|p| !["candidates.toml", "split.toml"].contains(p) && !p.ends_with(".md"))
         .collect();
-    assert_eq!(generated, committed, "regenerate with: cargo xtask fixture megaco -o fixtures/megaco");
+    assert_eq!(generated, committed, "regenerate with: cargo xtask fixture megaco --out-dir fixtures/megaco");
     for (path, bytes) in want {
         assert!(
             fs::read(megaco().join(&path)).unwrap() == bytes,

@@ -259,7 +259,7 @@ fn notices_per_template_and_user_with_a_mailing_list() {
 /// Plan MegaCo with its split file, as an admin would.
 fn megaco_plan(dir: &Path) -> PathBuf {
     let plan = dir.join("plan.json");
-    orgsplit().arg("plan").arg("--split").arg(megaco().join("split.toml")).arg("-o").arg(&plan).assert().success();
+    orgsplit().arg("plan").arg("--split").arg(megaco().join("split.toml")).arg("--out").arg(&plan).assert().success();
     plan
 }
 

@@ -164,7 +164,7 @@ fn no_command_lets_a_name_drive_the_terminal() {
     assert_balanced_dot(dot);
 
     let plan = dir.path().join("plan.json");
-    let a = orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("-o").arg(&plan).assert().success();
+    let a = orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("--out").arg(&plan).assert().success();
     let messages = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(messages.contains("missing-workspace-proxy") && messages.contains("syd ]0;pwned ney"), "{messages}");
     no_control_sequences("plan's messages", &messages);
@@ -191,7 +191,7 @@ fn the_deprecation_message_is_plain_text_and_escaped_where_it_is_markdown() {
     )
     .unwrap();
     let path = dir.path().join("plan.json");
-    orgsplit().arg("plan").arg("--split").arg(&split).arg("-o").arg(&path).assert().success();
+    orgsplit().arg("plan").arg("--split").arg(&split).arg("--out").arg(&path).assert().success();
     let plan = Plan::from_json(&fs::read(&path).unwrap(), &path).unwrap();
     let messages: Vec<(&str, &str)> = plan
         .steps

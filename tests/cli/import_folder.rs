@@ -96,7 +96,7 @@ fn an_unreadable_json_file_is_an_error_and_another_file_a_warning() {
     }
     let out = dir.path().join("s.json");
     let locked = export.join("organizations.json");
-    let run = || orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&out).assert();
+    let run = || orgsplit().args(["import", "--from-dir"]).arg(&export).arg("--out").arg(&out).assert();
     if unreadable(&locked) {
         let stderr = String::from_utf8(run().code(1).get_output().stderr.clone()).unwrap();
         assert_eq!(
@@ -138,7 +138,7 @@ fn a_utf8_byte_order_mark_is_accepted_and_utf16_says_how_to_convert() {
     for big in [false, true] {
         let users = export.join("users.json");
         fs::write(&users, utf16(&String::from_utf8(organizations()).unwrap(), big)).unwrap();
-        let assert = orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&out).assert().code(1);
+        let assert = orgsplit().args(["import", "--from-dir"]).arg(&export).arg("--out").arg(&out).assert().code(1);
         let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
         assert_eq!(
             stderr.trim_end(),
@@ -171,7 +171,7 @@ fn template_sources_that_do_not_parse_or_cannot_be_read_are_warnings_and_marked_
         .arg(fixtures().join("swagger-bodies"))
         .arg("--template-sources")
         .arg(&src)
-        .arg("-o")
+        .arg("--out")
         .arg(&out)
         .assert()
         .success();

@@ -100,7 +100,7 @@ fn file_name(spec_path: &str) -> String {
 
 /// Import `dir` with the CLI: it must succeed; return the snapshot's warnings.
 fn import_ok(dir: &Path, out: &Path) -> Vec<(String, String)> {
-    let assert = orgsplit().args(["import", "--from-dir"]).arg(dir).arg("-o").arg(out).assert();
+    let assert = orgsplit().args(["import", "--from-dir"]).arg(dir).arg("--out").arg(out).assert();
     let output = assert.get_output().clone();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "import of {} failed: {stderr}", dir.display());

@@ -106,7 +106,7 @@ fn several_orgs_and_markdown() {
     orgsplit()
         .args(["import", "--from-dir"])
         .arg(fixtures().join("swagger-bodies"))
-        .arg("-o")
+        .arg("--out")
         .arg(&snapshot)
         .assert()
         .success();

@@ -21,7 +21,7 @@ struct Run {
 
 fn import(fake_url: &str, token: Option<&str>, extra: &[&str], out: &Path) -> Run {
     let mut cmd = orgsplit();
-    cmd.args(["import", "--url", fake_url]).args(extra).arg("-o").arg(out);
+    cmd.args(["import", "--url", fake_url]).args(extra).arg("--out").arg(out);
     if let Some(token) = token {
         cmd.env("CODER_SESSION_TOKEN", token);
     }
@@ -84,17 +84,20 @@ fn a_missing_token_is_an_error_and_a_missing_url_a_usage_error() {
         "{}",
         run.stderr
     );
-    let none = orgsplit().args(["import", "-o"]).arg(&out).output().unwrap();
+    let none = orgsplit().args(["import", "--out"]).arg(&out).output().unwrap();
     assert_eq!(none.status.code(), Some(64));
     let stderr = String::from_utf8_lossy(&none.stderr);
     assert!(stderr.contains("--from-dir DIR (an export folder) or --url URL"), "{stderr}");
     let both = orgsplit()
-        .args(["import", "--from-dir", "x", "--url", "https://c.example.com", "-o"])
+        .args(["import", "--from-dir", "x", "--url", "https://c.example.com", "--out"])
         .arg(&out)
         .output()
         .unwrap();
     assert_eq!(both.status.code(), Some(64));
-    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+    assert!(
+        String::from_utf8_lossy(&both.stderr)
+            .contains("--from-dir reads an export folder and --url a live deployment: give one of them")
+    );
     let creds = import("https://admin:hunter2@coder.example.com", Some("a-b"), &[], &out);
     assert_eq!(creds.code, 64);
     assert!(
@@ -111,7 +114,7 @@ fn coder_url_is_read_from_the_environment_like_the_coder_cli() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.json");
     let run = orgsplit()
-        .args(["import", "-o"])
+        .args(["import", "--out"])
         .arg(&out)
         .env("CODER_URL", fake.url())
         .env("CODER_SESSION_TOKEN", fake.token())

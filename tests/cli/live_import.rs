@@ -101,7 +101,7 @@ fn the_cli_imports_a_live_deployment_byte_identical_twice() {
     let run = |name: &str| {
         let out = dir.path().join(name);
         let assert = orgsplit()
-            .args(["import", "--url", &fake.url(), "--concurrency", "16", "--page-size", "50", "-o"])
+            .args(["import", "--url", &fake.url(), "--concurrency", "16", "--page-size", "50", "--out"])
             .arg(&out)
             .env("CODER_SESSION_TOKEN", fake.token())
             .assert()

@@ -10,6 +10,7 @@ mod apply_support;
 mod bad_input;
 mod chromium;
 mod client;
+mod command_line;
 mod common;
 mod current_coder;
 mod diff;

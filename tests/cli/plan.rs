@@ -16,7 +16,7 @@ pub fn split_file() -> PathBuf {
 pub fn plan_megaco(dir: &Path) -> (PathBuf, PathBuf) {
     let s = import_megaco(dir);
     let out = dir.join("plan.json");
-    orgsplit().arg("plan").arg(&s).arg("--split").arg(split_file()).arg("-o").arg(&out).assert().success();
+    orgsplit().arg("plan").arg(&s).arg("--split").arg(split_file()).arg("--out").arg(&out).assert().success();
     (s, out)
 }
 
@@ -171,7 +171,7 @@ fn same_input_gives_a_byte_identical_plan() {
     let dir = tempfile::tempdir().unwrap();
     let (s, p) = plan_megaco(dir.path());
     let again = dir.path().join("again.json");
-    orgsplit().arg("plan").arg(&s).arg("--split").arg(split_file()).arg("-o").arg(&again).assert().success();
+    orgsplit().arg("plan").arg(&s).arg("--split").arg(split_file()).arg("--out").arg(&again).assert().success();
     assert!(std::fs::read(&p).unwrap() == std::fs::read(&again).unwrap());
 }
 
@@ -210,7 +210,7 @@ roles = { organization-owner = ["bianca-das"] }
     )
     .unwrap();
     let out =
-        orgsplit().arg("plan").arg("--split").arg(&split).arg("-o").arg(dir.path().join("p.json")).assert().code(1);
+        orgsplit().arg("plan").arg("--split").arg(&split).arg("--out").arg(dir.path().join("p.json")).assert().code(1);
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     let f = split.display();
     let want = format!(
@@ -252,7 +252,15 @@ fn planning_again_after_apply_changes_nothing() {
     let after_path = dir.path().join("after.json");
     std::fs::write(&after_path, after.to_json().unwrap()).unwrap();
     let again = dir.path().join("again.json");
-    orgsplit().arg("plan").arg(&after_path).arg("--split").arg(split_file()).arg("-o").arg(&again).assert().success();
+    orgsplit()
+        .arg("plan")
+        .arg(&after_path)
+        .arg("--split")
+        .arg(split_file())
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
     let replan = read_plan(&again);
     let changing: Vec<&str> =
         replan.steps.iter().filter(|s| s.action != Action::NoOp).map(|s| s.key.as_str()).collect();

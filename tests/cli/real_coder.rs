@@ -58,7 +58,7 @@ impl Harness {
         self.orgsplit()
             .args(["import", "--url", &self.url, "--people"])
             .arg(megaco().join("people.csv"))
-            .arg("-o")
+            .arg("--out")
             .arg(out)
             .assert()
             .success();
@@ -139,7 +139,7 @@ fn real_coder_import_names_the_owner_and_the_default_org() {
     let dir = tempfile::tempdir().unwrap();
     let Some(h) = start(dir.path(), Setup::default()) else { return };
     let out = dir.path().join("snapshot.json");
-    h.orgsplit().args(["import", "--url", &h.url, "-o"]).arg(&out).assert().success();
+    h.orgsplit().args(["import", "--url", &h.url, "--out"]).arg(&out).assert().success();
     let s = read_json(&out);
     let users: Vec<&str> = s["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     assert!(users.contains(&"testuser"), "the first owner is in the snapshot: {users:?}");
@@ -183,7 +183,7 @@ fn real_coder_live_import_of_megaco_equals_the_offline_import_of_its_bodies() {
         .arg(&bodies)
         .args(["--deployment-url", &h.url, "--people"])
         .arg(megaco().join("people.csv"))
-        .arg("-o")
+        .arg("--out")
         .arg(&offline)
         .assert()
         .success();
@@ -230,7 +230,7 @@ fn recommended_split(h: &Harness, snapshot: &Path, dir: &Path) -> PathBuf {
 }
 
 fn plan(h: &Harness, snapshot: &Path, split: &Path, out: &Path) -> Plan {
-    h.orgsplit().arg("plan").arg(snapshot).arg("--split").arg(split).arg("-o").arg(out).assert().success();
+    h.orgsplit().arg("plan").arg(snapshot).arg("--split").arg(split).arg("--out").arg(out).assert().success();
     Plan::from_json(&std::fs::read(out).unwrap(), out).unwrap()
 }
 

@@ -35,7 +35,7 @@ fn names_coder_refuses_are_flagged_at_import_and_never_planned_as_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let export = export_with_refused_names(dir.path());
     let snapshot = dir.path().join("s.json");
-    orgsplit().args(["import", "--from-dir"]).arg(&export).arg("-o").arg(&snapshot).assert().success();
+    orgsplit().args(["import", "--from-dir"]).arg(&export).arg("--out").arg(&snapshot).assert().success();
     let s = read_json(&snapshot);
     let warnings: Vec<String> = s["warnings"]
         .as_array()
@@ -57,7 +57,7 @@ fn names_coder_refuses_are_flagged_at_import_and_never_planned_as_they_are() {
     let text = fs::read_to_string(split_file()).unwrap().replace("[\"payments-k8s\"]", "[\"--yes\"]");
     fs::write(&split, text).unwrap();
     let plan_path = dir.path().join("plan.json");
-    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("-o").arg(&plan_path).assert().success();
+    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(&split).arg("--out").arg(&plan_path).assert().success();
     let plan = read_plan(&plan_path);
     let copies: Vec<(&str, &str)> = plan
         .steps
@@ -102,7 +102,15 @@ fn a_template_whose_acl_is_unknown_is_not_opened_to_everyone() {
     let snapshot = dir.path().join("no-acls.json");
     fs::write(&snapshot, s.to_json().unwrap()).unwrap();
     let plan_path = dir.path().join("plan.json");
-    orgsplit().arg("plan").arg(&snapshot).arg("--split").arg(split_file()).arg("-o").arg(&plan_path).assert().success();
+    orgsplit()
+        .arg("plan")
+        .arg(&snapshot)
+        .arg("--split")
+        .arg(split_file())
+        .arg("--out")
+        .arg(&plan_path)
+        .assert()
+        .success();
     let plan = read_plan(&plan_path);
     let mut copies = 0;
     for st in &plan.steps {

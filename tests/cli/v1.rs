@@ -16,7 +16,7 @@ pub fn megaco_v1() -> PathBuf {
 /// Import an export folder with the CLI; the v1 snapshot it wrote.
 pub fn import_v1(from: &Path, dir: &Path) -> (PathBuf, V1Snapshot) {
     let out = dir.join("v1.json");
-    orgsplit().args(["import", "--from-dir"]).arg(from).arg("-o").arg(&out).assert().success();
+    orgsplit().args(["import", "--from-dir"]).arg(from).arg("--out").arg(&out).assert().success();
     let snap = V1Snapshot::from_json(&fs::read(&out).unwrap(), &out).unwrap();
     (out, snap)
 }
@@ -26,7 +26,7 @@ fn committed_megaco_v1_folder_is_byte_identical_to_the_generator_output() {
     let want = fixtures::megaco_v1_files();
     let generated: BTreeSet<String> = want.iter().map(|(p, _)| p.clone()).collect();
     let committed: BTreeSet<String> = files_in(&megaco_v1()).into_iter().collect();
-    assert_eq!(generated, committed, "regenerate with: cargo xtask fixture megaco-v1 -o fixtures/megaco-v1");
+    assert_eq!(generated, committed, "regenerate with: cargo xtask fixture megaco-v1 --out-dir fixtures/megaco-v1");
     for (path, bytes) in want {
         assert!(fs::read(megaco_v1().join(&path)).unwrap() == bytes, "{path} differs; regenerate");
     }
@@ -80,7 +80,7 @@ fn bad_v1_bodies_get_file_item_and_field_errors() {
     let out = orgsplit()
         .args(["import", "--from-dir"])
         .arg(&export)
-        .arg("-o")
+        .arg("--out")
         .arg(dir.path().join("s.json"))
         .assert()
         .code(1);
@@ -92,7 +92,7 @@ fn bad_v1_bodies_get_file_item_and_field_errors() {
     fs::write(export.join("workspaces.json"), "[{\"id\": \"w\",\n  \"image_id\": }]").unwrap();
     fs::write(export.join("images.json"), r#"[{"id":"i","organization_id":"o","repository":"r","registry":{}}]"#)
         .unwrap();
-    let out = orgsplit().args(["import", "--from-dir"]).arg(&export).args(["-o", "/dev/null"]).assert().code(1);
+    let out = orgsplit().args(["import", "--from-dir"]).arg(&export).args(["--out", "/dev/null"]).assert().code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("workspaces.json:2:"), "{stderr}");
 }
@@ -105,7 +105,7 @@ fn v2_only_flags_are_refused_for_a_v1_export() {
         .arg(megaco_v1().join("export"))
         .arg("--people")
         .arg(megaco().join("people.csv"))
-        .arg("-o")
+        .arg("--out")
         .arg(dir.path().join("s.json"))
         .assert()
         .code(64);
@@ -180,7 +180,7 @@ fn v1_plan_folder(dir: &Path) -> (PathBuf, PathBuf) {
     orgsplit()
         .args(["v1-plan", "--url", "https://v2.megaco.example", "--deadline", "2025-09-30", "--out-dir"])
         .arg(&out)
-        .arg("-o")
+        .arg("--out")
         .arg(&plan)
         .assert()
         .success();

@@ -1,6 +1,11 @@
 //! The command line of `cargo xtask`: the developer commands that are not
 //! part of orgsplit.
 
+//!
+//! Flags mean what they mean in orgsplit: `--out-dir DIR` is the folder to
+//! write. `-o`/`--output DIR`, the spelling before orgsplit settled on `-o
+//! FORMAT`, are kept as hidden aliases: only developers type these.
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -22,6 +27,15 @@ pub enum Task {
     Bench(BenchArgs),
     /// Score generated scenarios with planted truth and print the confusion table and figures.
     Eval(EvalArgs),
+    /// Write orgsplit's man pages (`orgsplit.1` and one per subcommand) into a folder, as one unit.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write the pages into (replaced whole when orgsplit wrote it before).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -58,15 +72,15 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Folder to write (export/, people.csv, template-sources/).
-    #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
+    #[arg(long, value_name = "DIR", short_alias = 'o', alias = "output")]
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
 pub struct MegacoArgs {
     /// Folder to write.
-    #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
+    #[arg(long, value_name = "DIR", short_alias = 'o', alias = "output")]
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +117,6 @@ pub struct ScenarioArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Folder to write (export/, people.csv, template-sources/, truth.txt).
-    #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
+    #[arg(long, value_name = "DIR", short_alias = 'o', alias = "output")]
+    pub out_dir: PathBuf,
 }

@@ -14,9 +14,9 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
         FixtureCommand::Generate(args) => {
             let deployment = fixture::generate(args.users, args.seed);
             let split = fixture::generated_split_toml(&deployment)?;
-            (deployment, args.output, Some(("split.toml", split)))
+            (deployment, args.out_dir, Some(("split.toml", split)))
         }
-        FixtureCommand::Megaco(args) => (fixture::megaco(), args.output, None),
+        FixtureCommand::Megaco(args) => (fixture::megaco(), args.out_dir, None),
         FixtureCommand::Scenario(args) => {
             let s = fixture::scenario::scenario(args.seed);
             let mut truth = String::new();
@@ -27,9 +27,9 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
             for (t, k, v) in &s.truth.signals {
                 truth.push_str(&format!("signal\t{t}\t{k}\t{v}\n"));
             }
-            (s.deployment, args.output, Some(("truth.txt", truth)))
+            (s.deployment, args.out_dir, Some(("truth.txt", truth)))
         }
-        FixtureCommand::MegacoV1(args) => return megaco_v1(&args.output),
+        FixtureCommand::MegacoV1(args) => return megaco_v1(&args.out_dir),
     };
     let n = write(&deployment, &dir, split.as_ref().map(|(n, t)| (*n, t.as_str())))?;
     eprintln!(
@@ -41,7 +41,7 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
         deployment.snapshot.workspaces.len()
     );
     eprintln!(
-        "import it with: orgsplit import --from-dir {0}/export --people {0}/people.csv --template-sources {0}/template-sources -o snapshot.json",
+        "import it with: orgsplit import --from-dir {0}/export --people {0}/people.csv --template-sources {0}/template-sources --out snapshot.json",
         dir.display()
     );
     Ok(0)
@@ -68,6 +68,6 @@ fn megaco_v1(dir: &Path) -> Result<u8> {
     }
     let n = writer.commit()?;
     eprintln!("wrote {n} files to {}", dir.display());
-    eprintln!("import it with: orgsplit import --from-dir {}/export -o v1.json", dir.display());
+    eprintln!("import it with: orgsplit import --from-dir {}/export --out v1.json", dir.display());
     Ok(0)
 }

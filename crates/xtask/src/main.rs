@@ -2,8 +2,9 @@
 //! the product: regenerating `fixtures/` and the benchmark.
 //!
 //! ```text
-//! cargo xtask fixture megaco -o fixtures/megaco
-//! cargo xtask fixture generate --users 50000 -o /tmp/big
+//! cargo xtask fixture megaco --out-dir fixtures/megaco
+//! cargo xtask fixture generate --users 50000 --out-dir /tmp/big
+//! cargo xtask man --out-dir target/man
 //! cargo xtask eval --seeds 50
 //! cargo build --release --workspace && target/release/xtask bench
 //! ```
@@ -11,6 +12,7 @@
 mod bench;
 mod cli;
 mod fixture;
+mod man;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Fixture(command) => fixture::run(command),
         Task::Bench(args) => bench::run(args),
+        Task::Man(args) => man::run(args),
         Task::Eval(args) => fixtures::eval::evaluate(args.from..args.from + args.seeds).map(|s| {
             print!("{}", s.render(args.misses));
             0

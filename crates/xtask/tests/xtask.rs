@@ -31,7 +31,7 @@ fn read_json(path: &Path) -> serde_json::Value {
 fn fixture_command_writes_an_importable_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("gen");
-    xtask().args(["fixture", "generate", "--users", "120", "--seed", "5", "-o"]).arg(&out).assert().success();
+    xtask().args(["fixture", "generate", "--users", "120", "--seed", "5", "--out-dir"]).arg(&out).assert().success();
     let snapshot = dir.path().join("s.json");
     orgsplit()
         .args(["import", "--from-dir"])
@@ -40,7 +40,7 @@ fn fixture_command_writes_an_importable_folder() {
         .arg(out.join("people.csv"))
         .arg("--template-sources")
         .arg(out.join("template-sources"))
-        .arg("-o")
+        .arg("--out")
         .arg(&snapshot)
         .assert()
         .success();
@@ -108,4 +108,64 @@ fn bench_apply_only_applies_the_split_within_the_request_budget() {
     assert!((1.0..=1.05).contains(&ratio), "{line}");
     let applied = std::fs::read_to_string(dir.path().join("apply.out")).unwrap();
     assert!(applied.contains("verified: no drift"), "{applied}");
+}
+
+/// The subcommands of `orgsplit --help`, each with its page.
+const COMMANDS: [&str; 16] = [
+    "import",
+    "inventory",
+    "score",
+    "rules",
+    "plan",
+    "diff",
+    "report",
+    "apply",
+    "revert",
+    "scripts",
+    "notices",
+    "export",
+    "access",
+    "v1-plan",
+    "schema",
+    "completions",
+];
+
+#[test]
+fn man_pages_are_written_one_per_command_and_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man");
+    let run = xtask().args(["man", "--out-dir"]).arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let main = std::fs::read_to_string(out.join("orgsplit.1")).unwrap();
+    assert!(main.contains("\n.TH orgsplit 1 "), "{main}");
+    assert!(main.contains(".SH NAME") && main.contains(".SH SYNOPSIS"), "{main}");
+    for command in COMMANDS {
+        assert!(main.contains(&format!("orgsplit\\-{command}(1)")), "orgsplit.1 does not name `{command}`");
+        let page = std::fs::read_to_string(out.join(format!("orgsplit-{command}.1"))).unwrap();
+        assert!(page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"), "orgsplit-{command}.1: {page}");
+    }
+    for nested in ["orgsplit-rules-list.1", "orgsplit-rules-explain.1", "orgsplit-export-terraform.1"] {
+        assert!(out.join(nested).is_file(), "{nested}");
+    }
+    let import = std::fs::read_to_string(out.join("orgsplit-import.1")).unwrap();
+    assert!(import.contains("\\-\\-out") && import.contains("CODER_URL"), "{import}");
+    // Writing again replaces the folder whole, byte for byte the same.
+    xtask().args(["man", "--out-dir"]).arg(&out).assert().success();
+    assert_eq!(std::fs::read_to_string(out.join("orgsplit.1")).unwrap(), main);
+    // The page renders: groff reads it without a warning, into the sections a reader expects.
+    if Command::new("groff").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "groff is missing (CI installs groff-base)");
+        eprintln!("skipped rendering the man page: groff is not installed");
+        return;
+    }
+    // Plain text: no bold by overstriking or escape sequences (`-P-cbou`).
+    let rendered =
+        Command::new("groff").args(["-man", "-Tutf8", "-ww", "-P-cbou"]).arg(out.join("orgsplit.1")).output().unwrap();
+    let warnings = String::from_utf8_lossy(&rendered.stderr);
+    assert!(rendered.status.success() && warnings.is_empty(), "{warnings}");
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    for heading in ["NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS"] {
+        assert!(text.lines().any(|l| l == heading), "{heading} missing from the rendered page:\n{text}");
+    }
+    assert!(text.contains("orgsplit-completions(1)"), "{text}");
 }

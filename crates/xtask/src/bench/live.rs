@@ -40,7 +40,7 @@ pub fn run(exe: &Path, snapshot: &Path, work: &Path, args: &BenchArgs) -> Result
                 args.concurrency.to_string(),
                 "--page-size".into(),
                 PAGE.to_string(),
-                "-o".into(),
+                "--out".into(),
                 work.join("live.json").display().to_string(),
             ],
             ok: &[0],
