@@ -176,11 +176,16 @@ pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
 /// one of them is dedicated to a candidate recommended an organization, say
 /// which organizations (names, sorted). Empty when it has no main template
 /// or one is nobody's organization's.
-fn follows<'a>(s: &Scored, org_of_template: &BTreeMap<&str, &'a str>) -> BTreeSet<&'a str> {
+fn follows<'a>(
+    name: &str,
+    members: usize,
+    uses: &[TemplateUse],
+    org_of_template: &BTreeMap<&str, &'a str>,
+) -> BTreeSet<&'a str> {
     let mut to = BTreeSet::new();
-    for t in s.templates.iter().filter(|t| t.members * 100 >= TEMPLATE_SHARE * s.members.max(1)) {
+    for t in uses.iter().filter(|t| t.members * 100 >= TEMPLATE_SHARE * members.max(1)) {
         match org_of_template.get(t.name.as_str()) {
-            Some(o) if *o != s.candidate.name => {
+            Some(o) if *o != name => {
                 to.insert(*o);
             }
             _ => return BTreeSet::new(),
@@ -207,7 +212,10 @@ fn apply_followers(scored: &mut [Scored]) {
         .iter()
         .enumerate()
         .filter(|(_, s)| !s.decision.recommendation.is_organization() && s.merged_into.is_none())
-        .map(|(i, s)| (i, follows(s, &lookup).into_iter().map(str::to_string).collect::<Vec<_>>()))
+        .map(|(i, s)| {
+            let to = follows(&s.candidate.name, s.members, &s.templates, &lookup);
+            (i, to.into_iter().map(str::to_string).collect::<Vec<_>>())
+        })
         .filter(|(_, to)| !to.is_empty())
         .collect();
     let list = |v: &[String]| v.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
@@ -433,5 +441,30 @@ mod tests {
             assert!(matches!(out.get(&2), Some(Outcome::MergedInto(_))), "the subset is folded: {out:?}");
             assert!(!orgs.is_empty(), "{out:?}");
         }
+    }
+
+    #[test]
+    fn a_group_on_one_organizations_templates_follows_it_and_on_several_gets_review() {
+        let tu = |name: &str, members: usize| TemplateUse {
+            name: name.into(),
+            members,
+            users: 100,
+            dedicated: false,
+            author: String::new(),
+            by_member: false,
+        };
+        let orgs: BTreeMap<&str, &str> = [("auth-k8s", "auth"), ("maps-k8s", "maps")].into_iter().collect();
+        // An SRE group on the auth team's template goes where it goes.
+        assert_eq!(follows("auth-sre", 10, &[tu("auth-k8s", 10)], &orgs), BTreeSet::from(["auth"]));
+        // A guild half on each team's template: two organizations, so review.
+        let guild = [tu("auth-k8s", 5), tu("maps-k8s", 5)];
+        assert_eq!(follows("guild", 10, &guild, &orgs), BTreeSet::from(["auth", "maps"]));
+        // A main template that is no organization's own: it stays.
+        assert!(follows("web", 10, &[tu("auth-k8s", 5), tu("k8s-dev", 8)], &orgs).is_empty());
+        // A template few of its members use does not count.
+        assert_eq!(follows("qa", 10, &[tu("auth-k8s", 9), tu("k8s-dev", 2)], &orgs), BTreeSet::from(["auth"]));
+        // Its own templates are not another's, and no main template means nowhere.
+        assert!(follows("auth", 10, &[tu("auth-k8s", 10)], &orgs).is_empty());
+        assert!(follows("idle", 10, &[], &orgs).is_empty());
     }
 }
