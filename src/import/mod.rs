@@ -14,6 +14,7 @@ mod people;
 mod probe;
 mod sources;
 pub mod terraform;
+mod variants;
 
 use std::fs;
 use std::path::{Path, PathBuf};

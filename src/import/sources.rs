@@ -37,7 +37,31 @@ pub fn attach_template_sources(snapshot: &mut Snapshot, folders: Vec<SourceFolde
     }
     let mut sources = Vec::new();
     let mut warnings = Vec::new();
-    for folder in folders {
+    // Variants: of a family of templates with the same source (but for
+    // defaults, tags and names), the original is the one most people use
+    // (a team's copy serves fewer), then the oldest, then by folder.
+    let name_of: BTreeMap<&str, &str> = snapshot.templates.iter().map(|t| (t.id.as_str(), t.name.as_str())).collect();
+    let mut owners: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for w in snapshot.workspaces.iter().filter(|w| !w.is_deleted_or_deleting()) {
+        if let Some(name) = name_of.get(w.template_id.as_str()) {
+            owners.entry(name).or_default().insert(w.owner_id.as_str());
+        }
+    }
+    let created: BTreeMap<&str, &str> =
+        snapshot.templates.iter().map(|t| (t.name.as_str(), t.created_at.as_deref().unwrap_or(""))).collect();
+    let mut order: Vec<usize> = (0..folders.len()).collect();
+    order.sort_by_key(|&i| {
+        let name = folders[i].template_name.as_str();
+        let users = owners.get(name).map_or(0, |o| o.len());
+        (std::cmp::Reverse(users), created.get(name).copied().unwrap_or("~"), &folders[i].path)
+    });
+    let ordered: Vec<(String, Vec<(String, String)>)> =
+        order.iter().map(|&i| (folders[i].path.clone(), folders[i].files.clone())).collect();
+    let mut variant_of = vec![None; folders.len()];
+    for (v, &i) in super::variants::find(&ordered).into_iter().zip(&order) {
+        variant_of[i] = v;
+    }
+    for (folder, variant_of) in folders.into_iter().zip(variant_of) {
         warnings.extend(folder.warnings.iter().cloned());
         let candidates = by_name.get(folder.template_name.as_str()).cloned().unwrap_or_default();
         let wanted_org = folder.org_name.as_deref().and_then(|n| org_ids.get(n).copied());
@@ -94,6 +118,7 @@ pub fn attach_template_sources(snapshot: &mut Snapshot, folders: Vec<SourceFolde
             files: folder.files.iter().map(|(f, _)| f.clone()).collect(),
             signals,
             signals_incomplete: incomplete,
+            variant_of,
         });
     }
     snapshot.template_sources = sources;

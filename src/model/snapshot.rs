@@ -463,6 +463,20 @@ pub struct TemplateSource {
     /// miss some. Written only when true; snapshots from before it read as false.
     #[serde(default, skip_serializing_if = "is_false")]
     pub signals_incomplete: bool,
+    /// The template whose source this one repeats except for defaults, tags and
+    /// names (`rules::variants`). Written only when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<VariantOf>,
+}
+
+/// The source a variant repeats, and the lines where it differs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantOf {
+    /// The other template's source folder (`TemplateSource::path`).
+    pub path: String,
+    /// `file:line: text` of the variant's lines the other lacks (at most 5).
+    pub lines: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {

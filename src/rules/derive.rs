@@ -31,12 +31,25 @@ pub const OWN_SHARE: usize = 50;
 /// ...and that share is at least this many times its share of the deployment's template users (lift).
 pub const OWN_LIFT: usize = 2;
 
+/// A template whose users come from at least this many departments (people
+/// CSV), each at least `SPREAD_SHARE` (%) of its users, none of them half or
+/// more, is central: nobody's own (a team's template its neighbours also use
+/// stays the team's).
+pub const SPREAD_DEPARTMENTS: usize = 3;
+pub const SPREAD_SHARE: usize = 10;
+
 /// How `orgsplit rules explain` states the definition.
 pub const DEDICATION: &str = "A candidate's own (dedicated) template: its members are more than 50% of the \
 template's users (live workspace owners and ACL grants), and that share is at least twice the candidate's share of \
 all users who use a template (a lift of 2), so a group holding half the deployment owns no template by being \
-large. A template used by at least 50% of those users is central and nobody's own. When a template is the own \
-template of several candidates (a team and a group containing it), it is credited to the smallest.";
+large. A template is central and nobody's own when at least 50% of those users use it, or when its users come from \
+at least 3 departments (the people CSV's `department` column) that are each at least 10% of them and none half of \
+them: a group cut across teams (a region, a guild) then owns no template the teams share. A variant of another template (the same \
+source except variable and parameter defaults, tags and names) is nobody's own either: it inherits the other's \
+infrastructure. When a template is the own template of several candidates (a team and a group containing it), it \
+is credited to the smallest. Own platform team: its members wrote templates that are its own, or it is the smallest \
+candidate holding the author of a central template (the central platform team); a variant's author, or a larger \
+group around the central team, has none.";
 
 /// Whether a template with `users` users, `members` of them a candidate's
 /// (of `size` members), is the candidate's own among `active` template users.
@@ -45,6 +58,16 @@ pub fn is_own(members: usize, users: usize, size: usize, active: usize) -> bool 
     // members / users >= OWN_LIFT * size / active, without division.
     let lift = members * active >= OWN_LIFT * size * users;
     members * 100 > OWN_SHARE * users && lift && !central
+}
+
+/// A template whose source repeats another's except for defaults, tags and
+/// names (found at import, `TemplateSource::variant_of`).
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// The template id it is a variant of.
+    pub of: String,
+    /// `file:line: text` of its lines the other lacks.
+    pub lines: Vec<String>,
 }
 
 /// Deployment-wide lookups, built once for all candidates.
@@ -66,6 +89,10 @@ pub struct Context<'a> {
     templates_by_name: HashMap<&'a str, Vec<&'a Template>>,
     /// Group name -> positions in the snapshot's groups.
     groups_by_name: HashMap<&'a str, Vec<usize>>,
+    /// Templates used across departments (central, see `SPREAD_DEPARTMENTS`).
+    spread: HashSet<&'a str>,
+    /// Template id -> the template it is a variant of, with the differing lines.
+    pub variants: HashMap<&'a str, Variant>,
     pub people: People<'a>,
 }
 
@@ -103,6 +130,16 @@ impl<'a> Context<'a> {
             groups_by_name.entry(&g.name).or_default().push(i);
         }
         let people = People::new(snapshot);
+        let spread = spread_templates(snapshot, &template_users);
+        let mut variants = HashMap::new();
+        let by_path: HashMap<&str, Option<&str>> =
+            snapshot.template_sources.iter().map(|s| (s.path.as_str(), s.template_id.as_deref())).collect();
+        for s in &snapshot.template_sources {
+            let (Some(id), Some(v)) = (s.template_id.as_deref(), &s.variant_of) else { continue };
+            if let Some(Some(of)) = by_path.get(v.path.as_str()).filter(|of| **of != Some(id)) {
+                variants.insert(id, Variant { of: of.to_string(), lines: v.lines.clone() });
+            }
+        }
         Context {
             index,
             template_users,
@@ -112,6 +149,8 @@ impl<'a> Context<'a> {
             tag_templates,
             templates_by_name,
             groups_by_name,
+            spread,
+            variants,
             people,
         }
     }
@@ -148,12 +187,46 @@ impl<'a> Context<'a> {
             .into_iter()
             .map(|(t, n)| {
                 let users = self.template_users.get(t).map_or(0, BTreeSet::len);
-                Usage { template: t.to_string(), members: n, users, dedicated: is_own(n, users, members.len(), active) }
+                let nobodys = self.spread.contains(t) || self.variants.contains_key(t);
+                let dedicated = !nobodys && is_own(n, users, members.len(), active);
+                Usage { template: t.to_string(), members: n, users, dedicated }
             })
             .collect();
         out.sort_by_cached_key(|u| self.template_name(&u.template));
         out
     }
+}
+
+/// Templates whose users come from several departments, each a fair share of them.
+fn spread_templates<'a>(
+    snapshot: &'a crate::model::Snapshot,
+    template_users: &HashMap<&'a str, BTreeSet<&'a str>>,
+) -> HashSet<&'a str> {
+    let Some(p) = &snapshot.people else { return HashSet::default() };
+    let dept: HashMap<&str, &str> = p
+        .records
+        .iter()
+        .filter_map(|r| r.attributes.get("department").map(|d| (r.user_id.as_str(), d.trim())))
+        .filter(|(_, d)| !d.is_empty())
+        .collect();
+    if dept.is_empty() {
+        return HashSet::default();
+    }
+    let mut out = HashSet::default();
+    for (t, users) in template_users {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for u in users {
+            if let Some(d) = dept.get(u) {
+                *counts.entry(d).or_default() += 1;
+            }
+        }
+        let fair = counts.values().filter(|&&n| n * 100 >= SPREAD_SHARE * users.len()).count();
+        let largest = counts.values().copied().max().unwrap_or(0);
+        if fair >= SPREAD_DEPARTMENTS && largest * 2 < users.len() {
+            out.insert(*t);
+        }
+    }
+    out
 }
 
 /// The provisioner tags of a template's active version, owner and scope aside.
@@ -164,11 +237,20 @@ pub fn job_tags<'a>(index: &Index<'a>, t: &Template) -> impl Iterator<Item = (&'
 
 /// Derive every fact for one candidate. `dedicated_anywhere` holds the
 /// templates dedicated to some candidate (for `shared_templates`).
-pub fn facts(ctx: &Context, c: &Candidate, usage: &[Usage], dedicated_anywhere: &BTreeSet<String>) -> Facts {
+/// `central_written` holds the central templates (nobody's own, not
+/// variants) whose authors this candidate is the smallest to hold (see
+/// [`central_authors`]).
+pub fn facts(
+    ctx: &Context,
+    c: &Candidate,
+    usage: &[Usage],
+    dedicated_anywhere: &BTreeSet<String>,
+    central_written: &[&str],
+) -> Facts {
     let mut f = Facts::new();
     let members: BTreeSet<&str> = c.members.iter().map(String::as_str).collect();
     size_facts(ctx, &members, &mut f);
-    template_facts(ctx, &members, usage, dedicated_anywhere, &mut f);
+    template_facts(ctx, &members, usage, dedicated_anywhere, central_written, &mut f);
     let dedicated: Vec<&str> = usage.iter().filter(|u| u.dedicated).map(|u| u.template.as_str()).collect();
     source_facts(ctx, &dedicated, &mut f);
     acl_facts(ctx, &members, &dedicated, &mut f);
@@ -208,6 +290,7 @@ fn template_facts(
     members: &BTreeSet<&str>,
     usage: &[Usage],
     dedicated_anywhere: &BTreeSet<String>,
+    central_written: &[&str],
     f: &mut Facts,
 ) {
     let line = |u: &Usage| {
@@ -241,9 +324,32 @@ fn template_facts(
         shared.len(),
         vec![Evidence::new(format!("deployment-wide templates: {}", sample(&shared, 8)))],
     );
-    let authored: Vec<&Usage> = usage.iter().filter(|u| authored_by_member(u)).collect();
-    let ev = authored.iter().map(|u| line(u)).collect();
-    f.insert("own_platform_team".into(), Fact::derived(Value::Bool(!authored.is_empty()), ev));
+    // A platform team of its own writes templates that are its own, or is the
+    // team writing the central templates (credited to the smallest candidate
+    // holding their authors). Writing a variant, or a central template as a
+    // few members of a larger group, is not running its own infrastructure.
+    let mut ev: Vec<Evidence> = own.iter().map(|u| line(u)).collect();
+    for t in central_written.iter().take(5) {
+        let author = ctx.template(t).map_or("?", |t| t.created_by_name.as_str());
+        ev.push(Evidence::new(format!(
+            "`{}`: a central template (nobody's own) written by `{author}`, of no smaller candidate",
+            ctx.template_name(t)
+        )));
+    }
+    let yes = !own.is_empty() || !central_written.is_empty();
+    if !yes {
+        for u in usage.iter().filter(|u| authored_by_member(u)).take(3) {
+            let mut e = line(u);
+            let why = match ctx.variants.get(u.template.as_str()) {
+                Some(v) => format!(", a variant of `{}`, so not its own", ctx.template_name(&v.of)),
+                None => ", not its own".to_string(),
+            };
+            e.text.push_str(&why);
+            ev.push(e);
+        }
+    }
+    f.insert("own_platform_team".into(), Fact::derived(Value::Bool(yes), ev));
+    variant_fact(ctx, usage, f);
     // Workspaces on templates that people outside the candidate also use.
     let outside: HashSet<&str> = usage.iter().filter(|u| u.users > u.members).map(|u| u.template.as_str()).collect();
     let (mut total, mut on_shared) = (0usize, 0usize);
@@ -255,6 +361,47 @@ fn template_facts(
     }
     let ev = Evidence::new(format!("{on_shared} of its members' {total} live workspaces"));
     number(f, "shared_workspace_share", percent(on_shared, total), vec![ev]);
+}
+
+/// For each candidate, the central templates whose authors it is the smallest
+/// (then first by name) to hold: templates with users, dedicated to nobody,
+/// not variants. The central platform team is then the team that writes the
+/// central templates, not every group that happens to include one author.
+pub fn central_authors<'a>(
+    ctx: &Context<'a>,
+    candidates: &[Candidate],
+    of_user: &HashMap<&str, Vec<usize>>,
+    dedicated_anywhere: &BTreeSet<String>,
+) -> Vec<Vec<&'a str>> {
+    let mut out = vec![Vec::new(); candidates.len()];
+    for t in &ctx.index.snapshot.templates {
+        let id = t.id.as_str();
+        let used = ctx.template_users.get(id).is_some_and(|u| !u.is_empty());
+        if !used || dedicated_anywhere.contains(id) || ctx.variants.contains_key(id) {
+            continue;
+        }
+        let holders = of_user.get(t.created_by_id.as_str()).into_iter().flatten();
+        if let Some(&i) = holders.min_by_key(|&&i| (candidates[i].members.len(), &candidates[i].name)) {
+            out[i].push(id);
+        }
+    }
+    out
+}
+
+/// Templates its members use that are variants of another template.
+fn variant_fact(ctx: &Context, usage: &[Usage], f: &mut Facts) {
+    let mut ev = Vec::new();
+    for u in usage {
+        if let Some(v) = ctx.variants.get(u.template.as_str()) {
+            let differs = if v.lines.is_empty() { "nothing but names".to_string() } else { v.lines.join("; ") };
+            ev.push(Evidence::new(format!(
+                "`{}` is a variant of `{}` (differs in {differs})",
+                ctx.template_name(&u.template),
+                ctx.template_name(&v.of)
+            )));
+        }
+    }
+    number(f, "variant_templates", ev.len(), ev);
 }
 
 /// Signal kind -> the fact counting the candidate's own values of it.

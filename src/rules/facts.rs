@@ -85,7 +85,13 @@ pub const CATALOGUE: &[Def] = &[
         Kind::Number,
         "templates its members have live workspaces on, or are granted by name or group in the template's ACL (Everyone aside)",
     ),
-    def("dedicated_templates", Kind::Number, "templates it uses whose users are mostly (more than half) its members"),
+    def(
+        "dedicated_templates",
+        Kind::Number,
+        "its own templates: more than half of the template's users are its members, with a lift of 2 over its share \
+         of the deployment; never a central template (used by half the deployment, or across 3 departments with none holding half its users) nor a \
+         variant of another (see `orgsplit rules explain`)",
+    ),
     def("own_templates", Kind::Number, "dedicated templates written (created) by one of its members"),
     def(
         "central_dedicated_templates",
@@ -105,7 +111,15 @@ pub const CATALOGUE: &[Def] = &[
     def(
         "own_platform_team",
         Kind::Bool,
-        "one of its members wrote a template it uses: it has a platform team of its own",
+        "its members wrote templates that are its own (dedicated), or it is the central platform team: the smallest \
+         candidate holding the author of a central template (nobody's own, not a variant); writing a variant, or \
+         being a larger group around the central team, is not",
+    ),
+    def(
+        "variant_templates",
+        Kind::Number,
+        "templates it uses that repeat another template's source except for defaults, tags and names (they inherit \
+         that template's infrastructure)",
     ),
     def(
         "own_cloud_accounts",

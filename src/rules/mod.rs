@@ -140,8 +140,9 @@ pub fn score(
             of_user.entry(m).or_default().push(i);
         }
     }
+    let central_written = derive::central_authors(ctx, &candidates, &of_user, &dedicated_anywhere);
     let mut scored = crate::cores::map_halves(&candidates, |i, c| {
-        let mut facts = derive::facts(ctx, c, &usages[i], &dedicated_anywhere);
+        let mut facts = derive::facts(ctx, c, &usages[i], &dedicated_anywhere, &central_written[i]);
         let fact_warnings = apply_declared(c, &mut facts);
         let decision = score::decide(catalogue, &facts, &c.suppressed);
         let conflicts = conflicts(ctx, &candidates, i, &usages[i], &dedicated_to, &of_user);

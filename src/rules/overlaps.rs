@@ -37,7 +37,10 @@ members in each of two or more candidates that do not overlap each other and are
 umbrella (a guild or department spanning teams): it gets `review`, and its people go with those teams. Overlapping \
 candidates form clusters; a cluster whose verdicts agree becomes one organization, named after its largest \
 candidate and holding everyone's groups, users and templates; a cluster whose verdicts disagree gets `review` for \
-every candidate in it. No two recommended organizations are thus made for the same people.";
+every candidate in it. No two recommended organizations are thus made for the same people. A candidate not \
+recommended an organization whose main templates (each used by at least 25% of its members) are all the own \
+templates of organizations (an on-call group or an SRE group on a team's template) goes where its templates go: into \
+that organization when they are one organization's, `review` when they are several organizations'.";
 
 /// What the pass decided for one candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +171,75 @@ pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
     out
 }
 
+/// Where a candidate with no organization of its own goes: its main
+/// templates (used by at least `TEMPLATE_SHARE`% of its members), when every
+/// one of them is dedicated to a candidate recommended an organization, say
+/// which organizations (names, sorted). Empty when it has no main template
+/// or one is nobody's organization's.
+fn follows<'a>(
+    name: &str,
+    members: usize,
+    uses: &[TemplateUse],
+    org_of_template: &BTreeMap<&str, &'a str>,
+) -> BTreeSet<&'a str> {
+    let mut to = BTreeSet::new();
+    for t in uses.iter().filter(|t| t.members * 100 >= TEMPLATE_SHARE * members.max(1)) {
+        match org_of_template.get(t.name.as_str()) {
+            Some(o) if *o != name => {
+                to.insert(*o);
+            }
+            _ => return BTreeSet::new(),
+        }
+    }
+    to
+}
+
+/// Candidates working on organizations' own templates follow them (see
+/// `DEFINITION`): into the one organization, or `review` between several.
+fn apply_followers(scored: &mut [Scored]) {
+    // Template -> the organization it is dedicated to (its lead, if merged).
+    let mut org_of_template: BTreeMap<String, String> = BTreeMap::new();
+    for s in scored.iter().filter(|s| s.decision.recommendation.is_organization()) {
+        let home = s.merged_into.clone().unwrap_or_else(|| s.candidate.name.clone());
+        for t in s.templates.iter().filter(|t| t.dedicated) {
+            org_of_template.insert(t.name.clone(), home.clone());
+        }
+    }
+    let lookup: BTreeMap<&str, &str> = org_of_template.iter().map(|(t, o)| (t.as_str(), o.as_str())).collect();
+    let recommendation: BTreeMap<String, Recommendation> =
+        scored.iter().map(|s| (s.candidate.name.clone(), s.decision.recommendation)).collect();
+    let moves: Vec<(usize, Vec<String>)> = scored
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.decision.recommendation.is_organization() && s.merged_into.is_none())
+        .map(|(i, s)| {
+            let to = follows(&s.candidate.name, s.members, &s.templates, &lookup);
+            (i, to.into_iter().map(str::to_string).collect::<Vec<_>>())
+        })
+        .filter(|(_, to)| !to.is_empty())
+        .collect();
+    let list = |v: &[String]| v.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    for (i, to) in moves {
+        let s = &mut scored[i];
+        if let [lead] = to.as_slice() {
+            s.decision.notes.push(format!(
+                "its members work on `{lead}`'s own templates: it joins `{lead}`'s organization (its verdict alone \
+                 would be {})",
+                s.decision.recommendation.id()
+            ));
+            s.decision.recommendation = recommendation[lead];
+            s.merged_into = Some(lead.clone());
+        } else {
+            s.decision.notes.push(format!(
+                "its members work on the own templates of {}, which get organizations of their own: its people go \
+                 with those teams; a person decides",
+                list(&to)
+            ));
+            s.decision.recommendation = Recommendation::Review;
+        }
+    }
+}
+
 /// Apply the pass to scored candidates: notes, `review` where it says so,
 /// and who is folded into whose organization.
 pub fn apply(scored: &mut [Scored]) {
@@ -213,6 +285,7 @@ pub fn apply(scored: &mut [Scored]) {
             Outcome::Leads(_) => {}
         }
     }
+    apply_followers(scored);
 }
 
 #[cfg(test)]
@@ -368,5 +441,30 @@ mod tests {
             assert!(matches!(out.get(&2), Some(Outcome::MergedInto(_))), "the subset is folded: {out:?}");
             assert!(!orgs.is_empty(), "{out:?}");
         }
+    }
+
+    #[test]
+    fn a_group_on_one_organizations_templates_follows_it_and_on_several_gets_review() {
+        let tu = |name: &str, members: usize| TemplateUse {
+            name: name.into(),
+            members,
+            users: 100,
+            dedicated: false,
+            author: String::new(),
+            by_member: false,
+        };
+        let orgs: BTreeMap<&str, &str> = [("auth-k8s", "auth"), ("maps-k8s", "maps")].into_iter().collect();
+        // An SRE group on the auth team's template goes where it goes.
+        assert_eq!(follows("auth-sre", 10, &[tu("auth-k8s", 10)], &orgs), BTreeSet::from(["auth"]));
+        // A guild half on each team's template: two organizations, so review.
+        let guild = [tu("auth-k8s", 5), tu("maps-k8s", 5)];
+        assert_eq!(follows("guild", 10, &guild, &orgs), BTreeSet::from(["auth", "maps"]));
+        // A main template that is no organization's own: it stays.
+        assert!(follows("web", 10, &[tu("auth-k8s", 5), tu("k8s-dev", 8)], &orgs).is_empty());
+        // A template few of its members use does not count.
+        assert_eq!(follows("qa", 10, &[tu("auth-k8s", 9), tu("k8s-dev", 2)], &orgs), BTreeSet::from(["auth"]));
+        // Its own templates are not another's, and no main template means nowhere.
+        assert!(follows("auth", 10, &[tu("auth-k8s", 10)], &orgs).is_empty());
+        assert!(follows("idle", 10, &[], &orgs).is_empty());
     }
 }
