@@ -25,7 +25,8 @@ pub struct Admin<'a> {
     pub start_when_waited_for: bool,
     /// With each key, start a daemon that looks right but cannot take jobs (no `owner` tag).
     pub start_half_broken: bool,
-    /// Press Ctrl-C (set the flag) when step N begins.
+    /// Press Ctrl-C (set the flag) once N steps are done (the first progress report at or past N:
+    /// steps settle in batches, so the count can jump over N).
     pub interrupt_at: Option<(usize, &'static std::sync::atomic::AtomicBool)>,
 }
 
@@ -76,7 +77,7 @@ impl Console for Admin<'_> {
 
     fn progress(&mut self, done: usize, _total: usize, _key: &str) {
         if let Some((n, flag)) = self.interrupt_at
-            && n == done
+            && done >= n
         {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
         }
