@@ -5,7 +5,8 @@
 //!
 //! v1 objects stay v1 objects: they live in their own snapshot document
 //! ([`model::V1Snapshot`]) and never pass for v2 ones. Only [`import_dir`]
-//! and the live reader touch the disk or the network.
+//! touches the disk; nothing here reaches the network (v1 is read from
+//! export folders).
 
 pub mod fixture;
 pub mod import;

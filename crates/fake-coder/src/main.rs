@@ -1,5 +1,5 @@
 //! The fake Coder of the tests (this crate's library), as a program, for
-//! `orgsplit bench` to measure live import against. Not part of orgsplit:
+//! `cargo xtask bench` to measure live import against. Not part of orgsplit:
 //! this crate is neither installed nor shipped.
 //!
 //! ```text

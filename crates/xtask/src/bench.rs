@@ -1,4 +1,4 @@
-//! `orgsplit bench`: generate a large deployment and measure each stage as
+//! `cargo xtask bench`: generate a large deployment and measure each stage as
 //! a user would run it (a separate process per stage), printing wall time
 //! and peak memory with the input size. The README's performance section
 //! holds the latest figures.

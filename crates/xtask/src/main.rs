@@ -1,5 +1,5 @@
 //! `cargo xtask`: the developer tasks of the orgsplit workspace, kept out of
-//! the product: regenerating `fixtures/` and the benchmark.
+//! the product: regenerating `fixtures/`, the benchmark, the evaluation and the man pages.
 //!
 //! ```text
 //! cargo xtask fixture megaco --out-dir fixtures/megaco

@@ -1,4 +1,4 @@
-//! The live-import stages of `orgsplit bench`: serve the generated
+//! The live-import stages of `cargo xtask bench`: serve the generated
 //! deployment with the fake Coder of the tests (the program of
 //! `crates/fake-coder`; it is not part of orgsplit) and import it through the API,
 //! once as fast as the machine goes and once with a latency added to every
