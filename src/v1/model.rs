@@ -261,7 +261,7 @@ impl V1Snapshot {
             }
             None => {
                 return Err(Diagnostic::new(path, "not a v1 snapshot (it has no `coder_v1_snapshot` field)")
-                    .help("make one with `orgsplit import --from-dir V1-EXPORT` or `--url URL --coder-v1`")
+                    .help("make one with `orgsplit import --from-dir V1-EXPORT --out v1.json` (v1 is read from export folders)")
                     .into());
             }
         }

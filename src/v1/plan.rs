@@ -634,7 +634,7 @@ impl V1Plan {
             }
             None => {
                 return Err(Diagnostic::new(path, "not a v1 plan (it has no `orgsplit_v1_plan` field)")
-                    .help("make one with `orgsplit v1-plan V1-SNAPSHOT -o v1-plan.json`")
+                    .help("make one with `orgsplit v1-plan V1-SNAPSHOT --out v1-plan.json`")
                     .into());
             }
         }

@@ -234,7 +234,7 @@ pub fn report(v1: &super::V1Snapshot, plan: &V1Plan) -> String {
         &plan_text.replacen("# Moving Coder v1 to Coder v2", "## Moving to Coder v2", 1).replace("\n## ", "\n### "),
     );
     out.push_str(
-        "\nMake this for your own deployment: `orgsplit import --from-dir V1-EXPORT -o v1.json`, then \
+        "\nMake this for your own deployment: `orgsplit import --from-dir V1-EXPORT --out v1.json`, then \
          `orgsplit v1-plan v1.json --target v2.json --out-dir v1-move` (generated templates, scripts, notices).\n",
     );
     out
