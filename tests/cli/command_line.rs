@@ -75,8 +75,8 @@ fn dash_o_names_a_format_in_every_command() {
     }
     let mut seen = 0;
     walk(&Cli::command(), "orgsplit", &mut seen);
-    // import, inventory, score, rules list, rules explain, plan, report, access.
-    assert_eq!(seen, 8);
+    // import, inventory, score, rules list, rules explain, plan, report, access, v1-plan.
+    assert_eq!(seen, 9);
 }
 
 #[test]
