@@ -317,3 +317,22 @@ fn report_example_megaco_v1_tells_the_v1_story() {
     orgsplit().args(["report", "--example", "megaco-v1", "--split", "x.toml"]).assert().code(64);
     orgsplit().args(["report", "--example", "megaco-v2"]).assert().code(64);
 }
+
+/// `v1-plan -o json` prints the plan; the old `-o FILE` still writes it, with a note, the same
+/// bytes as `--out FILE`.
+#[test]
+fn v1_plan_dash_o_is_a_format_and_the_old_file_spelling_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let printed = orgsplit().args(["v1-plan", "-o", "json"]).output().unwrap();
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let plan = orgsplit::v1::plan::V1Plan::from_json(&printed.stdout, Path::new("stdout")).unwrap();
+    assert_eq!(plan.workspaces.len(), 20);
+    let (old, new) = (dir.path().join("old.json"), dir.path().join("new.json"));
+    let run = orgsplit().arg("v1-plan").arg("-o").arg(&old).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && run.stdout.is_empty(), "{stderr}");
+    assert!(stderr.contains(&format!("`-o {}` is deprecated", old.display())), "{stderr}");
+    orgsplit().arg("v1-plan").arg("--out").arg(&new).assert().success();
+    assert_eq!(fs::read(&old).unwrap(), fs::read(&new).unwrap());
+    assert_eq!(fs::read(&new).unwrap(), printed.stdout);
+}
