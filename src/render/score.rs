@@ -124,8 +124,8 @@ fn candidate(out: &mut String, s: &Scored, format: Format) {
     for sup in &c.suppressed {
         let _ = writeln!(out, "{top}Suppressed: rule `{}`, because \"{}\" ({})", sup.rule, sup.because, sup.at);
     }
-    for w in &s.fact_warnings {
-        let _ = writeln!(out, "{top}Warning: declared fact contradicts the snapshot: {w}");
+    for c in &s.contradictions {
+        let _ = writeln!(out, "{top}Contradiction: {}", c.line());
     }
     conflicts(out, s, p);
 }

@@ -134,7 +134,7 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
         (false, true) => Agreement::OrgNotRecommended,
     };
     let mut notes = d.notes.clone();
-    notes.extend(s.fact_warnings.iter().cloned());
+    notes.extend(s.contradictions.iter().map(|c| format!("declared fact contradicts the snapshot: {}", c.line())));
     Verdict {
         name: s.candidate.name.clone(),
         display_name: s.candidate.display_name.clone(),
@@ -153,6 +153,7 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
         evidence,
         warnings: d.warnings.iter().map(|w| w.title.clone()).collect(),
         notes,
+        contradictions: s.contradictions.clone(),
         reference: case.map_or(String::new(), |m| m.reference.clone()),
         placed_in,
         agreement,

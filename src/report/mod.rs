@@ -150,8 +150,10 @@ pub struct Verdict {
     pub evidence: Vec<String>,
     /// Warning rules that apply (the maintenance overhead of a small team, ...).
     pub warnings: Vec<String>,
-    /// Why a person must decide, and declared facts that contradict the snapshot.
+    /// Why a person must decide, and one line per declared fact that contradicts the snapshot.
     pub notes: Vec<String>,
+    /// Those contradictions in full: both values, where each comes from, which one counts.
+    pub contradictions: Vec<crate::rules::Contradiction>,
     /// The page's section for the case.
     pub reference: String,
     /// The split's organizations its members end up in, most first.

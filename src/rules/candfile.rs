@@ -184,6 +184,7 @@ fn read_attributes(
 
 fn read_declared(doc: &mut Doc, t: &mut Table) -> Vec<Declared> {
     let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
     for mut d in t.tables(doc, "declare") {
         let fact = d.required_string(doc, "fact", "the name of a fact (see `orgsplit rules explain`)");
         let because = reason(doc, &mut d, "because", "why you know it: a justification the report shows");
@@ -214,6 +215,14 @@ fn read_declared(doc: &mut Doc, t: &mut Table) -> Vec<Declared> {
         let (Some(def), Some(because), Some(at)) = (def, because, fact.as_ref().map(|f| doc.location(&f.span))) else {
             continue;
         };
+        if let Some(f) = fact.as_ref().filter(|_| !seen.insert(def.name)) {
+            doc.problem(
+                f.span.clone(),
+                format!("fact `{}` is declared twice for this candidate", def.name),
+                "keep one",
+            );
+            continue;
+        }
         match parsed.filter(|p| p.kind() == def.kind) {
             Some(v) => out.push(Declared { fact: def.name.to_string(), value: v, because, at }),
             None => doc.problem(

@@ -55,11 +55,48 @@ pub struct Scored {
     pub templates: Vec<TemplateUse>,
     pub facts: Facts,
     pub conflicts: Conflicts,
-    /// Declared facts that contradict the snapshot, with both sources.
-    pub fact_warnings: Vec<String>,
+    /// Declared facts that contradict the snapshot, one per fact, with both sources.
+    pub contradictions: Vec<Contradiction>,
     /// The overlapping candidate whose organization it joins (`overlaps`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+}
+
+/// A declared fact whose value differs from the one derived from the snapshot.
+/// The verdict uses the declared value; the derived one keeps all its evidence here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contradiction {
+    pub fact: String,
+    pub declared: facts::Value,
+    /// Where it is declared (`file:line:column`), and why.
+    pub declared_at: String,
+    pub because: String,
+    pub derived: facts::Value,
+    pub derived_evidence: Vec<Evidence>,
+    /// The value the verdict used.
+    pub used: Origin,
+}
+
+impl Contradiction {
+    /// One short line: the fact, both values with their sources, and which one counts.
+    pub fn line(&self) -> String {
+        let key = match self.derived_evidence.split_first() {
+            None => String::new(),
+            Some((e, rest)) => {
+                let at = e.at.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
+                let more = if rest.is_empty() { String::new() } else { format!(", and {} more", rest.len()) };
+                format!(": {}{at}{more}", e.text)
+            }
+        };
+        let used = match self.used {
+            Origin::Declared => format!("declared `{}`", self.declared),
+            Origin::Derived => format!("derived `{}`", self.derived),
+        };
+        format!(
+            "`{}` declared `{}` at {}, derived `{}` from the snapshot{key}; the verdict uses the {used}",
+            self.fact, self.declared, self.declared_at, self.derived
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,7 +180,7 @@ pub fn score(
     let central_written = derive::central_authors(ctx, &candidates, &of_user, &dedicated_anywhere);
     let mut scored = crate::cores::map_halves(&candidates, |i, c| {
         let mut facts = derive::facts(ctx, c, &usages[i], &dedicated_anywhere, &central_written[i]);
-        let fact_warnings = apply_declared(c, &mut facts);
+        let contradictions = apply_declared(c, &mut facts);
         let decision = score::decide(catalogue, &facts, &c.suppressed);
         let conflicts = conflicts(ctx, &candidates, i, &usages[i], &dedicated_to, &of_user);
         let templates = template_uses(ctx, c, &usages[i]);
@@ -154,7 +191,7 @@ pub fn score(
             templates,
             facts,
             conflicts,
-            fact_warnings,
+            contradictions,
             merged_into: None,
         }
     });
@@ -183,26 +220,31 @@ fn template_uses(ctx: &derive::Context, c: &Candidate, usage: &[derive::Usage]) 
         .collect()
 }
 
-/// Declared facts replace derived ones; a contradiction is a warning naming both sources.
-fn apply_declared(c: &Candidate, facts: &mut Facts) -> Vec<String> {
-    let mut warnings = Vec::new();
+/// Declared facts replace derived ones. A contradiction is recorded once, with
+/// both sources; the fact keeps only the declared evidence (the derived
+/// evidence moves to the contradiction, so it is not shown as the value's support).
+fn apply_declared(c: &Candidate, facts: &mut Facts) -> Vec<Contradiction> {
+    let mut contradictions = Vec::new();
     for d in &c.declared {
         let declared = Evidence::at(format!("declared: {}", d.because), d.at.clone());
         let fact = facts.entry(d.fact.clone()).or_insert_with(|| facts::Fact::unknown(""));
-        if let Some(derived) = fact.value.as_ref().filter(|v| **v != d.value) {
-            let seen = fact.evidence.iter().map(|e| e.text.clone()).collect::<Vec<_>>().join("; ");
-            warnings.push(format!(
-                "`{}`: declared `{}` at {} (\"{}\"), but the snapshot shows `{derived}` ({seen}); the declared value is used",
-                d.fact, d.value, d.at, d.because
-            ));
-            fact.evidence.insert(0, Evidence::new(format!("the snapshot shows `{derived}`")));
+        if let Some(derived) = fact.value.clone().filter(|v| *v != d.value) {
+            contradictions.push(Contradiction {
+                fact: d.fact.clone(),
+                declared: d.value.clone(),
+                declared_at: d.at.clone(),
+                because: d.because.clone(),
+                derived,
+                derived_evidence: std::mem::take(&mut fact.evidence),
+                used: Origin::Declared,
+            });
         }
         fact.evidence.insert(0, declared);
         fact.value = Some(d.value.clone());
         fact.origin = Origin::Declared;
         fact.unknown = None;
     }
-    warnings
+    contradictions
 }
 
 fn conflicts(

@@ -300,12 +300,18 @@ fn declared_facts_win_and_contradictions_name_both_sources() {
         .evidence
         .push(crate::rules::facts::Evidence::new("`mlbox-gpu` written by `erik`"));
     f.insert("acquired".into(), Fact::unknown("declare it"));
-    let warnings = super::super::apply_declared(&c, &mut f);
+    let contradictions = super::super::apply_declared(&c, &mut f);
+    assert_eq!(contradictions.len(), 1, "only the fact whose derived value differs: {contradictions:?}");
     assert_eq!(
-        warnings,
-        ["`own_platform_team`: declared `false` at c.toml:4:8 (\"they left\"), but the snapshot shows `true` \
-          (`mlbox-gpu` written by `erik`); the declared value is used"]
+        contradictions[0].line(),
+        "`own_platform_team` declared `false` at c.toml:4:8, derived `true` from the snapshot: \
+         `mlbox-gpu` written by `erik`; the verdict uses the declared `false`"
     );
+    assert_eq!(contradictions[0].because, "they left");
+    // The derived evidence moves to the contradiction: the fact shows only what supports the value used.
+    assert_eq!(contradictions[0].derived_evidence[0].text, "`mlbox-gpu` written by `erik`");
+    assert_eq!(f["own_platform_team"].evidence.len(), 1);
+    assert_eq!(f["own_platform_team"].evidence[0].at.as_deref(), Some("c.toml:4:8"));
     assert_eq!(f["own_platform_team"].value, Some(b(false)));
     assert_eq!(f["acquired"].value, Some(b(true)));
     assert_eq!(f["acquired"].evidence[0].at.as_deref(), Some("c.toml:9:8"));

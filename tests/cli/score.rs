@@ -26,7 +26,7 @@ struct Scored {
     warnings: Vec<Match>,
     suppressed: Vec<serde_json::Value>,
     facts: BTreeMap<String, Fact>,
-    fact_warnings: Vec<String>,
+    contradictions: Vec<serde_json::Value>,
     notes: Vec<String>,
     #[serde(default)]
     merged_into: Option<String>,
@@ -125,7 +125,7 @@ fn megaco_each_situation_gets_the_pages_verdict_with_the_pages_reasons() {
     // Declared facts say so; contractors' page reasons are declared in the candidates file.
     assert_eq!(c["contractors-apac"].facts["privacy_concerns"].origin, "declared");
     assert_eq!(c["contractors-apac"].best.as_ref().map(|b| (b.met, b.total)), Some((5, 5)));
-    assert!(c.values().all(|s| s.fact_warnings.is_empty()), "the built-in candidates file agrees with the snapshot");
+    assert!(c.values().all(|s| s.contradictions.is_empty()), "the built-in candidates file agrees with the snapshot");
 }
 
 #[test]
@@ -317,13 +317,121 @@ because = "the MLBox authors left"
         )),
         "{table}"
     );
-    assert!(table.contains(&format!("Warning: declared fact contradicts the snapshot: `own_platform_team`: declared `false` at {file}:9:8 (\"the MLBox authors left\"), but the snapshot shows `true`")), "{table}");
+    assert!(
+        table.contains(&format!(
+            "Contradiction: `own_platform_team` declared `false` at {file}:9:8, derived `true` from the snapshot: "
+        )),
+        "{table}"
+    );
     let report = score_json(&["--candidates", &file]);
     let ml = by_name(&report)["ml"];
     assert_eq!(ml.suppressed.len(), 1);
-    assert_eq!(ml.fact_warnings.len(), 1);
+    assert_eq!(ml.contradictions.len(), 1);
     assert_eq!(ml.facts["own_platform_team"].origin, "declared");
     assert_ne!(ml.best.as_ref().map(|b| b.rule.as_str()), Some("ml-platform-team"));
+}
+
+/// Issue 14 §3: a declared fact that contradicts a derived one is shown once
+/// per (candidate, fact), in one line, however many conditions test the fact.
+#[test]
+fn a_contradicting_declaration_is_one_line_per_candidate_and_fact() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "candidates.toml",
+        r#"[[candidates]]
+name = "ml"
+
+[[candidates.declare]]
+fact = "own_clusters"
+value = 0
+because = "the GKE cluster moved to the central team"
+
+[[candidates]]
+name = "frontend"
+
+[[candidates.declare]]
+fact = "dedicated_templates"
+value = 2
+because = "they keep two templates in another deployment"
+"#,
+    );
+    let ml_line = format!(
+        "`own_clusters` declared `0` at {file}:5:8, derived `1` from the snapshot: cluster `mlbox-gke` in `mlbox-gpu`, \
+         in no other template (mlbox-gpu/main.tf:22); the verdict uses the declared `0`"
+    );
+    // Derived without evidence (no template is theirs): the line says only the value.
+    let frontend_line = format!(
+        "`dedicated_templates` declared `2` at {file}:13:8, derived `0` from the snapshot; the verdict uses the declared `2`"
+    );
+    let count = |text: &str, needle: &str| text.matches(needle).count();
+    for format in ["table", "markdown"] {
+        let out = orgsplit().args(["score", "--candidates", &file, "-o", format]).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        // ml's case tests `own_clusters` in two conditions: the value is marked declared in both...
+        assert_eq!(count(&text, "own_clusters >= 1 (is 0, declared)"), 2, "{format}:\n{text}");
+        // ...but the contradiction, and the derived evidence it overrides, appear once.
+        assert_eq!(count(&text, &ml_line), 1, "{format}:\n{text}");
+        assert_eq!(count(&text, "`own_clusters` declared"), 1, "{format}:\n{text}");
+        assert_eq!(count(&text, "mlbox-gke"), 1, "{format}:\n{text}");
+        assert_eq!(count(&text, &frontend_line), 1, "{format}:\n{text}");
+        assert_eq!(count(&text, "`dedicated_templates` declared"), 1, "{format}:\n{text}");
+        assert!(!text.contains("the snapshot shows"), "{format}:\n{text}");
+    }
+
+    // JSON keeps everything: both values, both sources, and which one counted.
+    let report = score_json(&["--candidates", &file]);
+    let c = by_name(&report);
+    assert_eq!(
+        c["ml"].contradictions,
+        [serde_json::json!({
+            "fact": "own_clusters",
+            "declared": 0,
+            "declared_at": format!("{file}:5:8"),
+            "because": "the GKE cluster moved to the central team",
+            "derived": 1,
+            "derived_evidence": [{"text": "cluster `mlbox-gke` in `mlbox-gpu`, in no other template", "at": "mlbox-gpu/main.tf:22"}],
+            "used": "declared",
+        })]
+    );
+    assert_eq!(c["ml"].facts["own_clusters"].value, Some(serde_json::json!(0)));
+    assert_eq!(c["frontend"].contradictions.len(), 1);
+    assert_eq!(c["frontend"].contradictions[0]["derived_evidence"], serde_json::json!([]));
+    assert!(
+        c.iter().filter(|(n, _)| !["ml", "frontend"].contains(n)).all(|(_, s)| s.contradictions.is_empty()),
+        "only the two declarations contradict"
+    );
+
+    // The report: one note per contradiction, and the full data in its JSON.
+    let out = orgsplit().args(["report", "--candidates", &file]).assert().success();
+    let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(count(&md, "`own_clusters` declared"), 1, "{md}");
+    assert_eq!(count(&md, "`dedicated_templates` declared"), 1, "{md}");
+    assert!(!md.contains("the snapshot shows"), "{md}");
+    let out = orgsplit().args(["report", "--candidates", &file, "-o", "json"]).assert().success();
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let ml = json["candidates"].as_array().unwrap().iter().find(|v| v["name"] == "ml").unwrap();
+    assert_eq!(ml["contradictions"], serde_json::json!(c["ml"].contradictions));
+    let notes: Vec<&str> = ml["notes"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    assert_eq!(notes, [format!("declared fact contradicts the snapshot: {ml_line}")]);
+}
+
+#[test]
+fn a_fact_declared_twice_for_one_candidate_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "candidates.toml",
+        "[[candidates]]\nname = \"ml\"\n[[candidates.declare]]\nfact = \"acquired\"\nvalue = true\nbecause = \"a\"\n\
+         [[candidates.declare]]\nfact = \"acquired\"\nvalue = false\nbecause = \"b\"\n",
+    );
+    let err = stderr_of(&["score", "--candidates", &file], 1);
+    assert_eq!(
+        err,
+        format!(
+            "error: 1 problem in the candidates file:\n  {file}:8:8: fact `acquired` is declared twice for this candidate (keep one)\n"
+        )
+    );
 }
 
 #[test]
