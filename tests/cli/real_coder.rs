@@ -116,11 +116,16 @@ fn start(dir: &Path, setup: Setup) -> Option<Harness> {
                 let _ = child.kill();
                 let _ = child.wait();
                 let err = std::fs::read_to_string(dir.join("harness.err")).unwrap_or_default();
-                let tail: Vec<&str> = err
+                let mut tail: Vec<&str> = err
                     .lines()
                     .filter(|l| l.contains("load") || l.contains("FAIL") || l.contains("Error"))
                     .take(20)
                     .collect();
+                if tail.is_empty() {
+                    // Say why anyway (say, PostgreSQL is not running): the last lines it wrote.
+                    let all: Vec<&str> = err.lines().collect();
+                    tail = all[all.len().saturating_sub(20)..].to_vec();
+                }
                 panic!("the harness stopped before printing its URL: {other:?}\n{}", tail.join("\n"));
             }
         }
