@@ -47,6 +47,10 @@
 //! reader touch the disk or the network; the other stages are pure
 //! functions of their inputs.
 
+// The library prints nothing on its own: `commands` (the edge) prints what
+// the stages return. Files likewise stay at the edges (`clippy.toml`).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod apply;
 pub mod cli;
 pub mod coder;
@@ -56,6 +60,7 @@ pub mod error;
 pub mod fixture;
 pub mod import;
 pub mod inventory;
+pub mod json;
 pub mod model;
 pub mod output;
 pub mod plan;
