@@ -17,7 +17,8 @@
 //!   `commands`: one file per subcommand, reading inputs, calling the
 //!   stages and writing outputs.
 //! - `error`: the one `Error` type, diagnostics and exit codes; `output`:
-//!   atomic files and folders orgsplit owns whole (`output/whole.rs`).
+//!   atomic files and folders orgsplit owns whole (`output/whole.rs`);
+//!   `json`: the bytes of the JSON documents orgsplit writes (pure).
 //! - `import`: export folders (`folder`, `probe`, `parse`, `collect`,
 //!   `assemble/`), the live API (`live/`), people CSV, template sources,
 //!   their Terraform signals and variants -> `model`: the snapshot, its
@@ -40,12 +41,16 @@
 //!   verification) and `apply/revert.rs`, the way back.
 //! - `v1`: Coder v1 deployments: their snapshot, import, permission
 //!   matrices, the v1 -> v2 plan and its templates, scripts and notices.
-//! - `fixture`: the built-in MegaCo example, embedded; `cores`: work
-//!   shared between two cores.
+//! - `fixture`: the built-in MegaCo example, embedded as a snapshot;
+//!   `cores`: work shared between two cores.
 //!
 //! Only `commands`, `output`, `import`, `coder`, `apply` and `v1`'s folder
 //! reader touch the disk or the network; the other stages are pure
 //! functions of their inputs.
+
+// The library prints nothing on its own: `commands` (the edge) prints what
+// the stages return. Files likewise stay at the edges (`clippy.toml`).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod apply;
 pub mod cli;
@@ -56,6 +61,7 @@ pub mod error;
 pub mod fixture;
 pub mod import;
 pub mod inventory;
+pub mod json;
 pub mod model;
 pub mod output;
 pub mod plan;

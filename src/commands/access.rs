@@ -87,6 +87,6 @@ fn render_access(rows: &[permissions::Access], format: OutputFormat) -> Result<S
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
-    let bytes = crate::output::to_json_pretty(value)?;
+    let bytes = crate::json::pretty(value)?;
     String::from_utf8(bytes).map_err(|e| Error::Bug(format!("JSON is not UTF-8: {e}")))
 }

@@ -3,18 +3,15 @@
 //! print the ledger and the verification. Provisioner key secrets go to
 //! the terminal only (`/dev/tty`), never to stdout, stderr or a file.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use super::api::{connect, deployment_url};
-use crate::apply::{self, Console, NewKey, Options};
+use super::terminal::{Terminal, confirmed};
+use crate::apply::{self, Options};
 use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::render::plain;
 
 pub fn run(args: ApplyArgs) -> Result<u8> {
     let bytes = std::fs::read(&args.plan).map_err(|e| Error::read(&args.plan, e))?;
@@ -98,71 +95,4 @@ pub(super) fn address(given: Option<String>, planned: &str) -> Result<String> {
         )));
     }
     Ok(given)
-}
-
-/// Ask on the terminal; only `yes` goes on.
-pub(super) fn confirmed(question: &str, url: &str) -> Result<bool> {
-    eprint!("\n{question} {url}? Only `yes` goes on: ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(|e| Error::read("standard input", e))?;
-    Ok(answer.trim() == "yes")
-}
-
-/// The person at the terminal: progress on stderr, secrets on `/dev/tty`.
-pub(super) struct Terminal {
-    pub(super) bar: ProgressBar,
-    tty: Option<File>,
-}
-
-impl Terminal {
-    pub(super) fn new(progress: bool, steps: usize) -> Terminal {
-        let bar = if progress {
-            ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} steps {wide_msg}") {
-            bar.set_style(style);
-        }
-        // The controlling terminal, whatever stdout and stderr are redirected to.
-        let tty = OpenOptions::new().write(true).open("/dev/tty").ok();
-        Terminal { bar, tty }
-    }
-}
-
-impl Console for Terminal {
-    fn can_show_secret(&self) -> bool {
-        self.tty.is_some()
-    }
-
-    fn show_secret(&mut self, key: &NewKey<'_>) -> std::io::Result<()> {
-        let Some(tty) = self.tty.as_mut() else {
-            return Err(std::io::Error::other("no terminal"));
-        };
-        let tags: Vec<String> = key.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let text = format!(
-            "\nProvisioner key `{}` of organization `{}` (tags {}) is created. Its secret, shown this once and kept \
-             nowhere: copy it now for the team that runs `{}`'s provisioners.\n\n    {}\n\nThey start a provisioner \
-             with it (KEY set to the secret):\n\n    {}\n\n",
-            plain(key.name),
-            plain(key.org),
-            if tags.is_empty() { "none".to_string() } else { plain(&tags.join(" ")) },
-            plain(key.org),
-            key.secret.expose(),
-            plain(key.start_command)
-        );
-        let mut result = Ok(());
-        self.bar.suspend(|| result = tty.write_all(text.as_bytes()).and_then(|_| tty.flush()));
-        result
-    }
-
-    fn note(&mut self, message: &str) {
-        self.bar.suspend(|| super::note(message));
-    }
-
-    fn progress(&mut self, done: usize, _total: usize, key: &str) {
-        self.bar.set_position(done as u64);
-        self.bar.set_message(plain(key));
-    }
 }

@@ -29,7 +29,7 @@ pub fn run(args: DiffArgs) -> Result<u8> {
         let was = beside_the_check(&plan, &before, || render::access::view(&before))?;
         let after = plan::apply(before, &plan)?;
         let now = render::access::view(&after);
-        std::mem::forget(after);
+        super::keep_until_exit(after);
         let text = render::access::render(&was, &now, color);
         let changed = !text.is_empty();
         (text, changed)
@@ -37,13 +37,13 @@ pub fn run(args: DiffArgs) -> Result<u8> {
         let was = beside_the_check(&plan, &before, || render::readable::readable(&before))?;
         let after = plan::apply(before, &plan)?;
         let now = render::readable::readable(&after);
-        std::mem::forget(after);
+        super::keep_until_exit(after);
         (render::diff::unified(&was, &now, color), was != now)
     };
     super::print(&body)?;
     super::print(&format!("{}\n", render::diff::summary_line(&plan)))?;
     let code = if changed || plan.has_changes() { exit::CHANGES } else { exit::OK };
-    std::mem::forget(plan);
+    super::keep_until_exit(plan);
     Ok(code)
 }
 

@@ -41,7 +41,7 @@ fn run_terraform(args: ExportTerraformArgs) -> Result<u8> {
         files.keys().filter(|n| n.starts_with("org_")).count(),
         args.out_dir.display()
     );
-    std::mem::forget(snapshot);
+    super::keep_until_exit(snapshot);
     super::OK
 }
 

@@ -7,13 +7,10 @@ use std::path::Path;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::model::Index;
-use crate::report::{self, DEADLINE_TO_FILL_IN, Inputs, SplitOrigin, WIKI_TO_FILL_IN};
-use crate::rules::{self, derive::Context};
+use crate::report::{self, Inputs, Planned, RECOMMENDED, SplitOrigin, plan_and_score};
+use crate::rules::derive::Context;
 use crate::split::{self, SplitDocument};
-use crate::{output, plan, render};
-
-/// What the report calls the recommended split in messages and in the report.
-const RECOMMENDED: &str = "the split recommended by `orgsplit score`";
+use crate::{output, render};
 
 pub fn run(args: ReportArgs) -> Result<u8> {
     if args.example.as_deref() == Some(crate::v1::fixture::NAME) {
@@ -30,15 +27,14 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     std::thread::scope(|scope| {
         let fingerprints = scope.spawn(|| snapshot.fingerprints());
         let index = Index::new(&snapshot);
-        let planned = plan_and_score(&index, given, scored, || fingerprints.join())?;
+        let fingerprints = || fingerprints.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let planned = plan_and_score(&index, given, scored, fingerprints)?;
         write(&args, &planned)?;
-        // The process ends now: freeing a large deployment's millions of
-        // strings one by one would only make the command slower.
-        std::mem::forget(planned);
-        std::mem::forget(index);
+        super::keep_until_exit(planned);
+        super::keep_until_exit(index);
         Ok::<(), Error>(())
     })?;
-    std::mem::forget(snapshot);
+    super::keep_until_exit(snapshot);
     super::OK
 }
 
@@ -51,7 +47,7 @@ fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
     let text = match args.output {
         ReportFormat::Markdown => render::report_doc::markdown(&report),
         ReportFormat::Html => render::report_doc::html(&report),
-        ReportFormat::Json => String::from_utf8_lossy(&output::to_json_pretty(&report)?).into_owned(),
+        ReportFormat::Json => String::from_utf8_lossy(&crate::json::pretty(&report)?).into_owned(),
     };
     match &args.out {
         Some(path) => output::write_atomic(path, text.as_bytes())?,
@@ -83,7 +79,7 @@ fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
             if report.split.to_fill_in.len() == 1 { "it" } else { "them" },
         ));
     }
-    std::mem::forget(report);
+    super::keep_until_exit(report);
     Ok(())
 }
 
@@ -126,68 +122,4 @@ fn read_split(path: &Path) -> Result<(SplitDocument, Vec<u8>)> {
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::input(path, "the split file is not UTF-8 text"))?;
     let doc = split::load(text, path)?;
     Ok((doc, bytes))
-}
-
-/// The scores and the plan, and where the split came from.
-struct Planned<'a> {
-    ctx: Context<'a>,
-    scoring: rules::Scoring,
-    plan: plan::Plan,
-    origin: SplitOrigin,
-    to_fill_in: Vec<String>,
-}
-
-/// Score, and plan the split given or else the one scoring recommends. On two
-/// cores planning a given split runs beside scoring. Errors are those of
-/// doing it in order: scoring's first.
-fn plan_and_score<'a>(
-    index: &'a Index<'a>,
-    given: Option<(SplitDocument, Vec<u8>)>,
-    scored: impl FnOnce(&Context) -> Result<rules::Scoring>,
-    fingerprints: impl FnOnce() -> plan::Fingerprints + Send,
-) -> Result<Planned<'a>> {
-    std::thread::scope(|scope| {
-        if let Some((doc, bytes)) = &given {
-            let plan = scope.spawn(move || plan::plan_fingerprinted(index, doc, bytes, fingerprints));
-            let ctx = Context::new(index);
-            let scoring = scored(&ctx);
-            let plan = plan.join().map_err(|_| Error::Bug("planning failed".into()));
-            let (scoring, plan) = (scoring?, plan??);
-            return Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::File, to_fill_in: Vec::new() });
-        }
-        let ctx = Context::new(index);
-        let scoring = scored(&ctx)?;
-        let (doc, bytes, to_fill_in) = recommended(&ctx, &scoring)?;
-        let plan = plan::plan_fingerprinted(index, &doc, &bytes, fingerprints).map_err(|e| {
-            Error::Refused(format!(
-                "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
-                 fix it, and give it with `--split split.toml`"
-            ))
-        })?;
-        Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::Recommended, to_fill_in })
-    })
-}
-
-/// The split scoring recommends, as `score --emit-split` writes it. It leaves
-/// the migration wiki and deadline blank, which planning refuses in a
-/// message that uses them: the message says plainly that they are still to be
-/// filled in instead, and the report lists them.
-fn recommended(ctx: &Context, scoring: &rules::Scoring) -> Result<(SplitDocument, Vec<u8>, Vec<String>)> {
-    let mut split = rules::recommend_split(ctx, scoring);
-    let m = &mut split.migration;
-    let mut to_fill_in = Vec::new();
-    let blank = [m.wiki.is_empty(), m.deadline.is_empty()];
-    for (blank, field, marker, placeholder) in [
-        (blank[0], "migration wiki", WIKI_TO_FILL_IN, "{wiki}"),
-        (blank[1], "deadline", DEADLINE_TO_FILL_IN, "{deadline}"),
-    ] {
-        if blank {
-            m.deprecation_message = m.deprecation_message.replace(placeholder, marker);
-            to_fill_in.push(field.to_string());
-        }
-    }
-    let text = rules::render_split(&split, scoring);
-    let doc = split::load(&text, Path::new(RECOMMENDED))
-        .map_err(|e| Error::Bug(format!("the recommended split does not read back: {e}")))?;
-    Ok((doc, text.into_bytes(), to_fill_in))
 }

@@ -6,7 +6,8 @@
 use std::io::IsTerminal;
 
 use super::api::{connect, deployment_url};
-use super::apply::{Terminal, address, confirmed};
+use super::apply::address;
+use super::terminal::{Terminal, confirmed};
 use crate::apply::revert::{self, RevertOptions};
 use crate::cli::RevertArgs;
 use crate::error::{Error, Result};

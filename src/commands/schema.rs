@@ -11,7 +11,7 @@ pub fn run(args: SchemaArgs) -> Result<u8> {
         SchemaDocument::Plan => schemars::schema_for!(Plan),
         SchemaDocument::Split => schemars::schema_for!(crate::split::SplitFile),
     };
-    let bytes = crate::output::to_json_pretty(&schema)?;
+    let bytes = crate::json::pretty(&schema)?;
     super::print(&String::from_utf8_lossy(&bytes))?;
     super::OK
 }

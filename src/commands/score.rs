@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::cli::{ScoreArgs, ScoringArgs};
 use crate::error::{Error, Result};
 use crate::model::Index;
-use crate::rules::{self, By, candfile, candidates, derive::Context};
+use crate::rules::{self, By, CandidatesFile, derive::Context};
 use crate::{output, render};
 
 pub fn run(args: ScoreArgs) -> Result<u8> {
@@ -30,46 +30,25 @@ pub fn run(args: ScoreArgs) -> Result<u8> {
     super::OK
 }
 
-/// Find the candidates (`--by`, then the candidates file) and score them;
-/// `report` scores the same way. `builtin` says the snapshot is the
-/// built-in example, whose own candidates file is then used.
+/// Score as `--by`, `--candidates` and `--rules` say; `report` scores the
+/// same way. `builtin` says the snapshot is the built-in example, whose own
+/// candidates file is then used.
 pub(super) fn score_with(
     ctx: &Context,
     catalogue: &rules::Catalogue,
     args: &ScoringArgs,
     builtin: bool,
 ) -> Result<rules::Scoring> {
-    let (by, candidates_path) = (&args.by, args.candidates.as_deref());
-    let (derived, empty) =
-        candidates::derive(ctx.index, by).map_err(|e| Error::Usage(format!("`--by {}`: {e}", by.spelled())))?;
-    let mut notes: Vec<String> = Vec::new();
-    if !empty.is_empty() {
-        notes.push(format!("left out {} with no members: {}", empty.len(), empty.join(", ")));
-    }
-    for (id, was) in &catalogue.overridden {
-        notes.push(format!("rule `{id}` is overridden by a file of `--rules` (the built-in one is at {was})"));
-    }
-    let file = candidates_file(candidates_path, builtin, by)?;
-    if *by == By::None && file.is_none() {
-        return Err(Error::Usage("`--by none` takes the candidates from `--candidates FILE`: give one".into()));
-    }
-    let candidates = match file {
-        Some((path, text)) => {
-            let (c, more) = candfile::apply(&path, &text, ctx.index, catalogue, derived)?;
-            notes.extend(more);
-            c
-        }
-        None => derived,
-    };
-    Ok(rules::score(ctx, candidates, catalogue, &by.describe(), notes))
+    let file = candidates_file(args.candidates.as_deref(), builtin, &args.by)?;
+    rules::find_and_score(ctx, catalogue, &args.by, file)
 }
 
 /// The candidates file's path (for messages) and text: `--candidates FILE`,
 /// or for the built-in example its own `candidates.toml`.
-fn candidates_file(candidates: Option<&Path>, builtin: bool, by: &By) -> Result<Option<(String, String)>> {
+fn candidates_file(candidates: Option<&Path>, builtin: bool, by: &By) -> Result<Option<CandidatesFile>> {
     if let Some(path) = candidates {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-        return Ok(Some((path.display().to_string(), text)));
+        return Ok(Some(CandidatesFile { path: path.display().to_string(), text }));
     }
     // The built-in file names MegaCo's groups: it fits the built-in example scored by groups only.
     if !builtin || *by != By::Groups {
@@ -78,5 +57,5 @@ fn candidates_file(candidates: Option<&Path>, builtin: bool, by: &By) -> Result<
     let name = "fixtures/megaco/candidates.toml";
     let Some(bytes) = crate::fixture::builtin_file("candidates.toml") else { return Ok(None) };
     super::note(&format!("using the built-in example's candidates file `{name}` (declared facts no export shows)"));
-    Ok(Some((Path::new(name).display().to_string(), String::from_utf8_lossy(bytes).into_owned())))
+    Ok(Some(CandidatesFile { path: name.to_string(), text: String::from_utf8_lossy(bytes).into_owned() }))
 }

@@ -5,6 +5,9 @@
 //! the binary, goes through exactly the same code as a folder on disk. The
 //! `*_dir`/`*_path` functions only read the disk.
 
+// The I/O edge that reads export folders, CSV and Terraform sources from disk.
+#![allow(clippy::disallowed_methods)]
+
 mod assemble;
 mod collect;
 pub(crate) mod folder;

@@ -72,7 +72,7 @@ impl Snapshot {
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut copy = self.clone();
         copy.canonicalize();
-        crate::output::to_json_pretty(&copy)
+        crate::json::pretty(&copy)
     }
 
     /// A digest of the deployment's state: everything the API reports, but

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{parent_dir, to_json_pretty};
+use super::parent_dir;
 use crate::error::{Error, Result};
 
 /// The manifest's file name, inside the folder.
@@ -94,7 +94,8 @@ impl OutputFolder {
         let count = files.len();
         let manifest = Manifest { tool: "orgsplit".into(), kind: kind.into(), files: files.into_iter().collect() };
         let manifest_path = staging.path().join(MANIFEST);
-        fs::write(&manifest_path, to_json_pretty(&manifest)?).map_err(|e| Error::write(target.join(MANIFEST), e))?;
+        fs::write(&manifest_path, crate::json::pretty(&manifest)?)
+            .map_err(|e| Error::write(target.join(MANIFEST), e))?;
         set_mode(&manifest_path, 0o644).map_err(|e| Error::write(target.join(MANIFEST), e))?;
         // A temp dir is private (0700); the folder it becomes is not.
         set_mode(staging.path(), 0o755).map_err(|e| Error::write(&target, e))?;

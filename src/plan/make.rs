@@ -12,7 +12,7 @@ use super::{
     Action, Affected, Deployment, FORMAT_VERSION, Finding, MigrationSettings, OrgSummary, Plan, Severity, SnapshotRef,
     SplitRef, StepSpec, Summary, graph, validate,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Index, Snapshot};
 use crate::split::SplitDocument;
 
@@ -20,16 +20,13 @@ use crate::split::SplitDocument;
 pub fn plan(snapshot: &Snapshot, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan> {
     // The fingerprint is a pass over the whole state that planning does not
     // need: on a second core it costs no time.
-    std::thread::scope(|scope| {
-        let fingerprints = scope.spawn(|| snapshot.fingerprints());
-        let plan = plan_with(&Index::new(snapshot), doc, split_bytes);
-        let fingerprints = fingerprints.join();
-        plan.and_then(|p| fingerprinted(p, fingerprints))
-    })
+    let (plan, fingerprints) =
+        crate::cores::join(|| plan_with(&Index::new(snapshot), doc, split_bytes), || snapshot.fingerprints());
+    plan.map(|p| fingerprinted(p, fingerprints))
 }
 
-/// `snapshot.fingerprints()` as a thread returned it.
-pub type Fingerprints = std::thread::Result<(String, BTreeMap<&'static str, String>)>;
+/// What `snapshot.fingerprints()` gives: the whole snapshot's, and each section's.
+pub type Fingerprints = (String, BTreeMap<&'static str, String>);
 
 /// [`plan`] of the snapshot `ix` indexes, with its fingerprints computed by
 /// the caller (on another thread while it did something else).
@@ -39,14 +36,13 @@ pub fn plan_fingerprinted(
     split_bytes: &[u8],
     fingerprints: impl FnOnce() -> Fingerprints,
 ) -> Result<Plan> {
-    plan_with(ix, doc, split_bytes).and_then(|p| fingerprinted(p, fingerprints()))
+    plan_with(ix, doc, split_bytes).map(|p| fingerprinted(p, fingerprints()))
 }
 
-fn fingerprinted(mut plan: Plan, fingerprints: Fingerprints) -> Result<Plan> {
-    let (fingerprint, sections) = fingerprints.map_err(|_| Error::Bug("computing the fingerprint failed".into()))?;
+fn fingerprinted(mut plan: Plan, (fingerprint, sections): Fingerprints) -> Plan {
     plan.snapshot.fingerprint = fingerprint;
     plan.snapshot.sections = sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    Ok(plan)
+    plan
 }
 
 /// The plan, its snapshot fingerprints left empty.

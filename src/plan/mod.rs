@@ -89,6 +89,25 @@ impl StepSpec {
     }
 }
 
+/// The plan document in three parts (see [`Plan::to_json_parts`]).
+pub struct PlanJson {
+    rest: Vec<u8>,
+    field: Vec<u8>,
+    at: usize,
+}
+
+impl PlanJson {
+    /// Where the rest of the plan leaves the workspace migrations.
+    const LEFT: &'static [u8] = b"\n  \"workspace_migrations\": []";
+
+    /// The document's bytes, in order.
+    pub fn parts(&self) -> [&[u8]; 3] {
+        // `{\n  "workspace_migrations": [...]\n}\n`, without the braces.
+        let field = &self.field[1..self.field.len() - 3];
+        [&self.rest[..self.at], field, &self.rest[self.at + Self::LEFT.len()..]]
+    }
+}
+
 impl Plan {
     /// Read a plan document. `path` is only used in error messages.
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<Plan> {
@@ -127,33 +146,29 @@ impl Plan {
 
     /// The plan document: pretty JSON with a trailing newline.
     pub fn to_json(&self) -> Result<Vec<u8>> {
-        crate::output::to_json_pretty(self)
+        crate::json::pretty(self)
     }
 
-    /// Write the plan document (as `to_json` makes it) to `path`, atomically.
-    /// The workspace migrations, half of a large plan, are serialised on a
-    /// second core as a document of that one field (so at the same depth),
-    /// and put in the place the rest of the plan leaves for them.
-    pub fn write_json(&mut self, path: &Path) -> Result<()> {
+    /// The plan document as `to_json` makes it, in parts to write one after
+    /// the other ([`PlanJson::parts`]). The workspace migrations, half of a
+    /// large plan, are serialised on a second core as a document of that one
+    /// field (so at the same depth), and put in the place the rest of the
+    /// plan leaves for them.
+    pub fn to_json_parts(&mut self) -> Result<PlanJson> {
         #[derive(serde::Serialize)]
         struct Field<'a> {
             workspace_migrations: &'a [WorkspaceMigration],
         }
-        const LEFT: &[u8] = b"\n  \"workspace_migrations\": []";
         let migrations = std::mem::take(&mut self.workspace_migrations);
-        let (rest, field) = crate::cores::join(
-            || self.to_json(),
-            || crate::output::to_json_pretty(&Field { workspace_migrations: &migrations }),
-        );
+        let (rest, field) =
+            crate::cores::join(|| self.to_json(), || crate::json::pretty(&Field { workspace_migrations: &migrations }));
         self.workspace_migrations = migrations;
         let (rest, field) = (rest?, field?);
-        // `{\n  "workspace_migrations": [...]\n}\n`, without the braces.
-        let field = &field[1..field.len() - 3];
         // A raw newline is only ever formatting (strings escape theirs), and
         // only a top-level key follows one with two spaces.
-        let at = memchr::memmem::rfind(&rest, LEFT)
+        let at = memchr::memmem::rfind(&rest, PlanJson::LEFT)
             .ok_or_else(|| Error::Bug("the plan document has no place for its workspace migrations".into()))?;
-        crate::output::write_atomic_parts(path, &[&rest[..at], field, &rest[at + LEFT.len()..]])
+        Ok(PlanJson { rest, field, at })
     }
 
     pub fn step(&self, key: &str) -> Option<&Step> {
@@ -262,9 +277,12 @@ mod tests {
         for mut plan in [megaco, tiny()] {
             let path = dir.path().join("plan.json");
             let copy = plan.clone();
-            plan.write_json(&path).unwrap();
+            let json = plan.to_json_parts().unwrap();
+            crate::output::write_atomic_parts(&path, &json.parts()).unwrap();
             assert_eq!(plan, copy, "the plan is left as it was");
-            assert!(std::fs::read(&path).unwrap() == plan.to_json().unwrap(), "the same bytes as to_json");
+            #[allow(clippy::disallowed_methods)] // a test reads what the edge wrote
+            let written = std::fs::read(&path).unwrap();
+            assert!(written == plan.to_json().unwrap(), "the same bytes as to_json");
         }
     }
 

@@ -8,7 +8,7 @@ const MAX_ROWS: usize = 200;
 
 pub fn render(inv: &Inventory, format: Format) -> Result<String> {
     if format == Format::Json {
-        return crate::output::to_json_pretty(inv).map(|b| String::from_utf8_lossy(&b).into_owned());
+        return crate::json::pretty(inv).map(|b| String::from_utf8_lossy(&b).into_owned());
     }
     let mut out = String::new();
     let t = &inv.totals;

@@ -8,6 +8,7 @@ pub mod graph;
 pub mod handout;
 pub mod inventory;
 pub mod notices;
+pub mod plan_summary;
 pub mod readable;
 pub mod report_doc;
 pub mod report_words;

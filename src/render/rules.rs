@@ -88,5 +88,5 @@ fn kind(r: &Rule) -> &'static str {
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
-    crate::output::to_json_pretty(value).map(|b| String::from_utf8_lossy(&b).into_owned())
+    crate::json::pretty(value).map(|b| String::from_utf8_lossy(&b).into_owned())
 }

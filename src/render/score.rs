@@ -13,7 +13,7 @@ use crate::rules::{Scored, Scoring};
 
 pub fn render(report: &Scoring, format: Format) -> Result<String> {
     if format == Format::Json {
-        return crate::output::to_json_pretty(report).map(|b| String::from_utf8_lossy(&b).into_owned());
+        return crate::json::pretty(report).map(|b| String::from_utf8_lossy(&b).into_owned());
     }
     let mut out = String::new();
     if format == Format::Markdown {

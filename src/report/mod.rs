@@ -13,6 +13,7 @@
 mod boxes;
 mod build;
 pub mod picture;
+mod planned;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ use serde::Serialize;
 
 pub use build::{Inputs, build};
 pub use picture::Picture;
+pub use planned::{Planned, RECOMMENDED, plan_and_score};
 
 use crate::plan::{Finding, Severity};
 use crate::split::SharedTemplates;

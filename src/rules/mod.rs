@@ -12,6 +12,7 @@ pub mod candidates;
 pub mod catalogue;
 pub mod derive;
 pub mod facts;
+pub mod find;
 pub mod load;
 pub mod overlaps;
 pub mod people;
@@ -27,6 +28,7 @@ use serde::Serialize;
 
 pub use candidates::{By, Candidate};
 pub use catalogue::Catalogue;
+pub use find::{CandidatesFile, find_and_score};
 pub use recommend::{recommend_split, render_split};
 pub use score::{Decision, Recommendation};
 

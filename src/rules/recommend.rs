@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value as Toml};
+
 use super::candidates::attribute_values;
 use super::derive::{Context, job_tags};
 use super::facts::Value;
@@ -227,80 +229,120 @@ fn unique(used: &mut BTreeSet<String>, base: &str) -> String {
 
 /// The split as commented TOML: why each organization is there, and what to
 /// check before planning. `orgsplit::split::parse` reads it back unchanged.
+/// Built with `toml_edit`, which owns the quoting of names and values; the
+/// comments ride on the items they precede or follow.
 pub fn render_split(split: &SplitFile, report: &Scoring) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Draft split file written by `orgsplit score --emit-split`.");
-    let _ = writeln!(
-        out,
-        "# One organization per candidate that a case of Coder's \"Organizations - best practices\" page"
+    let mut doc = DocumentMut::new();
+    doc["format_version"] = toml_edit::value(i64::from(split.format_version));
+    comment_before(
+        &mut doc,
+        "format_version",
+        "# Draft split file written by `orgsplit score --emit-split`.\n\
+         # One organization per candidate that a case of Coder's \"Organizations - best practices\" page\n\
+         # calls a good fit. Review it, fill in [migration], then give it to `orgsplit plan`.\n",
     );
-    let _ = writeln!(out, "# calls a good fit. Review it, fill in [migration], then give it to `orgsplit plan`.");
-    let _ = writeln!(out, "format_version = {}\n", split.format_version);
-    let _ = writeln!(out, "[migration]");
-    let _ = writeln!(
-        out,
-        "wiki = {}  # the page that tells users how to move (linked from deprecation messages)",
-        q(&split.migration.wiki)
+
+    let m = &split.migration;
+    let mut migration = Table::new();
+    migration["wiki"] = commented(
+        m.wiki.as_str().into(),
+        "  # the page that tells users how to move (linked from deprecation messages)",
     );
-    let _ = writeln!(out, "deadline = {}  # YYYY-MM-DD", q(&split.migration.deadline));
-    let _ = writeln!(out, "deprecation_message = {}", q(&split.migration.deprecation_message));
-    let _ = writeln!(out, "shared_templates = \"{}\"", shared(split));
+    migration["deadline"] = commented(m.deadline.as_str().into(), "  # YYYY-MM-DD");
+    migration["deprecation_message"] = toml_edit::value(m.deprecation_message.as_str());
+    migration["shared_templates"] = toml_edit::value(shared(split));
+    migration.decor_mut().set_prefix("\n");
+    doc["migration"] = Item::Table(migration);
+
     if let Some(sync) = &split.org_sync {
-        let _ = writeln!(out, "\n# The deployment already syncs organizations from the IdP claim `{}`.", sync.field);
-        let _ = writeln!(out, "[org_sync]\nfield = {}\nassign_default = {}", q(&sync.field), sync.assign_default);
+        let mut table = Table::new();
+        table["field"] = toml_edit::value(sync.field.as_str());
+        table["assign_default"] = toml_edit::value(sync.assign_default);
+        table.decor_mut().set_prefix(format!(
+            "\n# The deployment already syncs organizations from the IdP claim `{}`.\n",
+            sync.field
+        ));
+        doc["org_sync"] = Item::Table(table);
     }
+
     let recommended = recommended(report);
+    let mut organizations = ArrayOfTables::new();
+    // A comment written after an org's last line goes before what follows.
+    let mut after = String::new();
     for (i, org) in split.organizations.iter().enumerate() {
         // `recommend_split` keeps the report's order, so the i-th org is the i-th recommended candidate.
         let scored = recommended.get(i).copied().filter(|s| s.candidate.display_name == org.display_name);
-        out.push('\n');
-        if let Some(s) = scored {
-            why(&mut out, s, &recommended, report);
-        }
-        let _ = writeln!(out, "[[organizations]]");
-        let _ = writeln!(out, "name = {}", q(&org.name));
-        let _ = writeln!(out, "display_name = {}", q(&org.display_name));
-        let _ = writeln!(out, "description = {}", q(&org.description));
-        list(&mut out, "groups", &org.groups);
-        list(&mut out, "users", &org.users);
-        table_of_lists(&mut out, "claims", &org.claims);
-        table_of_lists(&mut out, "people", &org.people);
-        list(&mut out, "templates", &org.templates);
-        if org.provisioner_tags.is_empty() {
-            let _ = writeln!(
-                out,
-                "# no provisioner tags are dedicated to it today: its own provisioner key serves its jobs"
-            );
-        }
-        let tags: Vec<String> = org.provisioner_tags.iter().map(|(k, v)| format!("{} = {}", key(k), q(v))).collect();
-        if tags.is_empty() {
-            let _ = writeln!(out, "provisioner_tags = {{}}");
-        } else {
-            let _ = writeln!(out, "provisioner_tags = {{ {} }}", tags.join(", "));
-        }
-        let _ = writeln!(out, "admins = []  # choose who administers it");
-        table_of_lists(&mut out, "roles", &org.roles);
-        if let (Some(sync), true) = (&split.org_sync, org.org_sync_claims.is_empty()) {
-            let _ = writeln!(
-                out,
-                "# no `{}` value is held by {CLAIM_COVERAGE}% of its members and by nobody else: organization sync needs one",
-                sync.field
-            );
-        }
-        list(&mut out, "org_sync_claims", &org.org_sync_claims);
-        if let Some(g) = &org.group_sync {
-            let mapping: Vec<String> =
-                g.mapping.iter().map(|(k, v)| format!("{} = {}", key(k), inline_list(v))).collect();
-            let _ = writeln!(out, "group_sync = {{ field = {}, mapping = {{ {} }} }}", q(&g.field), mapping.join(", "));
-        }
-        if !org.workspace_proxies.is_empty() {
-            proxy_note(&mut out, org, scored);
-            list(&mut out, "workspace_proxies", &org.workspace_proxies);
-        }
+        let (mut table, left) = org_table(split, org, scored, &recommended, report);
+        let prefix = table.decor().prefix().and_then(|p| p.as_str()).unwrap_or("").to_string();
+        table.decor_mut().set_prefix(format!("{after}{prefix}"));
+        after = left;
+        organizations.push(table);
     }
-    out
+    if !organizations.is_empty() {
+        doc["organizations"] = Item::ArrayOfTables(organizations);
+    }
+    doc.set_trailing(after);
+    doc.to_string()
 }
 
+/// One `[[organizations]]` entry, preceded by why it is there, and any
+/// comment left to write after its last line.
+fn org_table(
+    split: &SplitFile,
+    org: &OrgSpec,
+    scored: Option<&Scored>,
+    orgs: &[&Scored],
+    report: &Scoring,
+) -> (Table, String) {
+    let mut t = Table::new();
+    let mut why_text = String::from("\n");
+    if let Some(s) = scored {
+        why(&mut why_text, s, orgs, report);
+    }
+    t.decor_mut().set_prefix(why_text);
+    t["name"] = toml_edit::value(org.name.as_str());
+    t["display_name"] = toml_edit::value(org.display_name.as_str());
+    t["description"] = toml_edit::value(org.description.as_str());
+    list(&mut t, "groups", &org.groups);
+    list(&mut t, "users", &org.users);
+    table_of_lists(&mut t, "claims", &org.claims);
+    table_of_lists(&mut t, "people", &org.people);
+    list(&mut t, "templates", &org.templates);
+    let tags: InlineTable = org.provisioner_tags.iter().map(|(k, v)| (k.as_str(), Toml::from(v.as_str()))).collect();
+    t["provisioner_tags"] = inline(tags);
+    if org.provisioner_tags.is_empty() {
+        comment_before(
+            &mut t,
+            "provisioner_tags",
+            "# no provisioner tags are dedicated to it today: its own provisioner key serves its jobs\n",
+        );
+    }
+    t["admins"] = commented(Array::new().into(), "  # choose who administers it");
+    table_of_lists(&mut t, "roles", &org.roles);
+    list(&mut t, "org_sync_claims", &org.org_sync_claims);
+    // Said where `org_sync_claims` would be; as it is empty, before the next line.
+    let mut pending = match (&split.org_sync, org.org_sync_claims.is_empty()) {
+        (Some(sync), true) => format!(
+            "# no `{}` value is held by {CLAIM_COVERAGE}% of its members and by nobody else: organization sync needs one\n",
+            sync.field
+        ),
+        _ => String::new(),
+    };
+    if let Some(g) = &org.group_sync {
+        let mapping: InlineTable = g.mapping.iter().map(|(k, v)| (k.as_str(), Toml::Array(array(v)))).collect();
+        let mut sync = InlineTable::new();
+        sync.insert("field", g.field.as_str().into());
+        sync.insert("mapping", Toml::InlineTable(mapping));
+        t["group_sync"] = inline(sync);
+        comment_before(&mut t, "group_sync", &std::mem::take(&mut pending));
+    }
+    if !org.workspace_proxies.is_empty() {
+        proxy_note(&mut pending, org, scored);
+        list(&mut t, "workspace_proxies", &org.workspace_proxies);
+        comment_before(&mut t, "workspace_proxies", &std::mem::take(&mut pending));
+    }
+    (t, pending)
+}
 fn why(out: &mut String, s: &Scored, orgs: &[&Scored], report: &Scoring) {
     let Some(best) = &s.decision.best else { return };
     let joined = report.candidates.iter().filter(|o| o.merged_into.as_deref() == Some(&s.candidate.name));
@@ -366,46 +408,41 @@ fn shared(split: &SplitFile) -> &'static str {
     }
 }
 
-fn q(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// `value` with a comment after it on its line.
+fn commented(mut value: Toml, comment: &str) -> Item {
+    value.decor_mut().set_suffix(comment);
+    Item::Value(value)
 }
 
-fn key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        k.to_string()
-    } else {
-        q(k)
+/// Comment lines (each ending in a newline) before the line of `key`.
+fn comment_before(table: &mut Table, key: &str, comment: &str) {
+    if let Some(mut k) = table.key_mut(key) {
+        let before = k.leaf_decor().prefix().and_then(|p| p.as_str()).unwrap_or("").to_string();
+        k.leaf_decor_mut().set_prefix(format!("{before}{comment}"));
     }
 }
 
-fn inline_list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|i| q(i)).collect::<Vec<_>>().join(", "))
+fn array(items: &[String]) -> Array {
+    let mut a: Array = items.iter().map(String::as_str).collect();
+    a.fmt();
+    a
 }
 
-fn list(out: &mut String, name: &str, items: &[String]) {
+fn inline(mut t: InlineTable) -> Item {
+    t.fmt();
+    Item::Value(Toml::InlineTable(t))
+}
+
+fn list(table: &mut Table, name: &str, items: &[String]) {
     if !items.is_empty() {
-        let _ = writeln!(out, "{name} = {}", inline_list(items));
+        table[name] = Item::Value(Toml::Array(array(items)));
     }
 }
 
-fn table_of_lists(out: &mut String, name: &str, map: &BTreeMap<String, Vec<String>>) {
+fn table_of_lists(table: &mut Table, name: &str, map: &BTreeMap<String, Vec<String>>) {
     if !map.is_empty() {
-        let entries: Vec<String> = map.iter().map(|(k, v)| format!("{} = {}", key(k), inline_list(v))).collect();
-        let _ = writeln!(out, "{name} = {{ {} }}", entries.join(", "));
+        let entries: InlineTable = map.iter().map(|(k, v)| (k.as_str(), Toml::Array(array(v)))).collect();
+        table[name] = inline(entries);
     }
 }
 
@@ -425,9 +462,21 @@ mod tests {
     }
 
     #[test]
-    fn quoting_survives_awkward_names() {
-        assert_eq!(q("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
-        assert_eq!(key("memberOf"), "memberOf");
-        assert_eq!(key("a b"), "\"a b\"");
+    fn awkward_names_read_back_as_they_were() {
+        let mut t = Table::new();
+        let awkward = ["a \"b\" \\ c\n", "it's", "tab\there", "\u{7}bell", "'''"];
+        list(&mut t, "groups", &awkward.map(String::from));
+        let roles: BTreeMap<String, Vec<String>> =
+            [("a b".to_string(), vec!["x\"y".to_string()]), ("memberOf".to_string(), vec![])].into();
+        table_of_lists(&mut t, "roles", &roles);
+        let mut doc = DocumentMut::new();
+        doc["o"] = Item::Table(t);
+        let text = doc.to_string();
+        let back: toml::Table = toml::from_str(&text).unwrap();
+        let groups: Vec<&str> = back["o"]["groups"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(groups, awkward);
+        assert_eq!(back["o"]["roles"]["a b"][0].as_str(), Some("x\"y"));
+        assert!(text.contains("memberOf = []"), "{text}");
+        assert!(!text.contains('\u{7}'), "a control character is escaped: {text}");
     }
 }

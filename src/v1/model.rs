@@ -242,7 +242,7 @@ impl V1Snapshot {
     }
 
     pub fn to_json(&self) -> Result<Vec<u8>> {
-        crate::output::to_json_pretty(self)
+        crate::json::pretty(self)
     }
 
     /// Read a v1 snapshot file's bytes, with a clear error when it is a v2

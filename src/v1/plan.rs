@@ -619,7 +619,7 @@ fn v1_only(v1: &V1Snapshot) -> Vec<V1Only> {
 
 impl V1Plan {
     pub fn to_json(&self) -> Result<Vec<u8>> {
-        crate::output::to_json_pretty(self)
+        crate::json::pretty(self)
     }
 
     /// Read a v1 plan file's bytes, with a clear error for other documents.

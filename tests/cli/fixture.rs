@@ -13,7 +13,7 @@ fn committed_megaco_folder_is_byte_identical_to_the_generator_output() {
     let committed: BTreeSet<&str> = on_disk
         .iter()
         .map(String::as_str)
-        .filter(|p| !["candidates.toml", "split.toml"].contains(p) && !p.ends_with(".md"))
+        .filter(|p| !["candidates.toml", "split.toml", "snapshot.json"].contains(p) && !p.ends_with(".md"))
         .collect();
     assert_eq!(generated, committed, "regenerate with: cargo xtask fixture megaco --out-dir fixtures/megaco");
     for (path, bytes) in want {
@@ -22,6 +22,26 @@ fn committed_megaco_folder_is_byte_identical_to_the_generator_output() {
             "{path} differs from the generator's output; regenerate"
         );
     }
+}
+
+/// The binary embeds MegaCo as a snapshot: it must be exactly what importing
+/// the committed folder gives, so the built-in example and `orgsplit import`
+/// of the folder never disagree.
+#[test]
+fn embedded_megaco_snapshot_is_the_import_of_the_committed_folder() {
+    let files: Vec<(String, Vec<u8>)> =
+        files_in(&megaco()).into_iter().map(|p| (p.clone(), fs::read(megaco().join(&p)).unwrap())).collect();
+    let imported = orgsplit::fixture::import_example(&files).unwrap();
+    let embedded = orgsplit::fixture::builtin().unwrap();
+    let fix = "regenerate with: cargo xtask fixture megaco --out-dir fixtures/megaco";
+    assert!(imported == embedded, "fixtures/megaco/snapshot.json is not the import of the folder; {fix}");
+    assert!(
+        fs::read(megaco().join("snapshot.json")).unwrap() == imported.to_json().unwrap(),
+        "fixtures/megaco/snapshot.json is not in canonical form; {fix}"
+    );
+    assert_eq!(embedded.users.len(), 997);
+    assert!(embedded.template_sources.len() >= 10, "template sources are in it");
+    assert!(embedded.people.as_ref().is_some_and(|p| p.records.len() > 900), "the people CSV is in it");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use orgsplit::error::Result;
 use orgsplit::output::FolderWriter;
 
 pub fn run(command: FixtureCommand) -> Result<u8> {
+    let megaco = matches!(command, FixtureCommand::Megaco(_));
     // A generated deployment comes with a split to plan (MegaCo's is hand-written and committed).
     let (deployment, dir, split) = match command {
         FixtureCommand::Generate(args) => {
@@ -31,7 +32,7 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
         }
         FixtureCommand::MegacoV1(args) => return megaco_v1(&args.out_dir),
     };
-    let n = write(&deployment, &dir, split.as_ref().map(|(n, t)| (*n, t.as_str())))?;
+    let n = write(&deployment, &dir, split.as_ref().map(|(n, t)| (*n, t.as_str())), megaco)?;
     eprintln!(
         "wrote {n} files to {}: {} users, {} groups, {} templates, {} workspaces",
         dir.display(),
@@ -48,10 +49,17 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
 }
 
 /// Write every file of the deployment into `dir` (all or nothing).
-/// `extra` is one more file: (name, text).
-pub fn write(deployment: &Deployment, dir: &Path, split: Option<(&str, &str)>) -> Result<usize> {
+/// `extra` is one more file: (name, text). With `snapshot`, also the
+/// snapshot the built-in example embeds (`snapshot.json`, see
+/// `orgsplit::fixture`), imported from the same files.
+pub fn write(deployment: &Deployment, dir: &Path, split: Option<(&str, &str)>, snapshot: bool) -> Result<usize> {
     let mut writer = FolderWriter::new(dir)?;
-    for (path, bytes) in fixture::export_files(deployment) {
+    let files = fixture::export_files(deployment);
+    if snapshot {
+        let imported = orgsplit::fixture::import_example(&files)?;
+        writer.add("snapshot.json", &imported.to_json()?, None)?;
+    }
+    for (path, bytes) in files {
         writer.add(&path, &bytes, None)?;
     }
     if let Some(split) = split {
