@@ -69,4 +69,5 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod split;
+pub mod tomlread;
 pub mod v1;

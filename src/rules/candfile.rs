@@ -31,9 +31,9 @@ use toml::de::DeValue;
 use super::candidates::{Candidate, Declared, Selector, Suppression, attribute_values, existing, group_names};
 use super::catalogue::Catalogue;
 use super::facts::{self, Value};
-use super::tomlread::{At, Doc, Table, suggest, type_name};
 use crate::error::{Error, Result};
 use crate::model::Index;
+use crate::tomlread::{At, Doc, Table, suggest, type_name};
 
 /// Apply a candidates file to the derived candidates. Returns the candidates
 /// and notes for the report (candidates the file replaced).
@@ -122,9 +122,8 @@ pub fn apply(
     Ok((candidates, notes))
 }
 
-fn fail(mut doc: Doc) -> Error {
-    doc.problems.sort_by_key(|d| (d.line, d.column));
-    Error::Inputs { what: "the candidates file".into(), diagnostics: doc.problems }
+fn fail(doc: Doc) -> Error {
+    doc.into_result("the candidates file").err().unwrap_or_else(|| Error::Bug("a failure without a problem".into()))
 }
 
 /// Keep the names that exist; report the others with a suggestion.

@@ -9,8 +9,8 @@ use include_dir::{Dir, include_dir};
 
 use super::load;
 use super::rule::Rule;
-use super::tomlread::Doc;
 use crate::error::{Diagnostic, Error, Result};
+use crate::tomlread::Doc;
 
 static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 

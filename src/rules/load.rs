@@ -6,7 +6,7 @@ use toml::de::DeValue;
 
 use super::facts::{self, Kind, Value};
 use super::rule::*;
-use super::tomlread::{At, Doc, Table, suggest, type_name};
+use crate::tomlread::{At, Doc, Table, suggest, type_name};
 
 /// A rule read from a file, with the position of its id (for duplicate ids).
 pub struct Loaded {

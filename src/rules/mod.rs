@@ -19,7 +19,6 @@ pub mod people;
 pub mod recommend;
 pub mod rule;
 pub mod score;
-pub mod tomlread;
 
 use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};

@@ -46,12 +46,13 @@ use serde::{Deserialize, Serialize};
 
 use toml::Spanned;
 
+use crate::tomlread::Doc;
+
 use crate::error::{Diagnostic, Result, display_path};
 
 mod shape;
 mod spans;
 
-pub use shape::edit_distance;
 pub use spans::{PathDisplay, Seg, Spans};
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -268,37 +269,21 @@ pub fn load(text: &str, path: &Path) -> Result<SplitDocument> {
     let spans = Spans::of(&root);
     let schema = serde_json::to_value(schemars::schema_for!(SplitFile))
         .map_err(|e| crate::error::Error::Bug(format!("the split file's schema: {e}")))?;
-    let mut diagnostics: Vec<Diagnostic> = shape::check(&root, &schema)
-        .into_iter()
-        .map(|p| {
-            let (line, column) = line_column(text, p.offset);
-            let d = Diagnostic::new(path, p.message).at(line, column);
-            match p.help {
-                Some(h) => d.help(h),
-                None => d,
-            }
-        })
-        .collect();
+    let mut doc = Doc::new(path.display().to_string(), text);
+    shape::check(&mut doc, &root, &schema);
     let version = root.get_ref().get("format_version").and_then(|v| match v.get_ref() {
         toml::de::DeValue::Integer(i) => i.as_str().parse::<i64>().ok(),
         _ => None,
     });
     if let Some(version) = version.filter(|v| *v != i64::from(FORMAT_VERSION)) {
         let offset = spans.value_start(&[Seg::from("format_version")]).unwrap_or(0);
-        let (line, column) = line_column(text, offset);
-        diagnostics.push(
-            Diagnostic::new(
-                path,
-                format!("unknown split format_version {version}: this orgsplit reads version {FORMAT_VERSION}"),
-            )
-            .at(line, column)
-            .help("set `format_version = 1`"),
+        doc.problem_at(
+            offset,
+            format!("unknown split format_version {version}: this orgsplit reads version {FORMAT_VERSION}"),
+            Some("set `format_version = 1`".into()),
         );
     }
-    if !diagnostics.is_empty() {
-        diagnostics.sort_by_key(|d| (d.line, d.column));
-        return Err(crate::error::Error::Inputs { what: display_path(path), diagnostics });
-    }
+    doc.into_result(&display_path(path))?;
     // The shape is right, so this only fails on what the schema cannot say.
     let split: SplitFile = toml::from_str(text).map_err(|e| toml_diagnostic(text, path, &e))?;
     Ok(SplitDocument { split, path: display_path(path), text: text.to_string(), spans })

@@ -1,31 +1,26 @@
 //! The split file's shape, checked against its own JSON Schema (from
 //! schemars, so a field added to the types is known here at once): unknown
 //! fields, wrong types, missing fields and unknown enum values, every one of
-//! them at once with its position. serde alone stops at the first.
+//! them at once with its position, into the [`Doc`] every TOML reader of
+//! orgsplit reports to. serde alone stops at the first.
 
 use serde_json::Value as Json;
 use toml::Spanned;
 use toml::de::DeValue;
 
 use super::spans::{PathDisplay, Seg};
+use crate::error::Diagnostic;
+use crate::tomlread::{Doc, did_you_mean};
 
-/// A problem with the document's shape, at a byte offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub offset: usize,
-    pub message: String,
-    pub help: Option<String>,
-}
-
-pub fn check(root: &Spanned<DeValue<'_>>, schema: &Json) -> Vec<Problem> {
-    let mut c = Checker { defs: schema.get("$defs").cloned().unwrap_or(Json::Null), problems: Vec::new() };
+/// Check the document's shape against `schema`, each problem into `doc`.
+pub fn check(doc: &mut Doc<'_>, root: &Spanned<DeValue<'_>>, schema: &Json) {
+    let mut c = Checker { defs: schema.get("$defs").cloned().unwrap_or(Json::Null), doc };
     c.value(root, schema, &mut Vec::new());
-    c.problems
 }
 
-struct Checker {
+struct Checker<'d, 't> {
     defs: Json,
-    problems: Vec<Problem>,
+    doc: &'d mut Doc<'t>,
 }
 
 fn kind(v: &DeValue<'_>) -> &'static str {
@@ -50,7 +45,7 @@ fn article(kind: &str) -> String {
     }
 }
 
-impl Checker {
+impl Checker<'_, '_> {
     /// The schema itself, or the definition it refers to (owned: the
     /// checker records problems while it holds it).
     fn resolve(&self, schema: &Json) -> Json {
@@ -61,7 +56,7 @@ impl Checker {
     }
 
     fn problem(&mut self, offset: usize, message: String, help: Option<String>) {
-        self.problems.push(Problem { offset, message, help });
+        self.doc.problem_at(offset, message, help);
     }
 
     fn value(&mut self, v: &Spanned<DeValue<'_>>, schema: &Json, path: &mut Vec<Seg>) {
@@ -136,11 +131,11 @@ impl Checker {
         }
         // TOML has no null, so an optional value is checked against its one real alternative;
         // with several, the one with the fewest problems speaks.
-        let mut best: Option<Vec<Problem>> = None;
+        let mut best: Option<Vec<Diagnostic>> = None;
         for alt in resolved.iter().filter(|a| a.get("type") != Some(&Json::from("null"))) {
-            let saved = std::mem::take(&mut self.problems);
+            let saved = std::mem::take(&mut self.doc.problems);
             self.value(v, alt, path);
-            let found = std::mem::replace(&mut self.problems, saved);
+            let found = std::mem::replace(&mut self.doc.problems, saved);
             if found.is_empty() {
                 return;
             }
@@ -148,7 +143,7 @@ impl Checker {
                 best = Some(found);
             }
         }
-        self.problems.extend(best.unwrap_or_default());
+        self.doc.problems.extend(best.unwrap_or_default());
     }
 
     fn table(&mut self, start: usize, table: &toml::de::DeTable<'_>, schema: &Json, path: &mut Vec<Seg>) {
@@ -164,8 +159,7 @@ impl Checker {
                     known.sort();
                     let known: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
                     let message = format!("unknown field `{key}`, expected one of {}", known.join(", "));
-                    let help =
-                        suggest(&key, properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default());
+                    let help = did_you_mean(&key, properties.into_iter().flat_map(|p| p.keys().map(String::as_str)));
                     self.problem(k.span().start, message, help);
                 }
                 (None, Some(s)) if s.is_object() => self.value(v, s, path),
@@ -180,30 +174,4 @@ impl Checker {
             }
         }
     }
-}
-
-/// "did you mean `groups`?" for a field one or two edits away from a known one.
-fn suggest(key: &str, known: Vec<&str>) -> Option<String> {
-    known
-        .into_iter()
-        .map(|k| (edit_distance(key, k), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| format!("did you mean `{k}`?"))
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }

@@ -408,6 +408,5 @@ pub(super) fn unmatched(org: &str, what: &str, why: &str) -> Finding {
 
 /// "did you mean `x`?" for a name close to a known one.
 pub(super) fn did_you_mean<'x>(name: &str, known: impl Iterator<Item = &'x str>) -> Option<String> {
-    let best = known.map(|k| (crate::split::edit_distance(name, k), k)).filter(|(d, _)| *d <= 2).min();
-    best.map(|(_, k)| format!("did you mean `{k}`?"))
+    crate::tomlread::did_you_mean(name, known)
 }

@@ -1,14 +1,16 @@
-//! Reading hand-written TOML (rule files, candidates files) field by field,
-//! keeping every value's position, so that *all* the problems of a file are
-//! reported at once, each as `file:line:column: message (help)`. serde stops
-//! at the first problem; this does not.
+//! The one way orgsplit reports every problem of a hand-written TOML file at
+//! once, each as `file:line:column: message (help)` (serde stops at the
+//! first): a [`Doc`] collects them. Rule and candidates files are read field
+//! by field through [`Table`]; the split file's shape is checked against its
+//! JSON Schema (`split/shape.rs`) into the same `Doc`. Near misses get the
+//! same "did you mean" from [`suggest`] everywhere.
 
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, Error};
 use crate::split::line_column;
 
 /// One file being read: its path (for messages), text, and the problems found so far.
@@ -51,8 +53,27 @@ impl<'t> Doc<'t> {
     }
 
     pub fn problem(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
-        let (line, column) = line_column(self.text, span.start);
-        self.problems.push(Diagnostic::new(&self.path, message).at(line, column).help(help));
+        self.problem_at(span.start, message, Some(help.into()));
+    }
+
+    /// A problem at a byte offset, with or without help.
+    pub fn problem_at(&mut self, offset: usize, message: impl Into<String>, help: Option<String>) {
+        let (line, column) = line_column(self.text, offset);
+        let d = Diagnostic::new(&self.path, message).at(line, column);
+        self.problems.push(match help {
+            Some(help) => d.help(help),
+            None => d,
+        });
+    }
+
+    /// The problems found, in the file's order, as one error about `what`;
+    /// `Ok` when there are none.
+    pub fn into_result(mut self, what: &str) -> Result<(), Error> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        self.problems.sort_by_key(|d| (d.line, d.column));
+        Err(Error::Inputs { what: what.into(), diagnostics: self.problems })
     }
 
     /// `file:line` of a position, for evidence and "also defined at".
@@ -229,6 +250,11 @@ pub fn type_name(v: &DeValue) -> &'static str {
         DeValue::Array(_) => "a list",
         DeValue::Table(_) => "a table",
     }
+}
+
+/// "did you mean `x`?" for a name close to a known one (see [`suggest`]).
+pub fn did_you_mean<'n>(name: &str, known: impl IntoIterator<Item = &'n str>) -> Option<String> {
+    suggest(name, known).map(|k| format!("did you mean `{k}`?"))
 }
 
 /// The closest known name, if it is close enough to be a likely typo: among
