@@ -1,5 +1,10 @@
 //! Work shared between two cores (the machine orgsplit is measured on has
-//! two): independent items, split in halves, results in their order.
+//! two): independent items, split in halves, results in their order; two
+//! pieces of work side by side; or work on a second core whose result is
+//! waited for where it is needed. The one place orgsplit starts threads for
+//! speed (scoped: they end before the caller returns). Threads for I/O
+//! concurrency (live import's and apply's requests in flight) live with
+//! that I/O.
 
 /// `(here(), there())`, `there` run on a second core. A panic in either goes
 /// on as the panic it was.
@@ -9,6 +14,28 @@ pub fn join<A, B: Send>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + Se
         let here = here();
         (here, there.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     })
+}
+
+/// `here(later)`, with `there()` run on a second core meanwhile; `here`
+/// takes its result with [`Later::wait`] when it needs it.
+pub fn beside<A, B: Send>(there: impl FnOnce() -> B + Send, here: impl FnOnce(Later<'_, B>) -> A) -> A {
+    std::thread::scope(|scope| here(Later(scope.spawn(there))))
+}
+
+/// The result of work started on a second core by [`beside`].
+pub struct Later<'scope, B>(std::thread::ScopedJoinHandle<'scope, B>);
+
+impl<B> Later<'_, B> {
+    /// Wait for the result. A panic there goes on here as the panic it was.
+    pub fn wait(self) -> B {
+        self.0.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+
+    /// Wait for the result; `None` when the work panicked (for work that is
+    /// only a shortcut, whose caller has a plain way to fall back on).
+    pub fn wait_if_done(self) -> Option<B> {
+        self.0.join().ok()
+    }
 }
 
 /// `items.iter().enumerate().map(f).collect()`, the second half of the items
@@ -31,12 +58,20 @@ pub fn map_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sy
 
 #[cfg(test)]
 mod tests {
-    use super::{join, map_halves};
+    use super::{beside, join, map_halves};
 
     #[test]
     fn join_gives_both_results_and_a_panic_goes_on() {
         assert_eq!(join(|| 1, || "two"), (1, "two"));
         let there = std::panic::catch_unwind(|| join(|| (), || panic!("there")));
+        assert_eq!(there.unwrap_err().downcast_ref::<&str>(), Some(&"there"));
+    }
+
+    #[test]
+    fn beside_gives_the_result_where_it_is_waited_for() {
+        assert_eq!(beside(|| 2, |later| 40 + later.wait()), 42);
+        assert_eq!(beside(|| -> u8 { panic!("there") }, |later| later.wait_if_done()), None);
+        let there = std::panic::catch_unwind(|| beside(|| -> u8 { panic!("there") }, |later| later.wait()));
         assert_eq!(there.unwrap_err().downcast_ref::<&str>(), Some(&"there"));
     }
 

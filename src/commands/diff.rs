@@ -4,7 +4,7 @@
 //! change and 2 when something would (terraform's `-detailed-exitcode`).
 
 use crate::cli::DiffArgs;
-use crate::error::{Error, Result, exit};
+use crate::error::{Result, exit};
 use crate::model::Snapshot;
 use crate::plan::{self, Plan};
 use crate::render;
@@ -12,14 +12,13 @@ use crate::render;
 pub fn run(args: DiffArgs) -> Result<u8> {
     // Independent work goes on two cores: reading the plan beside the
     // snapshot, then checking the fingerprint beside rendering the before side.
-    let (plan, before) = std::thread::scope(|scope| {
-        let plan = scope.spawn(|| -> Result<Plan> {
+    let (before, plan) = crate::cores::join(
+        || super::load_snapshot(args.snapshot.as_deref()),
+        || -> Result<Plan> {
             let bytes = super::read_input(&args.plan)?;
             Plan::from_json(&bytes, &args.plan)
-        });
-        let before = super::load_snapshot(args.snapshot.as_deref());
-        (plan.join().unwrap_or_else(|_| Err(Error::Bug("reading the plan failed".into()))), before)
-    });
+        },
+    );
     let (plan, before) = (plan?, before?);
     let color = use_color();
     // The before side is rendered first, so the snapshot can then become the
@@ -49,11 +48,8 @@ pub fn run(args: DiffArgs) -> Result<u8> {
 
 /// Run `work` while checking the plan was made from `snapshot`; a refusal wins.
 fn beside_the_check<T: Send>(plan: &Plan, snapshot: &Snapshot, work: impl FnOnce() -> T + Send) -> Result<T> {
-    std::thread::scope(|scope| {
-        let done = scope.spawn(work);
-        plan::check_fingerprint(plan, snapshot)?;
-        done.join().map_err(|_| Error::Bug("rendering the before side failed".into()))
-    })
+    let (checked, done) = crate::cores::join(|| plan::check_fingerprint(plan, snapshot), work);
+    checked.map(|()| done)
 }
 
 /// Colour as anstream (clap's own choice) decides for standard output: on a

@@ -24,16 +24,17 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     let scored = |ctx: &Context| super::score::score_with(ctx, &catalogue, &args.scoring, args.snapshot.is_none());
     // The snapshot's fingerprints (a pass over all of it) are made on a
     // second core while the rest is done; scoring and planning share one index.
-    std::thread::scope(|scope| {
-        let fingerprints = scope.spawn(|| snapshot.fingerprints());
-        let index = Index::new(&snapshot);
-        let fingerprints = || fingerprints.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        let planned = plan_and_score(&index, given, scored, fingerprints)?;
-        write(&args, &planned)?;
-        super::keep_until_exit(planned);
-        super::keep_until_exit(index);
-        Ok::<(), Error>(())
-    })?;
+    crate::cores::beside(
+        || snapshot.fingerprints(),
+        |fingerprints| {
+            let index = Index::new(&snapshot);
+            let planned = plan_and_score(&index, given, scored, || fingerprints.wait())?;
+            write(&args, &planned)?;
+            super::keep_until_exit(planned);
+            super::keep_until_exit(index);
+            Ok::<(), Error>(())
+        },
+    )?;
     super::keep_until_exit(snapshot);
     super::OK
 }

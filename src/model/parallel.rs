@@ -24,11 +24,13 @@ use super::{Snapshot, Workspace};
 /// should parse it the plain way.
 pub(super) fn parse(bytes: &[u8]) -> Option<Snapshot> {
     let Guess { split, end } = guess_split(bytes)?;
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(move || rest_from(bytes, split, end));
-        let mut walk = Walk { bytes, pos: 0, split, end, helper: Some(helper), rest: None };
-        walk.snapshot()
-    })
+    crate::cores::beside(
+        move || rest_from(bytes, split, end),
+        |helper| {
+            let mut walk = Walk { bytes, pos: 0, split, end, helper: Some(helper), rest: None };
+            walk.snapshot()
+        },
+    )
 }
 
 /// Where the helper starts (an element of `workspaces` seems to start there,
@@ -83,7 +85,7 @@ struct Walk<'b, 's> {
     split: usize,
     /// Where the workspaces array seems to end (to size its vector).
     end: usize,
-    helper: Option<std::thread::ScopedJoinHandle<'s, Option<Rest>>>,
+    helper: Option<crate::cores::Later<'s, Option<Rest>>>,
     /// The helper's later fields, once joined.
     rest: Option<(Snapshot, u32)>,
 }
@@ -176,7 +178,7 @@ impl Walk<'_, '_> {
         loop {
             if self.pos == self.split
                 && let Some(helper) = self.helper.take()
-                && let Ok(Some(rest)) = helper.join()
+                && let Some(Some(rest)) = helper.wait_if_done()
             {
                 out.extend(rest.workspaces);
                 self.rest = Some((rest.fields, rest.seen));
@@ -307,10 +309,10 @@ mod tests {
         // landed on: the helper's work is ignored).
         let end = guess_split(&bytes).unwrap().end;
         for split in [first, first + 1, first + 10, find(&bytes, b"\"id\": \"w1", start).unwrap() + 8] {
-            let found = std::thread::scope(|scope| {
-                let helper = scope.spawn(|| rest_from(&bytes, split, end));
-                Walk { bytes: &bytes, pos: 0, split, end, helper: Some(helper), rest: None }.snapshot()
-            });
+            let found = crate::cores::beside(
+                || rest_from(&bytes, split, end),
+                |helper| Walk { bytes: &bytes, pos: 0, split, end, helper: Some(helper), rest: None }.snapshot(),
+            );
             assert_eq!(found.as_ref(), Some(&plain), "split at {split}");
         }
     }
@@ -322,15 +324,15 @@ mod tests {
         let Guess { split, end } = guess_split(&bytes).unwrap();
         // The helper's result, marked: the walk's result has the marks only
         // if it took the helper's work.
-        let found = std::thread::scope(|scope| {
-            let helper = scope.spawn(|| {
+        let found = crate::cores::beside(
+            || {
                 let mut rest = rest_from(&bytes, split, end)?;
                 rest.workspaces[0].name = "from-the-helper".into();
                 rest.fields.template_sources.clear();
                 Some(rest)
-            });
-            Walk { bytes: &bytes, pos: 0, split, end, helper: Some(helper), rest: None }.snapshot()
-        })
+            },
+            |helper| Walk { bytes: &bytes, pos: 0, split, end, helper: Some(helper), rest: None }.snapshot(),
+        )
         .unwrap();
         assert!(!plain.template_sources.is_empty());
         assert!(found.template_sources.is_empty(), "the fields after the workspaces are the helper's");

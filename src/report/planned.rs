@@ -31,26 +31,28 @@ pub fn plan_and_score<'a>(
     scored: impl FnOnce(&Context) -> Result<rules::Scoring>,
     fingerprints: impl FnOnce() -> plan::Fingerprints + Send,
 ) -> Result<Planned<'a>> {
-    std::thread::scope(|scope| {
-        if let Some((doc, bytes)) = &given {
-            let plan = scope.spawn(move || plan::plan_fingerprinted(index, doc, bytes, fingerprints));
-            let ctx = Context::new(index);
-            let scoring = scored(&ctx);
-            let plan = plan.join().map_err(|_| Error::Bug("planning failed".into()));
-            let (scoring, plan) = (scoring?, plan??);
-            return Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::File, to_fill_in: Vec::new() });
-        }
-        let ctx = Context::new(index);
-        let scoring = scored(&ctx)?;
-        let (doc, bytes, to_fill_in) = recommended(&ctx, &scoring)?;
-        let plan = plan::plan_fingerprinted(index, &doc, &bytes, fingerprints).map_err(|e| {
-            Error::Refused(format!(
-                "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
-                 fix it, and give it with `--split split.toml`"
-            ))
-        })?;
-        Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::Recommended, to_fill_in })
-    })
+    if let Some((doc, bytes)) = &given {
+        let ((ctx, scoring), plan) = crate::cores::join(
+            || {
+                let ctx = Context::new(index);
+                let scoring = scored(&ctx);
+                (ctx, scoring)
+            },
+            || plan::plan_fingerprinted(index, doc, bytes, fingerprints),
+        );
+        let (scoring, plan) = (scoring?, plan?);
+        return Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::File, to_fill_in: Vec::new() });
+    }
+    let ctx = Context::new(index);
+    let scoring = scored(&ctx)?;
+    let (doc, bytes, to_fill_in) = recommended(&ctx, &scoring)?;
+    let plan = plan::plan_fingerprinted(index, &doc, &bytes, fingerprints).map_err(|e| {
+        Error::Refused(format!(
+            "{RECOMMENDED} cannot be planned: {e}\nwrite it with `orgsplit score --emit-split split.toml`, \
+             fix it, and give it with `--split split.toml`"
+        ))
+    })?;
+    Ok(Planned { ctx, scoring, plan, origin: SplitOrigin::Recommended, to_fill_in })
 }
 
 /// The split scoring recommends, as `score --emit-split` writes it. It leaves
