@@ -1,5 +1,5 @@
-//! Work shared between two cores (the machine orgsplit is measured on has
-//! two): independent items, split in halves, results in their order; two
+//! Work shared between cores (the machine orgsplit is measured on has two):
+//! independent items, one part per core, results in their order; two
 //! pieces of work side by side; or work on a second core whose result is
 //! waited for where it is needed. The one place orgsplit starts threads for
 //! speed (scoped: they end before the caller returns). Threads for I/O
@@ -38,27 +38,39 @@ impl<B> Later<'_, B> {
     }
 }
 
-/// `items.iter().enumerate().map(f).collect()`, the second half of the items
-/// on a second core. The result is the same, in the same order.
-pub fn map_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
-    let cut = items.len() / 2;
-    let (first, second) = items.split_at(cut);
+/// The cores this process may use (at least one).
+pub fn available() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// `items.iter().enumerate().map(f).collect()`, the items cut into one part
+/// per available core, each part on its own thread (the first on this
+/// one). The result is the same, in the same order.
+pub fn map_parts<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    map_in_parts(items, available(), f)
+}
+
+fn map_in_parts<T: Sync, R: Send>(items: &[T], parts: usize, f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    let size = items.len().div_ceil(parts.clamp(1, items.len().max(1))).max(1);
     let f = &f;
-    let (mut out, later) = join(
-        || {
-            let mut out: Vec<R> = Vec::with_capacity(items.len());
-            out.extend(first.iter().enumerate().map(|(i, x)| f(i, x)));
-            out
-        },
-        move || second.iter().enumerate().map(|(i, x)| f(cut + i, x)).collect::<Vec<R>>(),
-    );
-    out.extend(later);
-    out
+    let part =
+        move |k: usize, chunk: &[T]| -> Vec<R> { chunk.iter().enumerate().map(|(i, x)| f(k * size + i, x)).collect() };
+    let mut chunks = items.chunks(size).enumerate();
+    let Some((_, first)) = chunks.next() else { return Vec::new() };
+    std::thread::scope(|scope| {
+        let later: Vec<_> = chunks.map(|(k, chunk)| scope.spawn(move || part(k, chunk))).collect();
+        let mut out: Vec<R> = Vec::with_capacity(items.len());
+        out.extend(part(0, first));
+        for handle in later {
+            out.extend(handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{beside, join, map_halves};
+    use super::{beside, join, map_in_parts, map_parts};
 
     #[test]
     fn join_gives_both_results_and_a_panic_goes_on() {
@@ -76,11 +88,14 @@ mod tests {
     }
 
     #[test]
-    fn halves_give_what_one_pass_gives_in_order() {
+    fn parts_give_what_one_pass_gives_in_order() {
         for n in [0, 1, 2, 3, 10, 1001] {
             let items: Vec<u64> = (0..n).map(|i| i * 7 % 13).collect();
             let one: Vec<(usize, u64)> = items.iter().enumerate().map(|(i, x)| (i, x * x)).collect();
-            assert_eq!(map_halves(&items, |i, x| (i, x * x)), one, "{n} items");
+            assert_eq!(map_parts(&items, |i, x| (i, x * x)), one, "{n} items");
+            for parts in [1, 2, 3, 7, 64] {
+                assert_eq!(map_in_parts(&items, parts, |i, x| (i, x * x)), one, "{n} items in {parts} parts");
+            }
         }
     }
 }

@@ -42,7 +42,7 @@
 //! - `v1`: Coder v1 deployments: their snapshot, import, permission
 //!   matrices, the v1 -> v2 plan and its templates, scripts and notices.
 //! - `fixture`: the built-in MegaCo example, embedded as a snapshot;
-//!   `cores`: work shared between two cores.
+//!   `cores`: work shared between cores (the one place with threads for speed).
 //!
 //! Only `commands`, `output`, `import`, `coder`, `apply` and `v1`'s folder
 //! reader touch the disk or the network; the other stages are pure

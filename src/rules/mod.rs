@@ -151,8 +151,8 @@ pub fn score(
     by: &str,
     notes: Vec<String>,
 ) -> Scoring {
-    // Candidates are scored independently: half of them on a second core.
-    let mut usages: Vec<Vec<derive::Usage>> = crate::cores::map_halves(&candidates, |_, c| ctx.usage(&c.members));
+    // Candidates are scored independently, in parts on the available cores.
+    let mut usages: Vec<Vec<derive::Usage>> = crate::cores::map_parts(&candidates, |_, c| ctx.usage(&c.members));
     let mut dedicated_to: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, usage) in usages.iter().enumerate() {
         for u in usage.iter().filter(|u| u.dedicated) {
@@ -179,7 +179,7 @@ pub fn score(
         }
     }
     let central_written = derive::central_authors(ctx, &candidates, &of_user, &dedicated_anywhere);
-    let mut scored = crate::cores::map_halves(&candidates, |i, c| {
+    let mut scored = crate::cores::map_parts(&candidates, |i, c| {
         let mut facts = derive::facts(ctx, c, &usages[i], &dedicated_anywhere, &central_written[i]);
         let contradictions = apply_declared(c, &mut facts);
         let decision = score::decide(catalogue, &facts, &c.suppressed);
