@@ -200,6 +200,11 @@ pub struct ImportArgs {
     /// Rows per page of users, workspaces and members (live import).
     #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000), conflicts_with = "from_dir")]
     pub page_size: u32,
+    /// The deployment at --url is Coder v1 ("Coder Enterprise", 1.x): read its v1 API with v1's
+    /// `Session-Token` header. Without it, a deployment with no v2 API that answers v1's is read
+    /// as v1 anyway.
+    #[arg(long, conflicts_with = "from_dir")]
+    pub coder_v1: bool,
     /// Do not read template ACLs (live import): each lists every member of every group it grants,
     /// megabytes per template on a large deployment. Templates then have `acl: null`.
     #[arg(long, conflicts_with = "from_dir")]

@@ -222,8 +222,16 @@ fn decode<T: DeserializeOwned>(name: &str, i: usize, kind: Kind, v: Value) -> st
     })
 }
 
-/// `devurls-<id>.json` (or `devurls_<id>.json`) names the workspace.
+/// `devurls-<id>.json` (or `devurls_<id>.json`) names the workspace, as does
+/// the path a live import read them from (`.../workspaces/<id>/devurls`).
 fn devurl_owner(name: &str) -> Option<String> {
+    let path = name.split('?').next().unwrap_or(name);
+    if let Some(rest) = path.strip_suffix("/devurls") {
+        let (parent, id) = rest.rsplit_once('/')?;
+        if (parent.ends_with("/workspaces") || parent.ends_with("/environments")) && !id.is_empty() {
+            return Some(id.to_string());
+        }
+    }
     let file = name.rsplit('/').next()?;
     let stem = file.strip_suffix(".json").unwrap_or(file);
     let id = stem.strip_prefix("devurls-").or_else(|| stem.strip_prefix("devurls_"))?;
@@ -370,5 +378,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.devurls[0].workspace_id, "w1");
+        assert_eq!(devurl_owner("/api/v0/workspaces/w2/devurls").as_deref(), Some("w2"));
+        assert_eq!(devurl_owner("/api/private/environments/w3/devurls").as_deref(), Some("w3"));
+        assert_eq!(devurl_owner("/api/v0/devurls"), None);
     }
 }

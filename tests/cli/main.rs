@@ -38,3 +38,4 @@ mod scripts_e2e;
 mod scripts_home;
 mod trust;
 mod v1;
+mod v1_live;
