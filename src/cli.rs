@@ -474,6 +474,11 @@ pub struct V1PlanArgs {
     /// Write `templates/` (generated Terraform), `scripts/`, `notices/` and `plan.md` here.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Also write the v2 side (organizations, provisioner keys, members and roles, templates from
+    /// images) as an ordinary orgsplit plan here, for `orgsplit diff` and `orgsplit apply`. Needs
+    /// --target (the plan is valid against that snapshot only).
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub v2_plan: Option<PathBuf>,
     /// The v2 deployment's URL, for the scripts (default: the target snapshot's).
     #[arg(long)]
     pub url: Option<String>,

@@ -38,7 +38,7 @@
 pub mod access;
 mod after;
 mod build;
-mod graph;
+pub(crate) mod graph;
 mod make;
 pub mod names;
 mod positions;

@@ -15,6 +15,7 @@ pub mod model;
 pub mod permissions;
 pub mod plan;
 pub mod render;
+pub mod v2plan;
 
 use std::path::Path;
 

@@ -38,4 +38,5 @@ mod scripts_e2e;
 mod scripts_home;
 mod trust;
 mod v1;
+mod v1_apply;
 mod v1_live;

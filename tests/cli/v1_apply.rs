@@ -1,0 +1,142 @@
+//! The v2 side of a v1 plan as an ordinary plan (`v1-plan --v2-plan`):
+//! `orgsplit diff` shows it, `orgsplit apply` carries it out against the
+//! fake Coder (v2) loaded with MegaCo, and a plan made again afterwards has
+//! nothing left to do.
+
+use std::path::{Path, PathBuf};
+
+use orgsplit::model::Snapshot;
+use orgsplit::plan::{Action, Plan, StepSpec};
+
+use crate::apply_support::{Admin, options, run};
+use crate::common::*;
+use fake_coder::{FakeCoder, megaco};
+
+/// The fake's state, imported as `orgsplit import --url` would, written to `dir/name`.
+fn target(fake: &FakeCoder, dir: &Path, name: &str) -> PathBuf {
+    let (client, _) = fake.client();
+    let s = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, s.to_json().unwrap()).unwrap();
+    path
+}
+
+fn v2_plan(v1: &Path, target: &Path, out: &Path) -> Plan {
+    let run = orgsplit()
+        .args(["v1-plan"])
+        .arg(v1)
+        .arg("--target")
+        .arg(target)
+        .arg("--v2-plan")
+        .arg(out)
+        .args(["--deadline", "2026-12-31"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    Plan::from_json(&std::fs::read(out).unwrap(), out).unwrap()
+}
+
+#[test]
+fn a_v1_plans_v2_side_is_diffed_and_applied_like_a_split_and_a_second_plan_has_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v1, _) = crate::v1::import_v1(&crate::v1::megaco_v1().join("export"), dir.path());
+    let fake = FakeCoder::start(megaco());
+    // Kim, an Organization Manager of `contractors` on v1, already signed in to v2 with a password.
+    fake.state_mut(|st| {
+        let id = st.new_id("user", "kim-lee");
+        st.s.users.push(orgsplit::model::User {
+            id,
+            username: "kim-lee".into(),
+            email: "kim.lee@megaco.example".into(),
+            login_type: "password".into(),
+            status: "active".into(),
+            ..Default::default()
+        });
+    });
+    let before = target(&fake, dir.path(), "v2.json");
+    let path = dir.path().join("v2-plan.json");
+    let plan = v2_plan(&v1, &before, &path);
+    let kinds = |k: &str| plan.steps.iter().filter(|s| s.spec.kind() == k && s.action != Action::NoOp).count();
+    let keys: Vec<&str> = plan.steps.iter().map(|s| s.key.as_str()).collect();
+    assert!(
+        kinds("organization") >= 2 && kinds("member") >= 2 && kinds("template") >= 2,
+        "{keys:#?} {:#?}",
+        plan.findings
+    );
+    assert!(plan.steps.iter().all(
+        |s| s.action != Action::Create || !matches!(&s.spec, StepSpec::Template(t) if t.source.generated.is_none())
+    ));
+
+    // The same `diff` as any plan.
+    let diff = orgsplit().arg("diff").arg(&path).arg("--snapshot").arg(&before).output().unwrap();
+    assert_eq!(diff.status.code(), Some(2), "2: changes to make. {}", String::from_utf8_lossy(&diff.stderr));
+    let shown = String::from_utf8_lossy(&diff.stdout);
+    for org in plan.organizations.iter().filter(|o| !o.exists) {
+        assert!(shown.contains(&org.name), "diff names new org {}:\n{shown}", org.name);
+    }
+    let access = orgsplit().arg("diff").arg(&path).arg("--snapshot").arg(&before).arg("--access").output().unwrap();
+    assert_eq!(access.status.code(), Some(2), "{}", String::from_utf8_lossy(&access.stderr));
+    assert!(String::from_utf8_lossy(&access.stdout).contains("bianca-das"));
+
+    // apply: every step done, the server holds the plan, nothing left over.
+    let mut admin = Admin::new(&fake);
+    let report = run(&fake, &path, &options(), &mut admin).unwrap();
+    let text = report.ledger.render();
+    assert_eq!(report.ledger.count("failed") + report.ledger.count("skipped"), 0, "{text}");
+    let v = report.verification.clone().unwrap();
+    assert_eq!(v.diff, "", "no drift: {text}");
+    // MegaCo's v2 deployment syncs organizations from the IdP: its OIDC users
+    // join at their next login, which apply waits for (a risk of the plan).
+    let synced = plan.findings.iter().find(|f| f.code == "v1-member-by-org-sync").expect("a finding says so");
+    assert_eq!(v.pending_members, synced.affects.len(), "{text}");
+    assert_eq!(report.exit_code(), if synced.affects.is_empty() { 0 } else { 3 }, "{text}");
+    let s: Snapshot = fake.snapshot();
+    let org = |name: &str| s.organizations.iter().find(|o| o.name == name).map(|o| o.id.clone());
+    for step in &plan.steps {
+        let o = step.org.as_deref().and_then(org);
+        assert!(o.is_some(), "{}", step.key);
+        let holds = match &step.spec {
+            StepSpec::Organization(_) | StepSpec::ProvisionerKey(_) => true,
+            StepSpec::Member(m) if m.membership_by != orgsplit::plan::ManagedBy::Api => true,
+            StepSpec::Member(m) => s.organization_members.iter().any(|x| {
+                Some(&x.organization_id) == o.as_ref()
+                    && x.user_id == m.user.user_id
+                    && m.roles.iter().all(|r| x.roles.as_ref().is_some_and(|have| have.contains(r)))
+            }),
+            StepSpec::Template(t) => {
+                s.templates.iter().any(|x| Some(&x.organization_id) == o.as_ref() && x.name == t.name)
+            }
+            other => panic!("a v1 plan makes no {} step", other.kind()),
+        };
+        assert!(holds, "the server lacks {}", step.key);
+    }
+    let kim = plan.steps.iter().find(|s| s.key == "contractors/member/kim-lee").expect("kim joins contractors");
+    assert!(
+        matches!(&kim.spec, StepSpec::Member(m) if m.roles == ["organization-admin"] && m.membership_by == orgsplit::plan::ManagedBy::Api)
+    );
+    // The generated Terraform went up as the version's archive.
+    let uploads = fake.log().iter().filter(|r| r.method == "POST" && r.path.ends_with("/files")).count();
+    assert!(uploads >= 1);
+
+    // Planned again from the deployment as it is now: nothing to create or change.
+    let after = target(&fake, dir.path(), "v2-after.json");
+    let again = v2_plan(&v1, &after, &dir.path().join("again.json"));
+    // (Only the members organization sync adds at their login are still to come.)
+    let left: Vec<&str> = again
+        .steps
+        .iter()
+        .filter(|s| s.action != Action::NoOp)
+        .filter(|s| !matches!(&s.spec, StepSpec::Member(m) if m.membership_by != orgsplit::plan::ManagedBy::Api))
+        .map(|s| s.key.as_str())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let writes_before = fake.log().iter().filter(|r| r.method != "GET").count();
+    let mut admin = Admin::new(&fake);
+    let report = run(&fake, &dir.path().join("again.json"), &options(), &mut admin).unwrap();
+    assert_eq!(report.ledger.count("failed"), 0, "{}", report.ledger.render());
+    assert_eq!(
+        fake.log().iter().filter(|r| r.method != "GET").count(),
+        writes_before,
+        "a second apply changes nothing"
+    );
+}
