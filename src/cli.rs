@@ -442,6 +442,11 @@ pub struct ReportArgs {
     /// Coder v1, and its move to a fresh v2 deployment; Markdown or JSON).
     #[arg(long, value_name = "NAME", value_parser = ["megaco", "megaco-v1"], conflicts_with = "snapshot")]
     pub example: Option<String>,
+    /// For a Coder v1 SNAPSHOT: the target v2 deployment's snapshot (without it, a fresh one). A
+    /// v1 snapshot's report is its move to v2, as `orgsplit v1-plan` plans it (--split is then a
+    /// v1 split file).
+    #[arg(long, value_name = "V2-SNAPSHOT")]
+    pub target: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

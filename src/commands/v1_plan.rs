@@ -91,7 +91,7 @@ pub fn run(mut args: V1PlanArgs) -> Result<u8> {
     super::OK
 }
 
-fn read_split(path: &Path, v1: &crate::v1::V1Snapshot) -> Result<(V1Split, String)> {
+pub(super) fn read_split(path: &Path, v1: &crate::v1::V1Snapshot) -> Result<(V1Split, String)> {
     let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::input(path, "the v1 split file is not UTF-8 text"))?;
     let split = V1Split::load(text, path, v1)?;

@@ -98,6 +98,17 @@ fn elements(v: Value) -> Vec<Value> {
 
 fn parse(name: &str, bytes: &[u8]) -> std::result::Result<Value, Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // What PowerShell's `>` writes: the same error as a v2 export gets.
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(Diagnostic::new(
+            name,
+            "this file is UTF-16 text (what PowerShell's `>` writes); JSON must be UTF-8",
+        )
+        .help(
+            "convert it to UTF-8 (`iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or in PowerShell save it with \
+                 `Out-File -Encoding utf8`) and import again",
+        ));
+    }
     serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(name, &e))
 }
 

@@ -140,3 +140,35 @@ fn a_v1_plans_v2_side_is_diffed_and_applied_like_a_split_and_a_second_plan_has_n
         "a second apply changes nothing"
     );
 }
+
+#[test]
+fn the_report_of_a_v1_snapshot_is_its_move_to_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v1, _) = crate::v1::import_v1(&crate::v1::megaco_v1().join("export"), dir.path());
+    let v2 = import_megaco(dir.path());
+    let report = |extra: &[&str]| {
+        let out = orgsplit().arg("report").arg(&v1).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fresh = report(&[]);
+    let example = orgsplit().args(["report", "--example", "megaco-v1"]).output().unwrap();
+    let from = format!("{} (export-dir)", crate::v1::megaco_v1().join("export").display());
+    assert_eq!(
+        fresh.replace(&from, "megaco-v1 (builtin)"),
+        String::from_utf8(example.stdout).unwrap(),
+        "the example is this report of MegaCo v1"
+    );
+    let onto = report(&["--target", v2.to_str().unwrap()]);
+    assert_ne!(onto, fresh, "the target's users and organizations change the plan");
+    let split = dir.path().join("split.toml");
+    std::fs::write(&split, "[[organizations]]\nname = \"eng\"\nv1_organizations = [\"raptix\", \"contractors\"]\n")
+        .unwrap();
+    let json = report(&["--split", split.to_str().unwrap(), "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let orgs: Vec<&str> =
+        plan["organizations"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert!(orgs.contains(&"eng") && !orgs.contains(&"raptix"), "{orgs:?}");
+    let wrong = orgsplit().arg("report").arg(&v2).arg("--target").arg(&v2).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(64));
+}
