@@ -34,7 +34,7 @@ pub fn import_v1(args: &ImportArgs, url: Option<&str>) -> Result<Option<V1Snapsh
 
 /// Read a live v1 deployment.
 pub fn import_live(url: &str, args: &ImportArgs) -> Result<V1Snapshot> {
-    refuse_v2_only_flags(args, "--coder-v1 reads")?;
+    refuse_v2_only_flags(args, if args.coder_v1 { "--coder-v1 reads" } else { "this URL is" })?;
     let client = v1_client(url, &args.api)?;
     let snap = v1::live::import_live(&client, args.page_size as usize)?;
     let requests = client.stats().requests.load(std::sync::atomic::Ordering::Relaxed);
@@ -46,9 +46,6 @@ pub fn import_live(url: &str, args: &ImportArgs) -> Result<V1Snapshot> {
 /// v1 instead (one probe per v1 route prefix, to the same address, with
 /// v1's token header). Any error of the probe counts as no.
 pub fn answers_as_v1(url: &str, args: &ImportArgs) -> bool {
-    if refuse_v2_only_flags(args, "").is_err() {
-        return false;
-    }
     let Ok(client) = v1_client(url, &args.api) else { return false };
     matches!(v1::live::probe(&client), Ok(Some(_)))
 }

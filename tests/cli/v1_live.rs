@@ -176,4 +176,12 @@ fn a_server_that_is_not_v1_is_told_plainly() {
     let run = import(&v1.url(), &v1.token(), &["--coder-v1", "--people", "p.csv"], dir.path());
     assert_eq!(run.code, 64, "{}", run.stderr);
     assert!(run.stderr.contains("--people is for a v2 deployment"), "{}", run.stderr);
+    let v1 = fake(Era::Workspaces, None);
+    let run = import(&v1.url(), &v1.token(), &["--people", "p.csv"], dir.path());
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--people is for a v2 deployment; this URL is a Coder v1 deployment"),
+        "{}",
+        run.stderr
+    );
 }
