@@ -67,6 +67,18 @@ fn a_v1_plans_v2_side_is_diffed_and_applied_like_a_split_and_a_second_plan_has_n
         |s| s.action != Action::Create || !matches!(&s.spec, StepSpec::Template(t) if t.source.generated.is_none())
     ));
 
+    // Deterministic, and a plan as the published schema says.
+    let bytes = std::fs::read(&path).unwrap();
+    v2_plan(&v1, &before, &dir.path().join("same.json"));
+    assert!(std::fs::read(dir.path().join("same.json")).unwrap() == bytes, "same inputs, same bytes");
+    let schema = orgsplit().args(["schema", "plan"]).output().unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let errors: Vec<String> =
+        validator.iter_errors(&doc).take(5).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
     // The same `diff` as any plan.
     let diff = orgsplit().arg("diff").arg(&path).arg("--snapshot").arg(&before).output().unwrap();
     assert_eq!(diff.status.code(), Some(2), "2: changes to make. {}", String::from_utf8_lossy(&diff.stderr));
