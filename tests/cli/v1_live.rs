@@ -185,3 +185,19 @@ fn a_server_that_is_not_v1_is_told_plainly() {
         run.stderr
     );
 }
+
+#[test]
+fn tls_is_verified_and_a_private_ca_can_be_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = fixtures().join("tls");
+    let v1 = FakeV1::with_tls(&fixtures::megaco_v1_files(), &tls.join("server.pem"), &tls.join("server.key"));
+    assert!(v1.url().starts_with("https://127.0.0.1:"));
+    let untrusted = import(&v1.url(), &v1.token(), &["--coder-v1", "--retries", "0"], dir.path());
+    assert_eq!(untrusted.code, 1);
+    assert!(untrusted.stderr.contains("TLS certificate is not trusted"), "{}", untrusted.stderr);
+    assert!(v1.log().is_empty(), "no request got through the handshake");
+    let ca = tls.join("ca.pem");
+    let trusted = import(&v1.url(), &v1.token(), &["--coder-v1", "--ca-cert", ca.to_str().unwrap()], dir.path());
+    assert_eq!(trusted.code, 0, "{}", trusted.stderr);
+    same_state(trusted.snap.unwrap(), offline(dir.path()));
+}

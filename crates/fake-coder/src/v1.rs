@@ -98,9 +98,34 @@ impl FakeV1 {
     /// `fixtures::megaco_v1_files()` (names may carry an `export/` folder).
     /// `page`: rows per page of users and workspaces, or bare arrays.
     pub fn start(files: &[(String, Vec<u8>)], era: Era, page: Option<usize>) -> FakeV1 {
+        FakeV1::serve(files, era, page, None)
+    }
+
+    /// [`FakeV1::start`] over HTTPS, with this certificate and key (PEM files).
+    pub fn with_tls(files: &[(String, Vec<u8>)], cert: &std::path::Path, key: &std::path::Path) -> FakeV1 {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
+        let key = PrivateKeyDer::from_pem_file(key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        FakeV1::serve(files, Era::Workspaces, None, Some(Arc::new(config)))
+    }
+
+    fn serve(
+        files: &[(String, Vec<u8>)],
+        era: Era,
+        page: Option<usize>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> FakeV1 {
         let inner =
             Arc::new(Inner { token: "5ed15061-v1s3cr3tt0k3n".into(), era, page, data: load(files), ..Inner::empty() });
-        let server = Server::start(Arc::new(Shared(inner.clone())), None);
+        let server = Server::start(Arc::new(Shared(inner.clone())), tls);
         FakeV1 { inner, server }
     }
 
