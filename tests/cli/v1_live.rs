@@ -201,3 +201,20 @@ fn tls_is_verified_and_a_private_ca_can_be_trusted() {
     assert_eq!(trusted.code, 0, "{}", trusted.stderr);
     same_state(trusted.snap.unwrap(), offline(dir.path()));
 }
+
+#[test]
+fn a_token_that_is_no_site_admins_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = fake(Era::Workspaces, None);
+    v1.answer(
+        "/api/v0/users/me",
+        200,
+        br#"{"id":"x","username":"jo-okafor","email":"jo@megaco.example","roles":["site-member"]}"#,
+    );
+    let run = import(&v1.url(), &v1.token(), &["--coder-v1"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let snap = run.snap.unwrap();
+    let w = snap.warnings.iter().find(|w| w.code == "not-site-admin").expect("a warning");
+    assert!(w.message.contains("`jo-okafor`") && w.message.contains("may be missing"), "{}", w.message);
+    assert!(run.stderr.contains("not-site-admin"), "{}", run.stderr);
+}
