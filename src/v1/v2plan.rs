@@ -48,7 +48,7 @@ pub fn v2_plan(plan: &V1Plan, inputs: &V2Inputs) -> Result<Plan> {
         let spec = OrganizationSpec {
             name: org.name.clone(),
             display_name: org.name.clone(),
-            description: format!("From Coder v1: {}", org.from_v1.join(", ")),
+            description: from_v1(&org.from_v1),
             icon: String::new(),
             default_member_roles: None,
             workspace_sharing: None,
@@ -85,7 +85,7 @@ pub fn v2_plan(plan: &V1Plan, inputs: &V2Inputs) -> Result<Plan> {
         summaries.push(OrgSummary {
             name: org.name.clone(),
             display_name: org.name.clone(),
-            description: format!("From Coder v1: {}", org.from_v1.join(", ")),
+            description: from_v1(&org.from_v1),
             icon: String::new(),
             exists: existing.is_some(),
             members: 0,
@@ -283,6 +283,18 @@ fn member_steps(
     }
 }
 
+/// "From Coder v1: a, b": v1 names are the deployment's (hostile), so no
+/// control characters, and short enough for any Coder release.
+fn from_v1(names: &[String]) -> String {
+    clean(&format!("From Coder v1: {}", names.join(", ")), 128)
+}
+
+/// Text from the v1 deployment for a field or a message: no control
+/// characters, at most `n` characters.
+fn clean(text: &str, n: usize) -> String {
+    truncate(&text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>(), n)
+}
+
 fn with_roles(roles: &[String]) -> String {
     if roles.is_empty() { String::new() } else { format!(" with {}", roles.join(", ")) }
 }
@@ -321,7 +333,7 @@ fn template_steps(
         let source = TemplateSource {
             template_id: format!("v1-image:{}", t.image_id),
             org: String::new(),
-            name: t.image.clone(),
+            name: clean(&t.image, 256),
             active_version_id: String::new(),
             active_version_name: version_name(&t.default_tag),
             file_id: String::new(),
@@ -335,7 +347,7 @@ fn template_steps(
             provisioner_tags: BTreeMap::new(),
             settings: TemplateMeta {
                 display_name: String::new(),
-                description: truncate(&format!("Coder v1 image {}", t.image), 128),
+                description: clean(&format!("Coder v1 image {}", t.image), 128),
                 icon: String::new(),
                 settings: coder_defaults(),
                 disable_everyone_group_access: false,
@@ -389,5 +401,20 @@ fn coder_defaults() -> TemplateSettings {
                 .map(String::from)
                 .to_vec(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_names_reach_descriptions_without_control_characters() {
+        let d = from_v1(&["raptix\n\u{1b}[31m".to_string(), "x".repeat(300)]);
+        assert!(d.starts_with("From Coder v1: raptix  [31m, xxx"), "{d}");
+        assert!(!d.chars().any(char::is_control) && d.chars().count() == 128, "{d}");
+        assert_eq!(version_name("11.2"), "v1-image-11.2");
+        assert_eq!(version_name("a/b:c"), "v1-image-a-b-c");
+        assert_eq!(version_name(""), "v1-image");
     }
 }
