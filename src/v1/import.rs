@@ -379,6 +379,30 @@ mod tests {
     }
 
     #[test]
+    fn image_tags_join_their_image_and_strays_are_warned() {
+        let s = import_files(
+            [
+                (
+                    "images.json".to_string(),
+                    br#"[{"id":"i","organization_id":"o","repository":"r","default_tag":{"image_id":"i","tag":"latest"}}]"#
+                        .as_slice(),
+                ),
+                (
+                    "tags-i.json".to_string(),
+                    br#"[{"image_id":"i","tag":"v2","latest_hash":"sha256:ab","decommissioned":true},{"image_id":"gone","tag":"x"}]"#
+                        .as_slice(),
+                ),
+            ],
+            V1Source::default(),
+        )
+        .unwrap();
+        let tags: Vec<&str> = s.images[0].tags.iter().map(|t| t.tag.as_str()).collect();
+        assert_eq!(tags, ["v2"]);
+        assert_eq!(s.images[0].tags[0].extra["decommissioned"], true, "unknown tag fields are kept");
+        assert!(s.warnings.iter().any(|w| w.code == "dangling-v1-tag" && w.message.contains("`gone`")));
+    }
+
+    #[test]
     fn devurls_take_their_workspace_from_the_file_name() {
         let s = import_files(
             [(
