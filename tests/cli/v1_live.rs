@@ -17,8 +17,23 @@ struct Run {
     snap: Option<V1Snapshot>,
 }
 
+/// MegaCo v1's export, plus the tag list of one image (which the committed
+/// export does not have), as files.
+fn files() -> Vec<(String, Vec<u8>)> {
+    let mut files = fixtures::megaco_v1_files();
+    let images: serde_json::Value =
+        serde_json::from_slice(&files.iter().find(|(n, _)| n.ends_with("images-default.json")).unwrap().1).unwrap();
+    let image = images[0]["id"].as_str().unwrap().to_string();
+    let tags = serde_json::json!([
+        {"image_id": image, "tag": "ubuntu", "latest_hash": "sha256:1586", "created_at": "2021-06-01T04:00:00Z"},
+        {"image_id": image, "tag": "focal", "latest_hash": "sha256:9a0b", "decommissioned": true}
+    ]);
+    files.push((format!("export/tags-{image}.json"), serde_json::to_vec(&tags).unwrap()));
+    files
+}
+
 fn fake(era: Era, page: Option<usize>) -> FakeV1 {
-    FakeV1::start(&fixtures::megaco_v1_files(), era, page)
+    FakeV1::start(&files(), era, page)
 }
 
 fn import(url: &str, token: &str, extra: &[&str], dir: &Path) -> Run {
@@ -37,9 +52,16 @@ fn import(url: &str, token: &str, extra: &[&str], dir: &Path) -> Run {
     Run { code, stderr: String::from_utf8_lossy(&output.stderr).into(), snap }
 }
 
-/// The offline import of the same bodies, source and warnings set aside.
+/// The offline import of the same bodies (written to a folder).
 fn offline(dir: &Path) -> V1Snapshot {
-    let (_, snap) = crate::v1::import_v1(&crate::v1::megaco_v1().join("export"), dir);
+    let folder = dir.join("same-bodies");
+    for (name, bytes) in files() {
+        let path = folder.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let (_, snap) = crate::v1::import_v1(&folder.join("export"), dir);
+    assert!(snap.images.iter().any(|i| i.tags.len() == 2), "the tag list is read");
     snap
 }
 
@@ -190,7 +212,7 @@ fn a_server_that_is_not_v1_is_told_plainly() {
 fn tls_is_verified_and_a_private_ca_can_be_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let tls = fixtures().join("tls");
-    let v1 = FakeV1::with_tls(&fixtures::megaco_v1_files(), &tls.join("server.pem"), &tls.join("server.key"));
+    let v1 = FakeV1::with_tls(&files(), &tls.join("server.pem"), &tls.join("server.key"));
     assert!(v1.url().starts_with("https://127.0.0.1:"));
     let untrusted = import(&v1.url(), &v1.token(), &["--coder-v1", "--retries", "0"], dir.path());
     assert_eq!(untrusted.code, 1);

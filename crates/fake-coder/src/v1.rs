@@ -74,6 +74,8 @@ struct Data {
     pools: Value,
     /// Workspace id -> its dev URLs.
     devurls: BTreeMap<String, Value>,
+    /// Image id -> its tags (`tags-<image id>.json`; an empty list for others).
+    tags: BTreeMap<String, Value>,
 }
 
 struct Inner {
@@ -187,6 +189,7 @@ fn load(files: &[(String, Vec<u8>)]) -> Data {
         workspaces: Vec::new(),
         pools: json!({"kubernetes": []}),
         devurls: BTreeMap::new(),
+        tags: BTreeMap::new(),
     };
     for (name, bytes) in files {
         let file = name.rsplit('/').next().unwrap_or(name);
@@ -202,6 +205,8 @@ fn load(files: &[(String, Vec<u8>)]) -> Data {
             _ => {
                 if let Some(id) = stem.strip_prefix("devurls-") {
                     d.devurls.insert(id.to_string(), v);
+                } else if let Some(id) = stem.strip_prefix("tags-") {
+                    d.tags.insert(id.to_string(), v);
                 }
             }
         }
@@ -280,7 +285,9 @@ impl Inner {
                 let all = if rest[0] == "images" { &d.images } else { &d.registries };
                 Some(Value::Array(all.iter().filter(|i| i["organization_id"] == org.as_str()).cloned().collect()))
             }
-            ["images", id, "tags"] => d.images.iter().any(|i| i["id"] == *id).then(|| json!([])),
+            ["images", id, "tags"] => {
+                d.images.iter().any(|i| i["id"] == *id).then(|| d.tags.get(*id).cloned().unwrap_or(json!([])))
+            }
             [w] if *w == ws => Some(self.paged(&d.workspaces, request)),
             [w, id, "devurls"] if *w == ws => {
                 d.workspaces.iter().any(|x| x["id"] == *id).then(|| d.devurls.get(*id).cloned().unwrap_or(json!([])))
