@@ -240,3 +240,21 @@ fn a_token_that_is_no_site_admins_is_a_warning() {
     assert!(w.message.contains("`jo-okafor`") && w.message.contains("may be missing"), "{}", w.message);
     assert!(run.stderr.contains("not-site-admin"), "{}", run.stderr);
 }
+
+#[test]
+fn coder_v1_without_an_address_or_with_a_folder_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.json");
+    let run = orgsplit().args(["import", "--coder-v1", "--out"]).arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--coder-v1 reads a live v1 deployment: give its address"));
+    let run = orgsplit()
+        .args(["import", "--coder-v1", "--from-dir"])
+        .arg(crate::v1::megaco_v1().join("export"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(64), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(!out.exists());
+}
