@@ -67,6 +67,10 @@ fn a_v1_plans_v2_side_is_diffed_and_applied_like_a_split_and_a_second_plan_has_n
         |s| s.action != Action::Create || !matches!(&s.spec, StepSpec::Template(t) if t.source.generated.is_none())
     ));
 
+    // A deprecated v1 image's template is flagged and left out, never pushed silently.
+    let deprecated = plan.findings.iter().find(|f| f.code == "v1-deprecated-image-not-pushed").expect("flagged");
+    assert!(deprecated.affects.iter().all(|a| plan.steps.iter().all(|s| s.name != a.name)), "{deprecated:?}");
+
     // Deterministic, and a plan as the published schema says.
     let bytes = std::fs::read(&path).unwrap();
     v2_plan(&v1, &before, &dir.path().join("same.json"));
