@@ -258,3 +258,24 @@ fn coder_v1_without_an_address_or_with_a_folder_is_a_usage_error() {
     assert_eq!(run.status.code(), Some(64), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(!out.exists());
 }
+
+#[test]
+fn a_release_before_1_14_is_read_under_api_without_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = fake(Era::Legacy, None);
+    let run = import(&v1.url(), &v1.token(), &["--coder-v1"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let snap = run.snap.unwrap();
+    assert_eq!(snap.source.server_version.as_deref(), Some("1.13.1"));
+    assert!(snap.providers.is_empty());
+    let w = snap.warnings.iter().find(|w| w.code == "endpoint-unavailable").expect("providers not read, said");
+    assert!(w.message.starts_with("workspace providers not read: `GET /api/private/resource-pools`"), "{}", w.message);
+    let want = offline(dir.path());
+    assert_eq!(snap.workspaces, want.workspaces);
+    assert_eq!(
+        (snap.users.len(), snap.organizations.len(), snap.images.len()),
+        (want.users.len(), want.organizations.len(), want.images.len())
+    );
+    let log = v1.log();
+    assert!(log.iter().any(|r| r.path == "/api/users/me" && r.status == 200), "probed down to /api");
+}

@@ -26,6 +26,8 @@ pub enum Era {
     Environments,
     /// 1.14–1.15: `/api/private/...`, `environments`.
     Private,
+    /// ≤1.13: `/api/...`, `environments`, and no workspace providers yet.
+    Legacy,
 }
 
 impl Era {
@@ -33,13 +35,14 @@ impl Era {
         match self {
             Era::Workspaces | Era::Environments => &["api", "v0"],
             Era::Private => &["api", "private"],
+            Era::Legacy => &["api"],
         }
     }
 
     fn workspaces(self) -> &'static str {
         match self {
             Era::Workspaces => "workspaces",
-            Era::Environments | Era::Private => "environments",
+            Era::Environments | Era::Private | Era::Legacy => "environments",
         }
     }
 
@@ -48,6 +51,7 @@ impl Era {
             Era::Workspaces => "1.22.3",
             Era::Environments => "1.17.0",
             Era::Private => "1.15.2",
+            Era::Legacy => "1.13.1",
         }
     }
 }
@@ -262,7 +266,7 @@ impl Inner {
         let segments = request.segments();
         let prefix = self.era.prefix();
         let pools = ["api", "private", "resource-pools"];
-        let rest: Vec<&str> = if segments.iter().map(String::as_str).eq(pools) {
+        let rest: Vec<&str> = if segments.iter().map(String::as_str).eq(pools) && self.era != Era::Legacy {
             vec!["resource-pools"]
         } else if segments.len() > prefix.len() && segments.iter().zip(prefix).all(|(a, b)| a == b) {
             segments[prefix.len()..].iter().map(String::as_str).collect()
