@@ -200,6 +200,11 @@ pub struct ImportArgs {
     /// Rows per page of users, workspaces and members (live import).
     #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000), conflicts_with = "from_dir")]
     pub page_size: u32,
+    /// The deployment at --url is Coder v1 ("Coder Enterprise", 1.x): read its v1 API with v1's
+    /// `Session-Token` header. Without it, a deployment with no v2 API that answers v1's is read
+    /// as v1 anyway.
+    #[arg(long, conflicts_with = "from_dir")]
+    pub coder_v1: bool,
     /// Do not read template ACLs (live import): each lists every member of every group it grants,
     /// megabytes per template on a large deployment. Templates then have `acl: null`.
     #[arg(long, conflicts_with = "from_dir")]
@@ -437,6 +442,11 @@ pub struct ReportArgs {
     /// Coder v1, and its move to a fresh v2 deployment; Markdown or JSON).
     #[arg(long, value_name = "NAME", value_parser = ["megaco", "megaco-v1"], conflicts_with = "snapshot")]
     pub example: Option<String>,
+    /// For a Coder v1 SNAPSHOT: the target v2 deployment's snapshot (without it, a fresh one). A
+    /// v1 snapshot's report is its move to v2, as `orgsplit v1-plan` plans it (--split is then a
+    /// v1 split file).
+    #[arg(long, value_name = "V2-SNAPSHOT")]
+    pub target: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -469,6 +479,11 @@ pub struct V1PlanArgs {
     /// Write `templates/` (generated Terraform), `scripts/`, `notices/` and `plan.md` here.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Also write the v2 side (organizations, provisioner keys, members and roles, templates from
+    /// images) as an ordinary orgsplit plan here, for `orgsplit diff` and `orgsplit apply`. Needs
+    /// --target (the plan is valid against that snapshot only).
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub v2_plan: Option<PathBuf>,
     /// The v2 deployment's URL, for the scripts (default: the target snapshot's).
     #[arg(long)]
     pub url: Option<String>,

@@ -58,7 +58,10 @@ pub(crate) fn template(ctx: &mut Ctx<'_, '_>, org: &str, spec: &TemplateSpec) ->
         },
         Err(e) => return Err(e),
     };
-    let from = format!("re-created from `{}/{}`", spec.source.org, spec.source.name);
+    let from = match &spec.source.generated {
+        Some(_) => format!("generated from Coder v1 image `{}`", spec.source.name),
+        None => format!("re-created from `{}/{}`", spec.source.org, spec.source.name),
+    };
     settle(ctx, org, &org_id, &t, spec, &from, true)
 }
 
@@ -98,6 +101,10 @@ fn variables(
     org: &str,
     spec: &TemplateSpec,
 ) -> Result<Result<Vec<VariableValue>, Status>, ApiError> {
+    // A generated template has no source version to read; its variables have defaults.
+    if spec.source.generated.is_some() {
+        return Ok(Ok(Vec::new()));
+    }
     let read = ctx.client.template_version_variables(&spec.source.active_version_id)?;
     let given = ctx.options.variables.get(&format!("{org}/{}", spec.name));
     let mut values = Vec::new();
@@ -136,7 +143,10 @@ fn version(
     {
         return Ok(Ok(id));
     }
-    let (bytes, content_type) = ctx.client.download_file(&spec.source.file_id)?;
+    let (bytes, content_type) = match &spec.source.generated {
+        Some(files) => (ustar(files), String::new()),
+        None => ctx.client.download_file(&spec.source.file_id)?,
+    };
     let content_type = if content_type.is_empty() { "application/x-tar".to_string() } else { content_type };
     let file_id = ctx.client.upload_file(bytes, &content_type)?;
     // A version whose answer was lost (or whose record a crash cut short) is
@@ -148,7 +158,10 @@ fn version(
     }
     let mut req = CreateTemplateVersionRequest::from_file(&file_id, spec.provisioner_tags.clone());
     req.name = spec.source.active_version_name.clone();
-    req.message = format!("orgsplit: re-created from {}/{}", spec.source.org, spec.source.name);
+    req.message = match &spec.source.generated {
+        Some(_) => format!("orgsplit: generated from Coder v1 image {}", spec.source.name),
+        None => format!("orgsplit: re-created from {}/{}", spec.source.org, spec.source.name),
+    };
     req.user_variable_values = values;
     let id = match ctx.client.create_template_version(org_id, &req) {
         Ok(v) => v.id,
@@ -160,6 +173,34 @@ fn version(
     };
     ctx.record_version(&id);
     Ok(Ok(id))
+}
+
+/// A ustar archive of a generated template's files (what `coder templates
+/// push` uploads): same files, same bytes (no times, owners or modes of this
+/// machine), so a rerun uploads the same file.
+fn ustar(files: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, text) in files {
+        let mut header = [0u8; 512];
+        let name = name.as_bytes();
+        header[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
+        header[100..107].copy_from_slice(b"0000644");
+        header[108..115].copy_from_slice(b"0000000");
+        header[116..123].copy_from_slice(b"0000000");
+        header[124..135].copy_from_slice(format!("{:011o}", text.len()).as_bytes());
+        header[136..147].copy_from_slice(b"00000000000");
+        header[156] = b'0';
+        header[257..263].copy_from_slice(b"ustar\0");
+        header[263..265].copy_from_slice(b"00");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(text.as_bytes());
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
 }
 
 /// The newest version of the org that an earlier try made from `file_id`

@@ -47,6 +47,9 @@ pub(crate) fn error_status(status: u16, response: Response) -> ErrorKind {
     }
     let mut bytes = Vec::new();
     let _ = response.take(64 * 1024).read_to_end(&mut bytes);
+    if let Some(body) = v1_error(&bytes) {
+        return ErrorKind::Status { status, body: Some(body), text: None };
+    }
     match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(body) => ErrorKind::Status { status, body: Some(body), text: None },
         Err(_) => {
@@ -54,6 +57,23 @@ pub(crate) fn error_status(status: u16, response: Response) -> ErrorKind {
             ErrorKind::Status { status, body: None, text: Some(text) }
         }
     }
+}
+
+/// A Coder v1 error body, `{"error": {"msg": ..., "code": ..., "details": ...}}`,
+/// as the message and detail v2's `codersdk.Response` has.
+fn v1_error(bytes: &[u8]) -> Option<ErrorBody> {
+    #[derive(serde::Deserialize)]
+    struct V1 {
+        error: V1Error,
+    }
+    #[derive(serde::Deserialize)]
+    struct V1Error {
+        msg: String,
+        #[serde(default)]
+        code: String,
+    }
+    let v1: V1 = serde_json::from_slice(bytes).ok()?;
+    Some(ErrorBody { message: v1.error.msg, detail: v1.error.code, ..ErrorBody::default() })
 }
 
 /// Classify a failed send: the kind of error, and whether the request may
@@ -91,6 +111,13 @@ fn strip_url(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v1_error_bodies_give_their_message_and_code() {
+        let body = v1_error(br#"{"error":{"msg":"user not found","code":"not_found","details":null}}"#).unwrap();
+        assert_eq!((body.message.as_str(), body.detail.as_str()), ("user not found", "not_found"));
+        assert!(v1_error(br#"{"message":"v2"}"#).is_none());
+    }
 
     #[test]
     fn reqwest_urls_are_not_repeated() {

@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 
 /// The header the session token travels in.
 pub const TOKEN_HEADER: &str = "Coder-Session-Token";
+/// The header a Coder v1 deployment takes the session token in.
+pub const V1_TOKEN_HEADER: &str = "Session-Token";
 
 /// Whether sending a request twice is harmless. Requests that are not are
 /// retried only when the server cannot have acted on them (429, or no
@@ -88,6 +90,7 @@ struct Inner {
     http: Http,
     base: Url,
     token: SessionToken,
+    token_header: &'static str,
     retry: RetryPolicy,
     sleep: Arc<dyn Sleep>,
     jitter: Jitter,
@@ -121,6 +124,7 @@ impl Client {
                 http,
                 base,
                 token: config.token,
+                token_header: config.token_header,
                 retry: config.retry,
                 sleep: config.sleep,
                 jitter: Jitter::new(),
@@ -251,7 +255,7 @@ impl Client {
             .inner
             .http
             .request(method.clone(), url.clone())
-            .header(TOKEN_HEADER, self.inner.token.header_value())
+            .header(self.inner.token_header, self.inner.token.header_value())
             .header(reqwest::header::ACCEPT, "application/json");
         match body {
             Body::Empty => request,

@@ -17,6 +17,9 @@ pub struct ClientConfig {
     /// The deployment URL, e.g. `https://coder.example.com`.
     pub url: String,
     pub token: SessionToken,
+    /// The header the token travels in: `Coder-Session-Token` (v2), or
+    /// `Session-Token` for a Coder v1 deployment.
+    pub token_header: &'static str,
     /// A PEM file of extra CA certificates to trust (a private CA).
     pub ca_cert: Option<PathBuf>,
     /// Longest wait for a connection, for the answer to start, and between two reads of its body.
@@ -30,6 +33,7 @@ impl ClientConfig {
         ClientConfig {
             url: url.into(),
             token,
+            token_header: super::client::TOKEN_HEADER,
             ca_cert: None,
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),

@@ -8,6 +8,9 @@ use reqwest::Url;
 /// A path under `/api/v2` and a query, e.g. `users?limit=500&offset=0`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Endpoint {
+    /// Under the deployment URL itself rather than `/api/v2` (Coder v1's
+    /// `/api/v0/...` and `/api/private/...` paths).
+    from_root: bool,
     segments: Vec<String>,
     query: Vec<(String, String)>,
 }
@@ -18,7 +21,21 @@ impl Endpoint {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Endpoint { segments: segments.into_iter().map(|s| s.as_ref().to_string()).collect(), query: Vec::new() }
+        Endpoint {
+            from_root: false,
+            segments: segments.into_iter().map(|s| s.as_ref().to_string()).collect(),
+            query: Vec::new(),
+        }
+    }
+
+    /// A path under the deployment URL itself, not under `/api/v2`: Coder
+    /// v1's routes (`["api", "v0", "users"]`).
+    pub fn from_root<I, S>(segments: I) -> Endpoint
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Endpoint { from_root: true, ..Endpoint::new(segments) }
     }
 
     pub fn query(mut self, key: &str, value: impl fmt::Display) -> Endpoint {
@@ -34,7 +51,11 @@ impl Endpoint {
     pub fn url(&self, base: &Url) -> Url {
         let mut url = base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(["api", "v2"]).extend(&self.segments);
+            path.pop_if_empty();
+            if !self.from_root {
+                path.extend(["api", "v2"]);
+            }
+            path.extend(&self.segments);
         }
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);
@@ -83,5 +104,8 @@ mod tests {
         );
         let prefixed = Url::parse("https://example.com/coder").unwrap();
         assert_eq!(Endpoint::new(["buildinfo"]).url(&prefixed).as_str(), "https://example.com/coder/api/v2/buildinfo");
+        let v1 = Endpoint::from_root(["api", "v0", "images"]).query("org", "default");
+        assert_eq!(v1.url(&prefixed).as_str(), "https://example.com/coder/api/v0/images?org=default");
+        assert_eq!(v1.path(), "/api/v0/images?org=default");
     }
 }

@@ -72,7 +72,35 @@ impl ApiError {
         self.status() == Some(409)
     }
 
+    /// A request to a Coder v1 deployment (`/api/v0/...`, `/api/private/...`).
+    fn is_v1(&self) -> bool {
+        self.path.starts_with("/api/") && !self.path.starts_with("/api/v2/")
+    }
+
+    fn what_to_do_v1(&self, status: u16) -> Option<String> {
+        match status {
+            401 => Some(format!(
+                "the Coder v1 server did not accept the session token: it is missing, wrong or expired. Create an \
+                 API token with the v1 CLI (`coder login {}`, then `coder tokens create orgsplit`) and put it in \
+                 {TOKEN_ENV}",
+                self.base
+            )),
+            403 => Some(
+                "the token's account lacks the permission to read this: reading every user and workspace of a v1 \
+                 deployment takes a site admin or site manager"
+                    .to_string(),
+            ),
+            404 => Some("not found: this v1 release does not serve this path, or the object is gone".to_string()),
+            _ => None,
+        }
+    }
+
     fn what_to_do(&self, status: u16) -> Option<String> {
+        if self.is_v1()
+            && let Some(help) = self.what_to_do_v1(status)
+        {
+            return Some(help);
+        }
         match status {
             401 => Some(format!(
                 "the Coder server did not accept the session token: it is missing, wrong or expired. Log in \
@@ -136,7 +164,7 @@ impl fmt::Display for ApiError {
                  release orgsplit knows?)"
             )?,
             ErrorKind::Redirect { status, location } => {
-                let base = location.split("/api/v2").next().unwrap_or(location);
+                let base = location.split("/api/").next().unwrap_or(location);
                 write!(
                     f,
                     "{status} {}: the server sends orgsplit to {location}; if that is the deployment, use --url {base} \
@@ -224,6 +252,18 @@ mod tests {
         assert!(e.contains("401 Unauthorized: the Coder server did not accept the session token"), "{e}");
         assert!(e.contains("coder login https://coder.example.com") && e.contains("CODER_SESSION_TOKEN"), "{e}");
         assert!(e.ends_with("The server said: You must be logged in"), "{e}");
+    }
+
+    #[test]
+    fn v1_errors_say_how_to_get_a_v1_token() {
+        let body =
+            Response { message: "authentication required".into(), detail: "unauthorized".into(), ..Default::default() };
+        let e = status("GET", "/api/v0/users", 401, Some(body)).to_string();
+        assert!(e.contains("401 Unauthorized: the Coder v1 server did not accept the session token"), "{e}");
+        assert!(e.contains("coder tokens create orgsplit") && e.contains("CODER_SESSION_TOKEN"), "{e}");
+        assert!(e.ends_with("The server said: authentication required (unauthorized)"), "{e}");
+        let e = status("GET", "/api/v2/users", 401, None).to_string();
+        assert!(!e.contains("v1"), "{e}");
     }
 
     #[test]

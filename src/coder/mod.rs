@@ -23,7 +23,7 @@ pub mod types;
 mod writes;
 
 pub use answer::{decode_bytes, decode_json};
-pub use client::{Body, Client, Decoded, Idempotency, Reply, Stats, TOKEN_HEADER};
+pub use client::{Body, Client, Decoded, Idempotency, Reply, Stats, TOKEN_HEADER, V1_TOKEN_HEADER};
 pub use config::{ClientConfig, check_url};
 pub use endpoint::Endpoint;
 pub use ensure::{Ensured, KeyOutcome, RemappedAcl, missing_entries, remap_acl};

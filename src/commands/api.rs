@@ -37,9 +37,15 @@ pub fn override_deployment_url(snapshot: &mut crate::model::Snapshot, flag: Opti
 
 /// A client for the deployment at `url`, with the token from the environment.
 pub fn connect(url: &str, api: &ApiArgs) -> Result<Client> {
+    connect_with_header(url, api, crate::coder::TOKEN_HEADER)
+}
+
+/// [`connect`], with the token in `header` (`Session-Token` for Coder v1).
+pub fn connect_with_header(url: &str, api: &ApiArgs, header: &'static str) -> Result<Client> {
     // A missing or broken token is the environment, not the command line: exit 1, not 64.
     let token = SessionToken::from_env().map_err(Error::Refused)?;
     let mut config = ClientConfig::new(url, token);
+    config.token_header = header;
     config.ca_cert = api.ca_cert.clone();
     config.timeout = Duration::from_secs(api.timeout);
     config.retry = RetryPolicy { retries: api.retries, ..RetryPolicy::default() };

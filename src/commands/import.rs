@@ -24,7 +24,7 @@ pub fn run(mut args: ImportArgs) -> Result<u8> {
             "--from-dir reads an export folder and --url a live deployment: give one of them".into(),
         ));
     }
-    if let Some(v1) = super::v1::import_v1(&args)? {
+    if let Some(v1) = super::v1::import_v1(&args, url.as_deref())? {
         output::write_atomic(&out, &v1.to_json()?)?;
         super::v1::summary(&out, &v1);
         return super::OK;
@@ -47,7 +47,21 @@ pub fn run(mut args: ImportArgs) -> Result<u8> {
                 "--deployment-url is for an export folder (--from-dir): a live import records the URL it reads".into(),
             ));
         }
-        (None, Some(url)) => import_live(&url, &args, &options)?,
+        (None, Some(url)) => match import_live(&url, &args, &options) {
+            Ok(snapshot) => snapshot,
+            // No v2 API there: a v1 deployment is read as one.
+            Err(_) if super::v1::answers_as_v1(&url, &args) => {
+                super::note(&format!(
+                    "{url} has no Coder v2 API but answers as a Coder v1 deployment: reading it as v1 (say \
+                     --coder-v1 to go straight to it)"
+                ));
+                let v1 = super::v1::import_live(&url, &args)?;
+                output::write_atomic(&out, &v1.to_json()?)?;
+                super::v1::summary(&out, &v1);
+                return super::OK;
+            }
+            Err(e) => return Err(e),
+        },
         (None, None) => {
             return Err(Error::Usage(format!(
                 "say what to import: --from-dir DIR (an export folder) or --url URL (a live deployment; or set \

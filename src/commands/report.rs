@@ -16,6 +16,16 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     if args.example.as_deref() == Some(crate::v1::fixture::NAME) {
         return v1_example(&args);
     }
+    if let Some(path) = &args.snapshot
+        && is_v1_snapshot(path)?
+    {
+        return v1_report(&args, path);
+    }
+    if args.target.is_some() {
+        return Err(Error::Usage(
+            "--target is for the report of a Coder v1 snapshot (its move to that v2 deployment)".into(),
+        ));
+    }
     // Inputs a person wrote are checked before the (large) snapshot is read.
     let catalogue = super::rules::load_catalogue(args.scoring.rules.as_deref())?;
     let given = args.split.as_deref().map(read_split).transpose()?;
@@ -84,17 +94,53 @@ fn write(args: &ReportArgs, planned: &Planned) -> Result<()> {
     Ok(())
 }
 
+/// Whether a snapshot file is a Coder v1 snapshot (`"coder_v1_snapshot"` near its start).
+fn is_v1_snapshot(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    file.take(4096).read_to_end(&mut head).map_err(|e| Error::read(path, e))?;
+    Ok(memchr::memmem::find(&head, b"\"coder_v1_snapshot\"").is_some())
+}
+
+/// `report V1-SNAPSHOT [--split V1-SPLIT] [--target V2-SNAPSHOT]`: a v1
+/// deployment, who can do what there, and its move to v2 (the `v1-plan`
+/// of it, in words).
+fn v1_report(args: &ReportArgs, path: &Path) -> Result<u8> {
+    if args.scoring.candidates.is_some() {
+        return Err(Error::Usage("--candidates is for a v2 report; a v1 snapshot's report takes none".into()));
+    }
+    let v1 = super::access::load(Some(path))?;
+    let target = args.target.as_deref().map(|p| super::load_snapshot(Some(p))).transpose()?;
+    let split = args.split.as_deref().map(|p| super::v1_plan::read_split(p, &v1)).transpose()?;
+    let inputs = crate::v1::plan::Inputs {
+        v1: &v1,
+        target: target.as_ref(),
+        split: split.as_ref().map(|(s, d)| (s, d.clone())),
+    };
+    let plan = crate::v1::plan::plan(&inputs)?;
+    v1_write(args, &v1, &plan, &format!("{}", path.display()))
+}
+
 /// `--example megaco-v1`: MegaCo on Coder v1, who can do what there, and
 /// its move to a fresh v2 deployment (the `v1-plan` of it, in words).
 fn v1_example(args: &ReportArgs) -> Result<u8> {
-    let v2_only = [("--split", args.split.is_some()), ("--candidates", args.scoring.candidates.is_some())];
+    let v2_only = [
+        ("--split", args.split.is_some()),
+        ("--candidates", args.scoring.candidates.is_some()),
+        ("--target", args.target.is_some()),
+    ];
     if let Some((flag, _)) = v2_only.iter().find(|(_, given)| *given) {
         return Err(Error::Usage(format!("{flag} is for a v2 report; `--example megaco-v1` takes none")));
     }
     let v1 = crate::v1::fixture::builtin()?;
     let plan = crate::v1::plan::plan(&crate::v1::plan::Inputs { v1: &v1, target: None, split: None })?;
+    v1_write(args, &v1, &plan, "the built-in MegaCo v1 example")
+}
+
+fn v1_write(args: &ReportArgs, v1: &crate::v1::V1Snapshot, plan: &crate::v1::plan::V1Plan, what: &str) -> Result<u8> {
     let text = match args.output {
-        ReportFormat::Markdown => crate::v1::render::report(&v1, &plan),
+        ReportFormat::Markdown => crate::v1::render::report(v1, plan),
         ReportFormat::Json => String::from_utf8_lossy(&plan.to_json()?).into_owned(),
         ReportFormat::Html => {
             return Err(Error::Usage(
@@ -107,8 +153,7 @@ fn v1_example(args: &ReportArgs) -> Result<u8> {
         None => super::print(&text)?,
     }
     super::note(&format!(
-        "{}the built-in MegaCo v1 example: {} v1 organizations into {} v2 organizations, {} templates from images, \
-         {} workspaces to move",
+        "{}{what}: {} v1 organizations into {} v2 organizations, {} templates from images, {} workspaces to move",
         args.out.as_ref().map_or(String::new(), |p| format!("wrote {}: ", p.display())),
         v1.organizations.len(),
         plan.organizations.len(),

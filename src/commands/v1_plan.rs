@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::output::{self, OutputFolder};
 use crate::v1::plan::{self as v1plan, Inputs, V1Split};
 use crate::v1::render;
+use crate::v1::v2plan::{V2Inputs, v2_plan};
 
 pub fn run(mut args: V1PlanArgs) -> Result<u8> {
     let json = matches!(args.output, Some(crate::cli::JsonOrFile::Json));
@@ -26,6 +27,27 @@ pub fn run(mut args: V1PlanArgs) -> Result<u8> {
     let summary = render::summary(&plan);
     if let Some(path) = &args.out {
         output::write_atomic(path, &plan.to_json()?)?;
+    }
+    if let (Some(path), Some(target)) = (&args.v2_plan, &target) {
+        let inputs = V2Inputs {
+            target,
+            split_file: args
+                .split
+                .as_ref()
+                .map_or("(each v1 organization to its namesake)".into(), |p| p.display().to_string()),
+            wiki: args.wiki.clone(),
+            deadline: args.deadline.clone(),
+        };
+        let v2 = v2_plan(&plan, &inputs)?;
+        output::write_atomic(path, &v2.to_json()?)?;
+        super::note(&format!(
+            "wrote {} (the v2 side as an orgsplit plan: {} to create, {} to update, {} as they are): review it with              `orgsplit diff {} --snapshot TARGET`, carry it out with `orgsplit apply`",
+            path.display(),
+            v2.summary.create,
+            v2.summary.update,
+            v2.summary.no_op,
+            path.display()
+        ));
     }
     if let Some(mut folder) = folder {
         let url = given_url.as_deref().unwrap_or(&plan.target.url);
@@ -69,7 +91,7 @@ pub fn run(mut args: V1PlanArgs) -> Result<u8> {
     super::OK
 }
 
-fn read_split(path: &Path, v1: &crate::v1::V1Snapshot) -> Result<(V1Split, String)> {
+pub(super) fn read_split(path: &Path, v1: &crate::v1::V1Snapshot) -> Result<(V1Split, String)> {
     let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::input(path, "the v1 split file is not UTF-8 text"))?;
     let split = V1Split::load(text, path, v1)?;

@@ -40,8 +40,17 @@ impl Snapshot {
         #[derive(serde::Deserialize)]
         struct Probe {
             format_version: Option<serde_json::Value>,
+            coder_v1_snapshot: Option<serde::de::IgnoredAny>,
         }
         let probe: Probe = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
+        if probe.coder_v1_snapshot.is_some() {
+            return Err(Diagnostic::new(path, "this is a Coder v1 snapshot; this command takes a v2 one")
+                .help(
+                    "for a v1 deployment use `orgsplit access V1-SNAPSHOT`, `orgsplit v1-plan V1-SNAPSHOT` or \
+                     `orgsplit report V1-SNAPSHOT`",
+                )
+                .into());
+        }
         match probe.format_version {
             Some(serde_json::Value::Number(n)) if n.as_u64().is_some_and(readable) => {}
             Some(other) => {

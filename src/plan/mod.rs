@@ -38,7 +38,7 @@
 pub mod access;
 mod after;
 mod build;
-mod graph;
+pub(crate) mod graph;
 mod make;
 pub mod names;
 mod positions;
@@ -123,8 +123,17 @@ impl Plan {
         struct Probe {
             format_version: Option<serde_json::Value>,
             steps: Option<serde::de::IgnoredAny>,
+            orgsplit_v1_plan: Option<serde::de::IgnoredAny>,
         }
         let probe: Probe = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(path, &e))?;
+        if probe.orgsplit_v1_plan.is_some() {
+            return Err(Diagnostic::new(path, "this is a v1 plan (`orgsplit v1-plan --out`), not an orgsplit plan")
+                .help(
+                    "write its v2 side as a plan with `orgsplit v1-plan V1-SNAPSHOT --target V2-SNAPSHOT --v2-plan \
+                     v2-plan.json`, and give that to diff and apply",
+                )
+                .into());
+        }
         match (probe.format_version, probe.steps) {
             (Some(serde_json::Value::Number(n)), Some(_)) if n.as_u64() == Some(FORMAT_VERSION as u64) => {}
             (Some(other), Some(_)) => {

@@ -172,6 +172,12 @@ pub struct TemplateSource {
     pub provisioner: String,
     /// The tags the active version was built with (implicit `scope`/`owner` included).
     pub provisioner_tags: BTreeMap<String, String>,
+    /// A template generated rather than copied (from a Coder v1 image, by
+    /// `orgsplit v1-plan`): its source files, path -> text. apply uploads
+    /// them as the new version's archive; there is no source template to
+    /// read. Absent for a copy of a v2 template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<BTreeMap<String, String>>,
 }
 
 /// Every setting `PATCH /templates/{id}` writes (names as in `codersdk.UpdateTemplateMeta`;

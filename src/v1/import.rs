@@ -98,6 +98,17 @@ fn elements(v: Value) -> Vec<Value> {
 
 fn parse(name: &str, bytes: &[u8]) -> std::result::Result<Value, Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // What PowerShell's `>` writes: the same error as a v2 export gets.
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(Diagnostic::new(
+            name,
+            "this file is UTF-16 text (what PowerShell's `>` writes); JSON must be UTF-8",
+        )
+        .help(
+            "convert it to UTF-8 (`iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or in PowerShell save it with \
+                 `Out-File -Encoding utf8`) and import again",
+        ));
+    }
     serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(name, &e))
 }
 
@@ -222,8 +233,16 @@ fn decode<T: DeserializeOwned>(name: &str, i: usize, kind: Kind, v: Value) -> st
     })
 }
 
-/// `devurls-<id>.json` (or `devurls_<id>.json`) names the workspace.
+/// `devurls-<id>.json` (or `devurls_<id>.json`) names the workspace, as does
+/// the path a live import read them from (`.../workspaces/<id>/devurls`).
 fn devurl_owner(name: &str) -> Option<String> {
+    let path = name.split('?').next().unwrap_or(name);
+    if let Some(rest) = path.strip_suffix("/devurls") {
+        let (parent, id) = rest.rsplit_once('/')?;
+        if (parent.ends_with("/workspaces") || parent.ends_with("/environments")) && !id.is_empty() {
+            return Some(id.to_string());
+        }
+    }
     let file = name.rsplit('/').next()?;
     let stem = file.strip_suffix(".json").unwrap_or(file);
     let id = stem.strip_prefix("devurls-").or_else(|| stem.strip_prefix("devurls_"))?;
@@ -360,6 +379,30 @@ mod tests {
     }
 
     #[test]
+    fn image_tags_join_their_image_and_strays_are_warned() {
+        let s = import_files(
+            [
+                (
+                    "images.json".to_string(),
+                    br#"[{"id":"i","organization_id":"o","repository":"r","default_tag":{"image_id":"i","tag":"latest"}}]"#
+                        .as_slice(),
+                ),
+                (
+                    "tags-i.json".to_string(),
+                    br#"[{"image_id":"i","tag":"v2","latest_hash":"sha256:ab","decommissioned":true},{"image_id":"gone","tag":"x"}]"#
+                        .as_slice(),
+                ),
+            ],
+            V1Source::default(),
+        )
+        .unwrap();
+        let tags: Vec<&str> = s.images[0].tags.iter().map(|t| t.tag.as_str()).collect();
+        assert_eq!(tags, ["v2"]);
+        assert_eq!(s.images[0].tags[0].extra["decommissioned"], true, "unknown tag fields are kept");
+        assert!(s.warnings.iter().any(|w| w.code == "dangling-v1-tag" && w.message.contains("`gone`")));
+    }
+
+    #[test]
     fn devurls_take_their_workspace_from_the_file_name() {
         let s = import_files(
             [(
@@ -370,5 +413,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.devurls[0].workspace_id, "w1");
+        assert_eq!(devurl_owner("/api/v0/workspaces/w2/devurls").as_deref(), Some("w2"));
+        assert_eq!(devurl_owner("/api/private/environments/w3/devurls").as_deref(), Some("w3"));
+        assert_eq!(devurl_owner("/api/v0/devurls"), None);
     }
 }

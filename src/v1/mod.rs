@@ -5,15 +5,17 @@
 //!
 //! v1 objects stay v1 objects: they live in their own snapshot document
 //! ([`model::V1Snapshot`]) and never pass for v2 ones. Only [`import_dir`]
-//! touches the disk; nothing here reaches the network (v1 is read from
-//! export folders).
+//! touches the disk, and only [`live`] the network (a v1 deployment's API,
+//! through the same client as v2).
 
 pub mod fixture;
 pub mod import;
+pub mod live;
 pub mod model;
 pub mod permissions;
 pub mod plan;
 pub mod render;
+pub mod v2plan;
 
 use std::path::Path;
 

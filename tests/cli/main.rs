@@ -41,3 +41,6 @@ mod scripts_e2e;
 mod scripts_home;
 mod trust;
 mod v1;
+mod v1_apply;
+mod v1_bad_input;
+mod v1_live;

@@ -19,6 +19,7 @@ pub mod reads;
 pub mod settings;
 pub mod state;
 pub mod templates;
+pub mod v1;
 pub mod writes;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -312,6 +312,7 @@ impl<'a> Builder<'a, '_> {
                 file_id: version.map(|v| v.job.file_id.clone()).unwrap_or_default(),
                 provisioner: t.provisioner.clone(),
                 provisioner_tags: version.map(|v| v.job.tags.clone()).unwrap_or_default(),
+                generated: None,
             },
             provisioner_tags: self.orgs[o].spec.provisioner_tags.clone(),
             // Created without Coder's default `Everyone: use` unless the copy grants it.
