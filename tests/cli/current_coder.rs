@@ -365,3 +365,164 @@ fn workspace_sharing_is_set_on_new_orgs_once() {
         assert_eq!(patches(), usize::from(want == "none"), "a second apply changes nothing");
     }
 }
+
+/// Plan `snapshot` with `split` (TOML text) in `dir`: the plan's JSON.
+fn plan_generated(dir: &Path, snapshot: &orgsplit::model::Snapshot, split: &str) -> (PathBuf, serde_json::Value) {
+    let (s, sp, p) = (dir.join("s.json"), dir.join("split.toml"), dir.join("plan.json"));
+    std::fs::write(&s, snapshot.to_json().unwrap()).unwrap();
+    std::fs::write(&sp, split).unwrap();
+    orgsplit().arg("plan").arg(&s).arg("--split").arg(&sp).arg("--out").arg(&p).assert().success();
+    (s, read_json(&p))
+}
+
+/// `split` with `key = value` set on organization `org` (the line after its name).
+fn set_in_org(split: &str, org: &str, key_value: &str) -> String {
+    let at = format!("name = \"{org}\"\n");
+    assert!(split.contains(&at), "org `{org}` in the split");
+    split.replacen(&at, &format!("{at}{key_value}\n"), 1)
+}
+
+/// Issue 16 §2: the access diff counts workspace shares. On a generated
+/// deployment with planted shares, a workspace the plan moves leaves each
+/// user it was shared with (directly or through a group) without it, and
+/// each line says whether it can be shared with them again: a member of the
+/// new org can be, a non-member cannot, and nobody can where the new org's
+/// sharing is off. Shares of a workspace that stays change nothing. The
+/// JSON form holds the same changes.
+#[test]
+fn the_access_diff_says_who_loses_a_shared_workspace_that_moves() {
+    use orgsplit::model::{AclEntry, WorkspaceShares};
+    let dir = tempfile::tempdir().unwrap();
+    let d = fixtures::generate(600, 5);
+    let mut s = d.snapshot.clone();
+    s.organizations.iter_mut().find(|o| o.is_default).unwrap().shareable_workspace_owners = Some("everyone".into());
+    let split = fixtures::generated_split_toml(&d).unwrap();
+    let (_, first) = plan_generated(dir.path(), &s, &split);
+    let migrations = first["workspace_migrations"].as_array().unwrap();
+    let members = |org: &str| -> std::collections::BTreeSet<String> {
+        let prefix = format!("{org}/member/");
+        first["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|st| st["key"].as_str().unwrap().strip_prefix(&prefix).map(String::from))
+            .collect()
+    };
+    // Two moved workspaces going to two different orgs; the second org gets sharing off.
+    let m1 = &migrations[0];
+    let (x, owner1) = (m1["new"]["org"].as_str().unwrap(), m1["owner"]["username"].as_str().unwrap());
+    let m2 = migrations.iter().find(|m| m["new"]["org"] != x).expect("workspaces move to two orgs");
+    let (y, owner2) = (m2["new"]["org"].as_str().unwrap(), m2["owner"]["username"].as_str().unwrap());
+    let (in_x, in_y) = (members(x), members(y));
+    let id_of = |name: &str| s.users.iter().find(|u| u.username == name).unwrap().id.clone();
+    let name_of = |id: &str| s.users.iter().find(|u| u.id == id).unwrap().username.clone();
+    let member_x = in_x.iter().find(|u| *u != owner1).unwrap().clone();
+    let outsider = s.users.iter().map(|u| u.username.clone()).find(|u| !in_x.contains(u) && u != owner1).unwrap();
+    let member_y = in_y.iter().find(|u| *u != owner2).unwrap().clone();
+    let default_org = s.default_organization().unwrap().id.clone();
+    let group = s
+        .groups
+        .iter()
+        .find(|g| g.organization_id == default_org && !g.is_everyone() && g.members.len() >= 2)
+        .unwrap()
+        .clone();
+    let moved: std::collections::BTreeSet<&str> =
+        migrations.iter().map(|m| m["old"]["workspace_id"].as_str().unwrap()).collect();
+    let stays = s.workspaces.iter().find(|w| !moved.contains(w.id.as_str()) && !w.is_deleted_or_deleting()).unwrap();
+    let stays = (stays.id.clone(), format!("{}/{}", stays.owner_name, stays.name));
+    let entry = |id: String, role: &str| AclEntry { id, role: role.into() };
+    for w in s.workspaces.iter_mut() {
+        if w.id == m1["old"]["workspace_id"] {
+            w.shares = Some(WorkspaceShares {
+                users: vec![entry(id_of(&member_x), "use"), entry(id_of(&outsider), "admin")],
+                groups: vec![entry(group.id.clone(), "use")],
+            });
+        } else if w.id == m2["old"]["workspace_id"] {
+            w.shares = Some(WorkspaceShares { users: vec![entry(id_of(&member_y), "use")], groups: vec![] });
+        } else if w.id == stays.0 {
+            w.shares = Some(WorkspaceShares { users: vec![entry(id_of(&member_x), "admin")], groups: vec![] });
+        } else {
+            w.shares = Some(WorkspaceShares::default());
+        }
+    }
+    let split = set_in_org(&split, y, "workspace_sharing = \"none\"");
+    let (snapshot, _) = plan_generated(dir.path(), &s, &split);
+    let plan = dir.path().join("plan.json");
+    let run = |json: bool| {
+        let mut cmd = orgsplit();
+        cmd.arg("diff").arg(&plan).arg("--snapshot").arg(&snapshot).arg("--access").env("NO_COLOR", "1");
+        if json {
+            cmd.args(["-o", "json"]);
+        }
+        let out = cmd.assert().code(2).get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    let text = run(false);
+    let ws1 = format!("{owner1}/{}", m1["old"]["name"].as_str().unwrap());
+    let new1 = format!("{owner1}/{}", m1["new"]["workspace_name"].as_str().unwrap());
+    let ws2 = format!("{owner2}/{}", m2["old"]["name"].as_str().unwrap());
+    let moves1 = format!("moves to {x} as {new1}, which starts unshared");
+    // The lines of one user's block in the text.
+    let block = |user: &str| -> Vec<String> {
+        let mut lines = text.lines().skip_while(|l| !l.starts_with(&format!("  {user} <")));
+        let mut out = vec![lines.next().unwrap_or_else(|| panic!("{user} in:\n{text}")).to_string()];
+        out.extend(lines.take_while(|l| l.starts_with("    ")).map(|l| l.trim().to_string()));
+        out
+    };
+    let has = |user: &str, line: &str| {
+        let b = block(user);
+        assert!(b.iter().any(|l| l == line), "{user} should have `{line}`:\n{}", b.join("\n"));
+    };
+    has(&member_x, &format!("- workspace {ws1} (use): {moves1}; share it again there to give access back"));
+    has(
+        &outsider,
+        &format!("- workspace {ws1} (admin): {moves1}; not a member of {x}, so it cannot be shared with them again"),
+    );
+    for u in group.members.iter().map(|u| name_of(u)).filter(|u| *u != owner1 && *u != member_x && *u != outsider) {
+        let b = block(&u);
+        assert!(
+            b.iter().any(|l| l.starts_with(&format!("- workspace {ws1} (use): {moves1}; "))),
+            "{u}:\n{}",
+            b.join("\n")
+        );
+    }
+    let b = block(&member_y);
+    assert!(
+        b.iter().any(|l| l.starts_with(&format!("- workspace {ws2} (use): moves to {y} as "))
+            && l.ends_with(&format!("; sharing is off in {y}, so it cannot be shared again"))),
+        "{}",
+        b.join("\n")
+    );
+    assert!(!text.contains(&stays.1), "a workspace that stays keeps its shares:\n{text}");
+    assert!(!block(owner1).iter().any(|l| l.contains(&ws1)), "the owner keeps their workspace");
+
+    let json: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    let user = |name: &str| json["users"].as_array().unwrap().iter().find(|u| u["username"] == name).unwrap().clone();
+    let lost = user(&outsider)["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "workspace" && c["name"] == ws1.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(lost["change"], "lose");
+    assert_eq!(lost["role"], "admin");
+    assert!(
+        lost["why"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("not a member of {x}, so it cannot be shared with them again"))
+    );
+    let shares_in_json = json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["changes"].as_array().unwrap())
+        .filter(|c| c["kind"] == "workspace")
+        .count();
+    let shares_in_text = text.lines().filter(|l| l.trim_start().starts_with("- workspace ")).count();
+    assert_eq!(shares_in_json, shares_in_text, "the same changes in both forms");
+    assert!(json["summary"].as_str().unwrap().starts_with("Plan: "));
+    // JSON is for the access diff only.
+    orgsplit().arg("diff").arg(&plan).arg("--snapshot").arg(&snapshot).args(["-o", "json"]).assert().code(64);
+}
