@@ -526,3 +526,104 @@ fn the_access_diff_says_who_loses_a_shared_workspace_that_moves() {
     // JSON is for the access diff only.
     orgsplit().arg("diff").arg(&plan).arg("--snapshot").arg(&snapshot).args(["-o", "json"]).assert().code(64);
 }
+
+/// Save every GET body the fake answered 200 as an orgsplit envelope
+/// (`{"endpoint": path?query, "body": ...}`), as the real-Coder harness does.
+fn save_bodies(fake: &fake_coder::FakeCoder, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let ok = fake.log().into_iter().filter(|r| r.method == "GET" && r.status == 200);
+    for (n, r) in ok.enumerate() {
+        let body: serde_json::Value = serde_json::from_slice(r.response_body.as_deref().unwrap()).unwrap();
+        let env = serde_json::json!({"endpoint": r.path, "body": body});
+        std::fs::write(dir.join(format!("{n:06}.json")), serde_json::to_vec(&env).unwrap()).unwrap();
+    }
+}
+
+/// Issue 16 §2: a live import of shares and sharing settings (v2.30.0 with
+/// the `workspace-sharing` experiment) equals the offline import of the
+/// bodies it read; and the same shares saved from `GET
+/// /workspaces/{id}/acl` (which the fake serves as v2.30.0 does) give the
+/// same snapshot too.
+#[test]
+fn a_live_import_of_shares_equals_the_offline_import_of_the_same_bodies() {
+    use orgsplit::model::{AclEntry, WorkspaceShares};
+    let mut s = fake_coder::megaco();
+    for o in s.organizations.iter_mut() {
+        o.shareable_workspace_owners = Some("everyone".into());
+    }
+    let user = |n: &str| s.users.iter().find(|u| u.username == n).unwrap().id.clone();
+    let (erik, amy) = (user("erik-lee"), user("aaron-ahmed"));
+    let design = s.groups.iter().find(|g| g.name == "design").unwrap().id.clone();
+    let everyone = s.organizations.iter().find(|o| o.is_default).unwrap().id.clone();
+    let e = |id: &str, role: &str| AclEntry { id: id.into(), role: role.into() };
+    let planted = [
+        (0, WorkspaceShares { users: vec![e(&erik, "admin"), e(&amy, "use")], groups: vec![e(&design, "use")] }),
+        (3, WorkspaceShares { users: vec![], groups: vec![e(&everyone, "use")] }),
+    ];
+    let mut planted = planted;
+    for (i, sh) in planted.iter_mut() {
+        // In the snapshot's order (by id).
+        sh.users.sort_by(|a, b| a.id.cmp(&b.id));
+        s.workspaces[*i].shares = Some(sh.clone());
+    }
+    let fake = fake_coder::FakeCoder::start(s.clone());
+    fake.record_bodies(true);
+    let (client, _) = fake.client();
+    let live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+    assert!(live.warnings.is_empty(), "{:?}", live.warnings);
+    for (i, sh) in &planted {
+        let w = live.workspaces.iter().find(|w| w.id == s.workspaces[*i].id).unwrap();
+        assert_eq!(w.shares.as_ref(), Some(sh), "{}", w.name);
+    }
+    let org_sharing: Vec<Option<&str>> =
+        live.organizations.iter().map(|o| o.shareable_workspace_owners.as_deref()).collect();
+    assert_eq!(org_sharing, [Some("everyone")]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bodies = dir.path().join("bodies");
+    save_bodies(&fake, &bodies);
+    fake.record_bodies(false);
+    let options = orgsplit::import::ImportOptions::default();
+    let offline = orgsplit::import::import_dir(&bodies, &options).unwrap();
+    let same = |a: &orgsplit::model::Snapshot, b: &orgsplit::model::Snapshot| {
+        let strip = |s: &orgsplit::model::Snapshot| {
+            let mut s = s.clone();
+            s.source = Default::default();
+            String::from_utf8(s.to_json().unwrap()).unwrap()
+        };
+        let (a, b) = (strip(a), strip(b));
+        if a != b {
+            let diff = similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(2).to_string();
+            panic!("snapshots differ:\n{}", &diff[..diff.len().min(4000)]);
+        }
+    };
+    same(&live, &offline);
+
+    // The shares as `GET /workspaces/{id}/acl` answers them, saved beside the
+    // other bodies in place of the workspace list's `shared_with`.
+    for (i, _) in &planted {
+        let path = format!("/api/v2/workspaces/{}/acl", s.workspaces[*i].id);
+        let res = reqwest::blocking::Client::new()
+            .get(format!("{}{path}", fake.url()))
+            .header("Coder-Session-Token", fake.token())
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let body: serde_json::Value = res.json().unwrap();
+        assert!(body["users"].is_array() && body["group"].is_array(), "{body}");
+        let env = serde_json::json!({"endpoint": path, "body": body});
+        std::fs::write(bodies.join(format!("acl-{i}.json")), serde_json::to_vec(&env).unwrap()).unwrap();
+    }
+    for f in std::fs::read_dir(&bodies).unwrap() {
+        let f = f.unwrap().path();
+        let mut env = read_json(&f);
+        if env["endpoint"].as_str().unwrap().starts_with("/api/v2/workspaces?") {
+            for w in env["body"]["workspaces"].as_array_mut().unwrap() {
+                w.as_object_mut().unwrap().remove("shared_with");
+            }
+            std::fs::write(&f, serde_json::to_vec(&env).unwrap()).unwrap();
+        }
+    }
+    let from_acl = orgsplit::import::import_dir(&bodies, &options).unwrap();
+    same(&live, &from_acl);
+}
