@@ -350,7 +350,10 @@ fn workspace_sharing_is_set_on_new_orgs_once() {
         let orgsplit::plan::StepSpec::Organization(spec) = &step.spec else { panic!("{step:?}") };
         assert_eq!(spec.workspace_sharing.as_deref(), Some(want), "split line {line:?}");
 
-        run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+        let outcome = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+        // Verify read the setting back (the readable form holds it) and found it as planned.
+        let verified = outcome.verification.expect("verified");
+        assert!(verified.diff.is_empty(), "{}", verified.diff);
         let org = fake.snapshot().organizations.into_iter().find(|o| o.name == "team-0001").unwrap();
         assert_eq!(org.shareable_workspace_owners.as_deref(), Some(want));
         // A new org starts with sharing on: only `none` needs a PATCH.
