@@ -109,8 +109,6 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
             affects: vec![],
         });
     }
-    findings
-        .sort_by(|a, b| (Reverse(a.severity), &a.code, &a.message).cmp(&(Reverse(b.severity), &b.code, &b.message)));
 
     let count = |a: Action| steps.iter().filter(|s| s.action == a).count();
     let summary = Summary {
@@ -120,7 +118,7 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         workspaces_to_migrate: migrations.len(),
     };
     let m = &doc.split.migration;
-    Ok(Plan {
+    let mut plan = Plan {
         format_version: FORMAT_VERSION,
         deployment: Deployment {
             url: build::deployment_url(snapshot),
@@ -148,7 +146,15 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         workspace_migrations: migrations,
         findings,
         summary,
-    })
+    };
+    // Whether those whose workspaces move can use the copies, in the after-state.
+    // (A plan that does not fit together is refused by diff and apply, which say why.)
+    if let Ok(after) = super::after::expected_after(snapshot, &plan) {
+        plan.findings.extend(super::usable::findings(&after, &plan));
+    }
+    plan.findings
+        .sort_by(|a, b| (Reverse(a.severity), &a.code, &a.message).cmp(&(Reverse(b.severity), &b.code, &b.message)));
+    Ok(plan)
 }
 
 /// Licensed features the plan's steps need.

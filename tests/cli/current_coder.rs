@@ -178,6 +178,56 @@ fn default_member_roles_are_imported_set_on_new_orgs_and_counted_by_the_access_d
         org_step(&p, "ml")["spec"]["default_member_roles"],
         serde_json::json!(["organization-workspace-access"])
     );
+    // Planning checks that those whose workspaces move can use the copies:
+    // in raptix (no default roles) members without a workspace role cannot;
+    // in ml (workspace access by default) everyone can.
+    let unusable: Vec<&serde_json::Value> =
+        p["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "template-unusable-in-new-org").collect();
+    assert!(!unusable.is_empty(), "raptix's copies cannot be used");
+    for f in &unusable {
+        let message = f["message"].as_str().unwrap();
+        assert!(message.contains("move to `raptix/"), "{message}");
+        assert!(message.contains("`raptix` gives its members no default roles"), "{message}");
+        assert_eq!(f["severity"], "risk");
+        let users: Vec<&str> = f["affects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "user")
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert!(!users.is_empty(), "{f}");
+        // Each named user moves a workspace to raptix and holds no org role there.
+        for u in users {
+            let moves = p["workspace_migrations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["owner"]["username"] == u && m["new"]["org"] == "raptix");
+            assert!(moves, "{u} moves a workspace to raptix");
+            let member = p["steps"].as_array().unwrap().iter().find(|st| st["key"] == format!("raptix/member/{u}"));
+            let roles = member.map(|m| m["spec"]["roles"].clone()).unwrap_or_default();
+            assert!(roles.as_array().is_none_or(|r| r.is_empty()), "{u} has no role in raptix: {roles}");
+        }
+    }
+    // Without `default_member_roles = []` (raptix then takes the source org's workspace access), none.
+    let plan_all = new_dir.join("plan-all.json");
+    let plain_split = megaco().join("split.toml");
+    orgsplit()
+        .arg("plan")
+        .arg(&snapshot)
+        .arg("--split")
+        .arg(&plain_split)
+        .arg("--out")
+        .arg(&plan_all)
+        .assert()
+        .success();
+    let all = read_json(&plan_all);
+    assert!(
+        all["findings"].as_array().unwrap().iter().all(|f| f["code"] != "template-unusable-in-new-org"),
+        "{}",
+        all["findings"]
+    );
 
     let out = orgsplit()
         .args(["diff", "--access"])
