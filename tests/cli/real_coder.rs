@@ -402,5 +402,38 @@ fn real_coder_live_import_reads_workspace_shares_and_equals_the_offline_import()
         }
     }
     assert!(seen >= planted.len() - 1, "{seen} of {} shared workspaces read", planted.len());
+
+    // `GET /workspaces/{id}/acl` answers in the shape the fake Coder gives (same keys).
+    let shared = s["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["shares"]["users"].as_array().is_some_and(|u| !u.is_empty()))
+        .unwrap();
+    let http = reqwest::blocking::Client::new();
+    let get = |base: &str, token: &str, id: &str| -> serde_json::Value {
+        let res =
+            http.get(format!("{base}/api/v2/workspaces/{id}/acl")).header("Coder-Session-Token", token).send().unwrap();
+        assert_eq!(res.status(), 200, "{base}");
+        res.json().unwrap()
+    };
+    let real = get(&h.url, &h.token, shared["id"].as_str().unwrap());
+    let mut m = fake_coder::megaco();
+    let (user, group) = (m.users[0].id.clone(), m.groups.iter().find(|g| !g.is_everyone()).unwrap().id.clone());
+    m.workspaces[0].shares = Some(WorkspaceShares { users: vec![e(&user, "use")], groups: vec![e(&group, "use")] });
+    let fake = fake_coder::FakeCoder::start(m.clone());
+    let faked = get(&fake.url(), &fake.token(), &m.workspaces[0].id);
+    let keys = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(keys(&real), keys(&faked));
+    for list in ["users", "group"] {
+        let (r, f) = (&real[list][0], &faked[list][0]);
+        // The fake has no avatars; coderd leaves an empty one out of a MinimalUser too.
+        let (mut r, mut f) = (keys(r), keys(f));
+        r.remove("avatar_url");
+        f.remove("avatar_url");
+        assert_eq!(r, f, "{list}: the keys of the real answer, then the fake's");
+    }
     assert_routed(&h.requests());
 }

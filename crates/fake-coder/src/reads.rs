@@ -285,7 +285,12 @@ pub fn workspace_acl_json(st: &State, w: &orgsplit::model::Workspace) -> Value {
         .iter()
         .filter_map(|e| {
             let u = st.user(&e.id)?;
-            Some(json!({"id": u.id, "username": u.username, "name": u.name, "avatar_url": "", "role": e.role}))
+            // MinimalUser: `name` and `avatar_url` are left out when empty (the fake has no avatars).
+            let mut user = json!({"id": u.id, "username": u.username, "role": e.role});
+            if !u.name.is_empty() {
+                user["name"] = json!(u.name);
+            }
+            Some(user)
         })
         .collect();
     let groups: Vec<Value> = shares
