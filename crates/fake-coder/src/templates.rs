@@ -215,8 +215,10 @@ fn apply_settings(t: &mut Template, b: &Value, create: bool) {
 
 /// Whether the server is a release newer than v2.30.0 (by its build info),
 /// whose `PATCH /templates/{id}` takes every field as optional (an omitted
-/// one is kept, never zeroed) and never answers 304. v2.30.0 and older
-/// zero the omitted plain fields (TTLs, allow_user_*, require_active_version).
+/// one is kept, never zeroed) and never answers 304 (coder/coder#24984,
+/// merged after v2.30.0: every settable field of `UpdateTemplateMeta` a
+/// pointer, the write always made). v2.30.0 and older zero the omitted
+/// plain fields (TTLs, allow_user_*, require_active_version).
 pub fn optional_template_fields(st: &State) -> bool {
     let Some(b) = &st.s.build_info else { return false };
     let v = b.version.trim_start_matches('v');
