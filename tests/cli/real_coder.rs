@@ -294,6 +294,15 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
     let Some(h) = start(d, Setup { megaco: true, ..Setup::default() }) else { return };
     h.import(&d.join("before.json"));
     let split = recommended_split(&h, &d.join("before.json"), d);
+    // One new org with workspace sharing off (new orgs start with it on): apply
+    // sends it, verify reads it back (issue 16 §2).
+    let text = std::fs::read_to_string(&split).unwrap();
+    let at = text.find("[[organizations]]").expect("an org in the recommended split");
+    let name_at = at + text[at..].find("\nname = \"").expect("its name") + 1;
+    let line_end = name_at + text[name_at..].find('\n').unwrap() + 1;
+    let no_sharing = text[name_at..line_end].trim().trim_start_matches("name = ").trim_matches('"').to_string();
+    let text = format!("{}workspace_sharing = \"none\"\n{}", &text[..line_end], &text[line_end..]);
+    std::fs::write(&split, text).unwrap();
     let first = plan(&h, &d.join("before.json"), &split, &d.join("plan.json"));
     assert!(!left(&first).is_empty());
 
@@ -303,6 +312,16 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
     let (code, out) = apply(&h, &d.join("plan.json"));
     assert!(out.contains(NO_DRIFT), "{out}");
     assert!(code == 0 || code == 3, "{out}");
+    let sharing_set = h
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/settings/workspace-sharing") && r.status == 200)
+        .count();
+    assert_eq!(sharing_set, 1, "sharing turned off once, in {no_sharing}");
+    h.import(&d.join("applied.json"));
+    let applied = read_json(&d.join("applied.json"));
+    let org = applied["organizations"].as_array().unwrap().iter().find(|o| o["name"] == no_sharing.as_str()).unwrap();
+    assert_eq!(org["shareable_workspace_owners"], "none", "{org}");
 
     // A second apply of a converged plan changes nothing.
     let before = h.requests().len();
