@@ -148,8 +148,22 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         summary,
     };
     // Whether those whose workspaces move can use the copies, in the after-state.
-    // (A plan that does not fit together is refused by diff and apply, which say why.)
-    if let Ok(after) = super::after::expected_after(snapshot, &plan) {
+    // Only what access depends on is copied (not the workspaces, people and
+    // sources, the bulk of a large state). A plan that does not fit together
+    // is refused by diff and apply, which say why.
+    let access_state = Snapshot {
+        organizations: snapshot.organizations.clone(),
+        users: snapshot.users.clone(),
+        organization_members: snapshot.organization_members.clone(),
+        groups: snapshot.groups.clone(),
+        templates: snapshot.templates.clone(),
+        template_versions: snapshot.template_versions.clone(),
+        provisioner_keys: snapshot.provisioner_keys.clone(),
+        custom_roles: snapshot.custom_roles.clone(),
+        idp_sync: snapshot.idp_sync.clone(),
+        ..Snapshot::default()
+    };
+    if let Ok(after) = super::after::apply(access_state, &plan) {
         plan.findings.extend(super::usable::findings(&after, &plan));
     }
     plan.findings
