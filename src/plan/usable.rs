@@ -78,3 +78,29 @@ pub(crate) fn findings(after: &Snapshot, plan: &Plan) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MegaCo's plan: everyone whose workspace moves can use the copy. With
+    /// one copy's access list emptied, its movers (but site owners and
+    /// template admins) cannot, and the finding says it is the access list.
+    #[test]
+    fn a_copy_whose_access_list_grants_the_movers_nothing_is_a_risk() {
+        let (before, plan) = crate::plan::megaco_plan();
+        let mut after = crate::plan::expected_after(&before, &plan).unwrap();
+        assert!(findings(&after, &plan).is_empty(), "MegaCo's copies are usable");
+        let m = &plan.workspace_migrations[0];
+        let org = after.organizations.iter().find(|o| o.name == m.new.org).unwrap().id.clone();
+        let t = after.templates.iter_mut().find(|t| t.organization_id == org && t.name == m.new.template).unwrap();
+        t.acl = Some(Default::default());
+        let found = findings(&after, &plan);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(f.code, "template-unusable-in-new-org");
+        assert!(f.message.contains(&format!("move to `{}/{}`", m.new.org, m.new.template)), "{}", f.message);
+        assert!(f.message.contains("its access list grants them nothing"), "{}", f.message);
+        assert!(f.affects.iter().any(|a| a.kind == "user" && a.name == m.owner.username), "{:?}", f.affects);
+    }
+}
