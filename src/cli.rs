@@ -280,9 +280,19 @@ pub struct DiffArgs {
     /// The snapshot the plan was made from; without it, the built-in MegaCo example.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
-    /// Show per user the orgs, templates and roles gained and lost, instead of the state diff.
+    /// Show per user the orgs, templates, roles and workspace shares gained and lost, instead of
+    /// the state diff.
     #[arg(long)]
     pub access: bool,
+    /// Output format: `json` needs `--access` (the state diff is text).
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = DiffFormat::Text)]
+    pub output: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

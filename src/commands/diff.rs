@@ -3,13 +3,18 @@
 //! gains and loses what), then the summary line. Exits 0 when nothing would
 //! change and 2 when something would (terraform's `-detailed-exitcode`).
 
-use crate::cli::DiffArgs;
-use crate::error::{Result, exit};
+use crate::cli::{DiffArgs, DiffFormat};
+use crate::error::{Error, Result, exit};
 use crate::model::Snapshot;
 use crate::plan::{self, Plan};
 use crate::render;
 
 pub fn run(args: DiffArgs) -> Result<u8> {
+    if args.output == DiffFormat::Json && !args.access {
+        return Err(Error::Usage(
+            "`-o json` is for the access diff: add `--access` (the state diff is a unified diff, text only)".into(),
+        ));
+    }
     // Independent work goes on two cores: reading the plan beside the
     // snapshot, then checking the fingerprint beside rendering the before side.
     let (before, plan) = crate::cores::join(
@@ -27,8 +32,18 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     let (body, changed) = if args.access {
         let was = beside_the_check(&plan, &before, || render::access::view(&before))?;
         let after = plan::apply(before, &plan)?;
-        let now = render::access::view(&after);
+        let mut now = render::access::view(&after);
+        // Workspaces the plan moves leave their shares behind.
+        render::access::move_workspaces(&mut now, &after, &plan);
         super::keep_until_exit(after);
+        if args.output == DiffFormat::Json {
+            let summary = render::diff::summary_line(&plan);
+            let changed = !render::access::unchanged(&was, &now);
+            super::print(&render::access::render_json(&was, &now, &summary))?;
+            let code = if changed || plan.has_changes() { exit::CHANGES } else { exit::OK };
+            super::keep_until_exit(plan);
+            return Ok(code);
+        }
         let text = render::access::render(&was, &now, color);
         let changed = !text.is_empty();
         (text, changed)

@@ -105,8 +105,6 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
             affects: vec![],
         });
     }
-    findings
-        .sort_by(|a, b| (Reverse(a.severity), &a.code, &a.message).cmp(&(Reverse(b.severity), &b.code, &b.message)));
 
     let count = |a: Action| steps.iter().filter(|s| s.action == a).count();
     let summary = Summary {
@@ -116,7 +114,7 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         workspaces_to_migrate: migrations.len(),
     };
     let m = &doc.split.migration;
-    Ok(Plan {
+    let mut plan = Plan {
         format_version: FORMAT_VERSION,
         deployment: Deployment {
             url: build::deployment_url(snapshot),
@@ -144,7 +142,29 @@ fn plan_with(ix: &Index, doc: &SplitDocument, split_bytes: &[u8]) -> Result<Plan
         workspace_migrations: migrations,
         findings,
         summary,
-    })
+    };
+    // Whether those whose workspaces move can use the copies, in the after-state.
+    // Only what access depends on is copied (not the workspaces, people and
+    // sources, the bulk of a large state). A plan that does not fit together
+    // is refused by diff and apply, which say why.
+    let access_state = Snapshot {
+        organizations: snapshot.organizations.clone(),
+        users: snapshot.users.clone(),
+        organization_members: snapshot.organization_members.clone(),
+        groups: snapshot.groups.clone(),
+        templates: snapshot.templates.clone(),
+        template_versions: snapshot.template_versions.clone(),
+        provisioner_keys: snapshot.provisioner_keys.clone(),
+        custom_roles: snapshot.custom_roles.clone(),
+        idp_sync: snapshot.idp_sync.clone(),
+        ..Snapshot::default()
+    };
+    if let Ok(after) = super::after::apply(access_state, &plan) {
+        plan.findings.extend(super::usable::findings(&after, &plan));
+    }
+    plan.findings
+        .sort_by(|a, b| (Reverse(a.severity), &a.code, &a.message).cmp(&(Reverse(b.severity), &b.code, &b.message)));
+    Ok(plan)
 }
 
 /// Licensed features the plan's steps need.

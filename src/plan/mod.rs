@@ -49,6 +49,7 @@ mod props_bounds;
 pub mod roles;
 mod specs;
 mod types;
+mod usable;
 mod validate;
 
 pub use after::{apply, expected_after, planned_id, set_settings};

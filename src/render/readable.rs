@@ -155,6 +155,14 @@ fn organization(out: &mut String, s: &Snapshot, ix: &Names<'_>, org: &Organizati
     let _ = writeln!(out, "  display-name {:?}", org.display_name);
     let _ = writeln!(out, "  description {:?}", org.description);
     let _ = writeln!(out, "  icon {:?}", org.icon);
+    // Only where known (newer releases, or v2.30.0 with the experiment on).
+    if let Some(roles) = &org.default_org_member_roles {
+        let _ =
+            writeln!(out, "  default-member-roles [{}]", roles.iter().map(|r| safe(r)).collect::<Vec<_>>().join(" "));
+    }
+    if let Some(who) = &org.shareable_workspace_owners {
+        let _ = writeln!(out, "  workspace-sharing {}", safe(who));
+    }
     p.keys.sort_by(|a, b| a.name.cmp(&b.name));
     for k in &p.keys {
         let _ = writeln!(out, "  provisioner-key {} tags {}", safe(&k.name), tags(&k.tags));
@@ -315,5 +323,23 @@ mod tests {
         assert!(a == b, "the readable form depends on ids");
         assert!(!a.contains("planned:") && !a.contains("(unknown"), "names only, all resolved");
         assert_ne!(readable(&before), a);
+    }
+
+    /// Apply's verification reads back each org's sharing setting and
+    /// default member roles where known; unknown adds nothing (MegaCo's
+    /// outputs stay as they were).
+    #[test]
+    fn sharing_and_default_roles_are_read_where_known() {
+        let (before, _) = crate::plan::megaco_plan();
+        let plain = readable(&before);
+        assert!(!plain.contains("workspace-sharing") && !plain.contains("default-member-roles"));
+        let mut s = before.clone();
+        s.organizations[0].shareable_workspace_owners = Some("none".into());
+        s.organizations[0].default_org_member_roles = Some(vec!["organization-workspace-access".into()]);
+        let text = readable(&s);
+        assert!(text.contains("  workspace-sharing none\n"), "{text}");
+        assert!(text.contains("  default-member-roles [organization-workspace-access]\n"), "{text}");
+        s.organizations[0].shareable_workspace_owners = Some("everyone".into());
+        assert_ne!(readable(&s), text, "a drift in sharing shows");
     }
 }

@@ -324,3 +324,62 @@ fn sync_mappings_are_patched_incrementally() {
     let sent: Value = serde_json::from_slice(&fake.log().last().unwrap().request_body).unwrap();
     assert_eq!(sent, json!({"add": [{"given": "ml-leads", "gets": "organization-template-admin"}], "remove": []}));
 }
+
+/// Issue 16 §2: template settings are sent so that they are right on
+/// v2.30.0 and older (an omitted plain field is zeroed) and on newer
+/// releases (every field optional, an omitted one kept, no 304): the client
+/// sends the whole template back with its changes. On both, one change
+/// changes that field alone, and the same change again is success (304 on
+/// the older, 200 on the newer).
+#[test]
+fn template_settings_are_sent_right_to_old_and_new_releases() {
+    for (version, optional) in [("v2.30.0", false), ("v2.31.0", true)] {
+        let mut s = fake_coder::megaco();
+        s.build_info.as_mut().unwrap().version = version.into();
+        let fake = FakeCoder::start(s);
+        let (client, _) = fake.client();
+        let before = fake.snapshot();
+        let (k8s, java) = (template(&before, "k8s-dev").clone(), template(&before, "java-vm").clone());
+        assert!(k8s.settings.default_ttl_ms > 0 && k8s.settings.allow_user_autostart, "{version}: a setting to lose");
+
+        // What the server does with omitted fields: the mode the fake is in.
+        let naive = Body::json(&json!({"deprecation_message": "moved"}));
+        client
+            .send_json::<Value>(
+                Method::PATCH,
+                &orgsplit::endpoint!["templates", &k8s.id],
+                &naive,
+                Idempotency::Idempotent,
+            )
+            .unwrap();
+        let after_naive = template(&fake.snapshot(), "k8s-dev").settings.clone();
+        if optional {
+            assert_eq!(after_naive, k8s.settings, "{version}: omitted fields are kept");
+        } else {
+            assert_eq!((after_naive.default_ttl_ms, after_naive.allow_user_autostart), (0, false), "{version}: zeroed");
+        }
+
+        // orgsplit's update: one field changes, nothing else.
+        let ttl = java.settings.default_ttl_ms + 3_600_000;
+        let mut changes = serde_json::Map::new();
+        changes.insert("default_ttl_ms".into(), json!(ttl));
+        let t = client.update_template(&java.id, &changes).unwrap();
+        assert_eq!(t.default_ttl_ms, ttl, "{version}");
+        let now = template(&fake.snapshot(), "java-vm").clone();
+        let mut want = java.clone();
+        want.settings.default_ttl_ms = ttl;
+        want.updated_at = now.updated_at.clone();
+        assert_eq!(now, want, "{version}: only the TTL changed");
+        let patch = |f: &FakeCoder| f.log().into_iter().rev().find(|r| r.method == "PATCH").unwrap();
+        let sent: Value = serde_json::from_slice(&patch(&fake).request_body).unwrap();
+        for key in ["allow_user_autostart", "time_til_dormant_ms", "require_active_version", "display_name"] {
+            assert!(sent.get(key).is_some(), "{version}: every field is sent ({key}): {sent}");
+        }
+
+        // The same change again: success on both, and nothing moved.
+        let again = client.update_template(&java.id, &changes).unwrap();
+        assert_eq!(again.default_ttl_ms, ttl);
+        assert_eq!(patch(&fake).status, if optional { 200 } else { 304 }, "{version}");
+        assert_eq!(template(&fake.snapshot(), "java-vm").settings, want.settings, "{version}");
+    }
+}

@@ -75,8 +75,8 @@ fn dash_o_names_a_format_in_every_command() {
     }
     let mut seen = 0;
     walk(&Cli::command(), "orgsplit", &mut seen);
-    // import, inventory, score, rules list, rules explain, plan, report, access, v1-plan.
-    assert_eq!(seen, 9);
+    // import, inventory, score, rules list, rules explain, plan, diff, report, access, v1-plan.
+    assert_eq!(seen, 10);
 }
 
 #[test]

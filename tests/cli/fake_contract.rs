@@ -350,3 +350,41 @@ fn the_contract_check_catches_a_wrong_field() {
     assert!(contract.check(&logged(json!({"users": [missing], "count": 1}))).is_err(), "a required field");
     assert!(contract.check(&logged(json!([]))).is_err(), "an array where the spec says an object");
 }
+
+/// Workspace sharing as v2.30.0 has it (behind the `workspace-sharing`
+/// experiment): the experiments, each org's setting, workspaces with
+/// `shared_with` and `GET /workspaces/{id}/acl` answer as its swagger says.
+#[test]
+fn the_fakes_workspace_sharing_matches_the_swagger_of_coder_v2_30_0() {
+    use orgsplit::model::{AclEntry, WorkspaceShares};
+    let mut s = fake_coder::megaco();
+    s.organizations[0].shareable_workspace_owners = Some("everyone".into());
+    let user = s.users.iter().find(|u| u.username == "erik-lee").unwrap().id.clone();
+    let group = s.groups.iter().find(|g| g.name == "design").unwrap().id.clone();
+    s.workspaces[0].shares = Some(WorkspaceShares {
+        users: vec![AclEntry { id: user, role: "admin".into() }],
+        groups: vec![AclEntry { id: group, role: "use".into() }],
+    });
+    let shared = s.workspaces[0].id.clone();
+    let fake = FakeCoder::start(s);
+    fake.record_bodies(true);
+    let (client, _) = fake.client();
+    import_live(&client, &LiveOptions::default()).unwrap();
+    let res = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v2/workspaces/{shared}/acl", fake.url()))
+        .header("Coder-Session-Token", fake.token())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().unwrap();
+    assert_eq!(body["users"][0]["username"], "erik-lee");
+    assert_eq!(body["users"][0]["role"], "admin");
+    assert_eq!(body["group"][0]["name"], "design");
+    let mut contract = Contract::load("swagger-v2.30.0.json");
+    let log = fake.log();
+    let problems: Vec<String> = log.iter().filter_map(|r| contract.check(r).err()).collect();
+    assert!(problems.is_empty(), "{} answers break the contract:\n{}", problems.len(), problems.join("\n"));
+    for path in ["/experiments", "/settings/workspace-sharing", "/acl"] {
+        assert!(log.iter().any(|r| r.status == 200 && r.path.ends_with(path)), "{path} was checked");
+    }
+}

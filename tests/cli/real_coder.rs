@@ -75,6 +75,8 @@ fn harness_path() -> PathBuf {
 #[derive(Default)]
 struct Setup {
     megaco: bool,
+    /// Load this state instead of MegaCo (with `megaco` set).
+    state: Option<orgsplit::model::Snapshot>,
     bodies: Option<PathBuf>,
 }
 
@@ -98,7 +100,8 @@ fn start(dir: &Path, setup: Setup) -> Option<Harness> {
         .stderr(std::fs::File::create(dir.join("harness.err")).unwrap());
     if setup.megaco {
         let load = dir.join("load.json");
-        std::fs::write(&load, fake_coder::megaco().to_json().unwrap()).unwrap();
+        let state = setup.state.clone().unwrap_or_else(fake_coder::megaco);
+        std::fs::write(&load, state.to_json().unwrap()).unwrap();
         cmd.env("ORGSPLIT_REAL_CODER_LOAD", &load);
     }
     if let Some(bodies) = &setup.bodies {
@@ -179,7 +182,9 @@ fn state_of(path: &Path) -> serde_json::Value {
 fn real_coder_live_import_of_megaco_equals_the_offline_import_of_its_bodies() {
     let dir = tempfile::tempdir().unwrap();
     let bodies = dir.path().join("bodies");
-    let Some(h) = start(dir.path(), Setup { megaco: true, bodies: Some(bodies.clone()) }) else { return };
+    let Some(h) = start(dir.path(), Setup { megaco: true, bodies: Some(bodies.clone()), ..Setup::default() }) else {
+        return;
+    };
     let live = dir.path().join("live.json");
     h.import(&live);
     let offline = dir.path().join("offline.json");
@@ -289,6 +294,15 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
     let Some(h) = start(d, Setup { megaco: true, ..Setup::default() }) else { return };
     h.import(&d.join("before.json"));
     let split = recommended_split(&h, &d.join("before.json"), d);
+    // One new org with workspace sharing off (new orgs start with it on): apply
+    // sends it, verify reads it back (issue 16 §2).
+    let text = std::fs::read_to_string(&split).unwrap();
+    let at = text.find("[[organizations]]").expect("an org in the recommended split");
+    let name_at = at + text[at..].find("\nname = \"").expect("its name") + 1;
+    let line_end = name_at + text[name_at..].find('\n').unwrap() + 1;
+    let no_sharing = text[name_at..line_end].trim().trim_start_matches("name = ").trim_matches('"').to_string();
+    let text = format!("{}workspace_sharing = \"none\"\n{}", &text[..line_end], &text[line_end..]);
+    std::fs::write(&split, text).unwrap();
     let first = plan(&h, &d.join("before.json"), &split, &d.join("plan.json"));
     assert!(!left(&first).is_empty());
 
@@ -298,6 +312,16 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
     let (code, out) = apply(&h, &d.join("plan.json"));
     assert!(out.contains(NO_DRIFT), "{out}");
     assert!(code == 0 || code == 3, "{out}");
+    let sharing_set = h
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/settings/workspace-sharing") && r.status == 200)
+        .count();
+    assert_eq!(sharing_set, 1, "sharing turned off once, in {no_sharing}");
+    h.import(&d.join("applied.json"));
+    let applied = read_json(&d.join("applied.json"));
+    let org = applied["organizations"].as_array().unwrap().iter().find(|o| o["name"] == no_sharing.as_str()).unwrap();
+    assert_eq!(org["shareable_workspace_owners"], "none", "{org}");
 
     // A second apply of a converged plan changes nothing.
     let before = h.requests().len();
@@ -310,5 +334,125 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
     h.import(&d.join("after.json"));
     let replan = plan(&h, &d.join("after.json"), &split, &d.join("replan.json"));
     assert_eq!(left(&replan), Vec::<String>::new(), "{out}");
+    assert_routed(&h.requests());
+}
+
+/// Issue 16 §2 on the real server: MegaCo with workspaces shared with users
+/// and groups (through `PATCH /workspaces/{id}/acl`, v2.30.0 with the
+/// `workspace-sharing` experiment on). The live import reads the shares from
+/// the workspace list and each org's sharing setting, and equals the offline
+/// import of the bodies it read.
+#[test]
+fn real_coder_live_import_reads_workspace_shares_and_equals_the_offline_import() {
+    use orgsplit::model::{AclEntry, WorkspaceShares};
+    let mut state = fake_coder::megaco();
+    let id = |n: &str| state.users.iter().find(|u| u.username == n).unwrap().id.clone();
+    let (erik, amy) = (id("erik-lee"), id("aaron-ahmed"));
+    let design = state.groups.iter().find(|g| g.name == "design").unwrap().id.clone();
+    let e = |id: &str, role: &str| AclEntry { id: id.into(), role: role.into() };
+    // Several workspaces, by (owner, name): offset paging on v2.30.0 can skip a row.
+    let mut planted = Vec::new();
+    for w in state.workspaces.iter_mut().filter(|w| w.owner_id != erik && w.owner_id != amy).take(6) {
+        w.shares =
+            Some(WorkspaceShares { users: vec![e(&erik, "admin"), e(&amy, "use")], groups: vec![e(&design, "use")] });
+        planted.push(format!("{}/{}", w.owner_name, w.name));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bodies = dir.path().join("bodies");
+    let setup = Setup { megaco: true, state: Some(state), bodies: Some(bodies.clone()) };
+    let Some(h) = start(dir.path(), setup) else { return };
+    let live = dir.path().join("live.json");
+    h.import(&live);
+    let offline = dir.path().join("offline.json");
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(&bodies)
+        .args(["--deployment-url", &h.url, "--people"])
+        .arg(megaco().join("people.csv"))
+        .arg("--out")
+        .arg(&offline)
+        .assert()
+        .success();
+    let (a, b) = (state_of(&live), state_of(&offline));
+    if a != b {
+        let (a, b) = (serde_json::to_string_pretty(&a).unwrap(), serde_json::to_string_pretty(&b).unwrap());
+        let diff = similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(2).to_string();
+        panic!("live and offline imports differ:\n{}", &diff[..diff.len().min(6000)]);
+    }
+    let s = read_json(&live);
+    // New orgs start with sharing on (v2.30.0 says only on or off).
+    assert_eq!(s["organizations"][0]["shareable_workspace_owners"], "everyone", "{}", s["organizations"]);
+    let user_name = |id: &serde_json::Value| {
+        s["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| &u["id"] == id)
+            .map(|u| u["username"].as_str().unwrap().to_string())
+    };
+    let group_name = |id: &serde_json::Value| {
+        s["groups"].as_array().unwrap().iter().find(|g| &g["id"] == id).map(|g| g["name"].as_str().unwrap().to_string())
+    };
+    let mut seen = 0;
+    for w in s["workspaces"].as_array().unwrap() {
+        let name = format!("{}/{}", w["owner_name"].as_str().unwrap(), w["name"].as_str().unwrap());
+        let shares = &w["shares"];
+        if planted.contains(&name) {
+            seen += 1;
+            let mut users: Vec<(String, String)> = shares["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (user_name(&e["id"]).unwrap(), e["role"].as_str().unwrap().to_string()))
+                .collect();
+            users.sort();
+            let want =
+                vec![("aaron-ahmed".to_string(), "use".to_string()), ("erik-lee".to_string(), "admin".to_string())];
+            assert_eq!(users, want, "{name}");
+            let groups: Vec<String> =
+                shares["groups"].as_array().unwrap().iter().filter_map(|e| group_name(&e["id"])).collect();
+            assert_eq!(groups, ["design"], "{name}");
+        } else {
+            assert_eq!(
+                shares,
+                &serde_json::json!({"users": [], "groups": []}),
+                "{name}: shared with nobody, and known"
+            );
+        }
+    }
+    assert!(seen >= planted.len() - 1, "{seen} of {} shared workspaces read", planted.len());
+
+    // `GET /workspaces/{id}/acl` answers in the shape the fake Coder gives (same keys).
+    let shared = s["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["shares"]["users"].as_array().is_some_and(|u| !u.is_empty()))
+        .unwrap();
+    let http = reqwest::blocking::Client::new();
+    let get = |base: &str, token: &str, id: &str| -> serde_json::Value {
+        let res =
+            http.get(format!("{base}/api/v2/workspaces/{id}/acl")).header("Coder-Session-Token", token).send().unwrap();
+        assert_eq!(res.status(), 200, "{base}");
+        res.json().unwrap()
+    };
+    let real = get(&h.url, &h.token, shared["id"].as_str().unwrap());
+    let mut m = fake_coder::megaco();
+    let (user, group) = (m.users[0].id.clone(), m.groups.iter().find(|g| !g.is_everyone()).unwrap().id.clone());
+    m.workspaces[0].shares = Some(WorkspaceShares { users: vec![e(&user, "use")], groups: vec![e(&group, "use")] });
+    let fake = fake_coder::FakeCoder::start(m.clone());
+    let faked = get(&fake.url(), &fake.token(), &m.workspaces[0].id);
+    let keys = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(keys(&real), keys(&faked));
+    for list in ["users", "group"] {
+        let (r, f) = (&real[list][0], &faked[list][0]);
+        // The fake has no avatars; coderd leaves an empty one out of a MinimalUser too.
+        let (mut r, mut f) = (keys(r), keys(f));
+        r.remove("avatar_url");
+        f.remove("avatar_url");
+        assert_eq!(r, f, "{list}: the keys of the real answer, then the fake's");
+    }
     assert_routed(&h.requests());
 }

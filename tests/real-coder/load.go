@@ -41,12 +41,13 @@ type snapACLEntry struct {
 
 type snapshot struct {
 	Organizations []struct {
-		ID          string `json:"id"`
-		Name        string `json:"name"`
-		DisplayName string `json:"display_name"`
-		Description string `json:"description"`
-		Icon        string `json:"icon"`
-		IsDefault   bool   `json:"is_default"`
+		ID                       string  `json:"id"`
+		Name                     string  `json:"name"`
+		ShareableWorkspaceOwners *string `json:"shareable_workspace_owners"`
+		DisplayName              string  `json:"display_name"`
+		Description              string  `json:"description"`
+		Icon                     string  `json:"icon"`
+		IsDefault                bool    `json:"is_default"`
 	} `json:"organizations"`
 	Users []struct {
 		ID        string   `json:"id"`
@@ -91,6 +92,10 @@ type snapshot struct {
 		OwnerID        string `json:"owner_id"`
 		OrganizationID string `json:"organization_id"`
 		TemplateID     string `json:"template_id"`
+		Shares         *struct {
+			Users  []snapACLEntry `json:"users"`
+			Groups []snapACLEntry `json:"groups"`
+		} `json:"shares"`
 	} `json:"workspaces"`
 	ProvisionerKeys []struct {
 		Name         string            `json:"name"`
@@ -345,9 +350,27 @@ func load(t *testing.T, client *codersdk.Client, db database.Store, defaultOrg u
 		}
 	}
 	for _, w := range s.Workspaces {
-		dbfake.WorkspaceBuild(t, db, database.WorkspaceTable{
+		ws := dbfake.WorkspaceBuild(t, db, database.WorkspaceTable{
 			Name: w.Name, OwnerID: l.id(w.OwnerID), OrganizationID: l.id(w.OrganizationID), TemplateID: l.id(w.TemplateID),
 		}).Do()
+		// Shares go through the API (PATCH /workspaces/{id}/acl), as an admin would share.
+		if w.Shares != nil && len(w.Shares.Users)+len(w.Shares.Groups) > 0 {
+			req := codersdk.UpdateWorkspaceACL{UserRoles: map[string]codersdk.WorkspaceRole{}, GroupRoles: map[string]codersdk.WorkspaceRole{}}
+			for _, e := range w.Shares.Users {
+				req.UserRoles[l.id(e.ID).String()] = codersdk.WorkspaceRole(e.Role)
+			}
+			for _, e := range w.Shares.Groups {
+				req.GroupRoles[l.id(e.ID).String()] = codersdk.WorkspaceRole(e.Role)
+			}
+			l.must(client.UpdateWorkspaceACL(ctx, ws.Workspace.ID, req), "shares of workspace %s", w.Name)
+		}
+	}
+	// Sharing is on in every org of v2.30.0 (with the experiment): turn it off where the snapshot says `none`.
+	for _, o := range s.Organizations {
+		if o.ShareableWorkspaceOwners != nil && *o.ShareableWorkspaceOwners == "none" {
+			_, err := client.PatchWorkspaceSharingSettings(ctx, l.id(o.ID).String(), codersdk.WorkspaceSharingSettings{SharingDisabled: true})
+			l.must(err, "workspace sharing of %s", o.Name)
+		}
 	}
 	for _, k := range s.ProvisionerKeys {
 		_, err := client.CreateProvisionerKey(ctx, l.id(k.Organization), codersdk.CreateProvisionerKeyRequest{Name: k.Name, Tags: k.Tags})

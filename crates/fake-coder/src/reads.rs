@@ -119,6 +119,14 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
                 .collect();
             json(200, &json!({"workspaces": ws, "count": s.workspaces.len()}))
         }
+        // v2.30.0 (behind the `workspace-sharing` experiment): who a
+        // workspace is shared with, users as minimal users and groups in
+        // full, each with its role.
+        ["workspaces", w, "acl"] => match s.workspaces.iter().find(|x| x.id == *w) {
+            _ if !st.sharing_on() => sharing_off(),
+            Some(w) => json(200, &workspace_acl_json(st, w)),
+            None => not_found(),
+        },
         ["organizations"] => json(200, &Value::from(s.organizations.iter().map(api::organization).collect::<Vec<_>>())),
         ["organizations", o, rest @ ..] => match st.org(o) {
             Some(org) => org_get(st, &org.id.clone(), req, rest, page),
@@ -264,6 +272,37 @@ fn shared_with(st: &State, w: &orgsplit::model::Workspace) -> Option<Value> {
         out.push(actor(e, "group", st.group(&e.id).map(|g| g.name.clone()).unwrap_or_default()));
     }
     (!out.is_empty()).then(|| Value::from(out))
+}
+
+/// `codersdk.WorkspaceACL` of v2.30.0: `users` (MinimalUser and role) and
+/// `group` (Group and role); users and groups that no longer exist are
+/// left out, as coderd does.
+pub fn workspace_acl_json(st: &State, w: &orgsplit::model::Workspace) -> Value {
+    let none = orgsplit::model::WorkspaceShares::default();
+    let shares = w.shares.as_ref().unwrap_or(&none);
+    let users: Vec<Value> = shares
+        .users
+        .iter()
+        .filter_map(|e| {
+            let u = st.user(&e.id)?;
+            // MinimalUser: `name` and `avatar_url` are left out when empty (the fake has no avatars).
+            let mut user = json!({"id": u.id, "username": u.username, "role": e.role});
+            if !u.name.is_empty() {
+                user["name"] = json!(u.name);
+            }
+            Some(user)
+        })
+        .collect();
+    let groups: Vec<Value> = shares
+        .groups
+        .iter()
+        .filter_map(|e| {
+            let mut g = st.group_json(st.group(&e.id)?);
+            g["role"] = json!(e.role);
+            Some(g)
+        })
+        .collect();
+    json!({"users": users, "group": groups})
 }
 
 /// A template's ACL: every granted group with its full member list (the

@@ -213,6 +213,20 @@ fn apply_settings(t: &mut Template, b: &Value, create: bool) {
     t.settings.autostart_requirement = AutostartRequirement { days_of_week: days(b.get("autostart_requirement")) };
 }
 
+/// Whether the server is a release newer than v2.30.0 (by its build info),
+/// whose `PATCH /templates/{id}` takes every field as optional (an omitted
+/// one is kept, never zeroed) and never answers 304 (coder/coder#24984,
+/// merged after v2.30.0: every settable field of `UpdateTemplateMeta` a
+/// pointer, the write always made). v2.30.0 and older zero the omitted
+/// plain fields (TTLs, allow_user_*, require_active_version).
+pub fn optional_template_fields(st: &State) -> bool {
+    let Some(b) = &st.s.build_info else { return false };
+    let v = b.version.trim_start_matches('v');
+    let mut parts = v.split(['.', '-', '+']).map(|p| p.parse::<u64>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) > (2, 30)
+}
+
 fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {
     let old = st.template(id).cloned().ok_or_else(not_found)?;
     let old_extras = st.template_extras.get(id).cloned().unwrap_or_default();
@@ -241,6 +255,37 @@ fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Repl
     }
     let mut t = old.clone();
     apply_settings(&mut t, &b, false);
+    let optional = optional_template_fields(st);
+    if optional {
+        // Newer releases: every field is optional, an omitted one is kept.
+        let (o, n) = (&old.settings, &mut t.settings);
+        let kept = |k: &str| b.get(k).is_none_or(Value::is_null);
+        for (key, slot, was) in [
+            ("default_ttl_ms", &mut n.default_ttl_ms, o.default_ttl_ms),
+            ("activity_bump_ms", &mut n.activity_bump_ms, o.activity_bump_ms),
+            ("failure_ttl_ms", &mut n.failure_ttl_ms, o.failure_ttl_ms),
+            ("time_til_dormant_ms", &mut n.time_til_dormant_ms, o.time_til_dormant_ms),
+            ("time_til_dormant_autodelete_ms", &mut n.time_til_dormant_autodelete_ms, o.time_til_dormant_autodelete_ms),
+        ] {
+            if kept(key) {
+                *slot = was;
+            }
+        }
+        for (key, slot, was) in [
+            ("allow_user_autostart", &mut n.allow_user_autostart, o.allow_user_autostart),
+            ("allow_user_autostop", &mut n.allow_user_autostop, o.allow_user_autostop),
+            (
+                "allow_user_cancel_workspace_jobs",
+                &mut n.allow_user_cancel_workspace_jobs,
+                o.allow_user_cancel_workspace_jobs,
+            ),
+            ("require_active_version", &mut n.require_active_version, o.require_active_version),
+        ] {
+            if kept(key) {
+                *slot = was;
+            }
+        }
+    }
     // v2.30.0 zeroes the omitted plain fields (above) but keeps what its
     // pointer fields name when they are omitted: display name, description,
     // icon, port share level and the autostop and autostart requirements
@@ -287,7 +332,11 @@ fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Repl
             .and_then(Value::as_bool)
             .unwrap_or(old_extras.use_classic_parameter_flow),
     };
+    // v2.30.0 answers 304 when nothing changes; newer releases 200.
     if t == old && extras == old_extras {
+        if optional {
+            return Ok(reply(200, &st.template_json(&t)));
+        }
         return Ok(Reply { status: 304, headers: Vec::new(), body: Vec::new() });
     }
     t.updated_at = Some(NOW.into());
