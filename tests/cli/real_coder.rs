@@ -456,3 +456,61 @@ fn real_coder_live_import_reads_workspace_shares_and_equals_the_offline_import()
     }
     assert_routed(&h.requests());
 }
+
+/// Issue 16 §1 on the real server: apply killed (SIGKILL) with steps in
+/// flight, then run again: it resumes from its journal, and once the admin
+/// has made the new orgs' provisioner keys it ends with no drift, and a plan
+/// made again from a new import has nothing left to do.
+#[test]
+fn real_coder_apply_killed_midway_then_resumed_converges() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(h) = start(d, Setup { megaco: true, ..Setup::default() }) else { return };
+    h.import(&d.join("before.json"));
+    let split = recommended_split(&h, &d.join("before.json"), d);
+    let first = plan(&h, &d.join("before.json"), &split, &d.join("plan.json"));
+    let total = left(&first).len();
+    assert!(total > 30, "a plan worth killing: {total} steps");
+
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("orgsplit"))
+        .arg("apply")
+        .arg(d.join("plan.json"))
+        .args(["--yes", "--url", &h.url, "--wait-for-provisioners", "60", "--build-timeout", "120"])
+        .env("CODER_SESSION_TOKEN", &h.token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(d.join("killed.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let journal = d.join("plan.json.journal");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let recorded = || std::fs::read_to_string(&journal).map_or(0, |j| j.matches("\"event\":\"step\"").count());
+    // Killed a third of the way, with other steps in flight (8 at once by default).
+    while recorded() < total / 3 {
+        let err = std::fs::read_to_string(d.join("killed.err")).unwrap_or_default();
+        assert!(child.try_wait().unwrap().is_none(), "apply ended before it could be killed: {err}");
+        assert!(Instant::now() < deadline, "apply made no progress: {err}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().signal(), Some(9), "killed with SIGKILL");
+    let at_kill = recorded();
+    assert!(at_kill < total, "killed before the end: {at_kill} of {total}");
+
+    // The rerun resumes; the keys then wait for the admin, as in one go.
+    let (code, out) = apply(&h, &d.join("plan.json"));
+    assert!(out.contains("resuming: `") && out.contains("records 1 earlier run(s) of this plan"), "{out}");
+    assert_eq!(code, 3, "keys wait for the admin: {out}");
+    admin_creates_the_keys(&h, &first);
+    let (code, out) = apply(&h, &d.join("plan.json"));
+    assert!(out.contains(NO_DRIFT), "{out}");
+    assert!(code == 0 || code == 3, "{out}");
+
+    h.import(&d.join("after.json"));
+    let replan = plan(&h, &d.join("after.json"), &split, &d.join("replan.json"));
+    assert_eq!(left(&replan), Vec::<String>::new(), "{out}");
+    assert_routed(&h.requests());
+}
