@@ -322,7 +322,11 @@ fn template_facts(
         f,
         "shared_templates",
         shared.len(),
-        vec![Evidence::new(format!("deployment-wide templates: {}", sample(&shared, 8)))],
+        vec![Evidence::new(if shared.is_empty() {
+            "no deployment-wide template".to_string()
+        } else {
+            format!("deployment-wide templates: {}", sample(&shared, 8))
+        })],
     );
     // A platform team of its own writes templates that are its own, or is the
     // team writing the central templates (credited to the smallest candidate

@@ -60,6 +60,10 @@ pub struct Scored {
     /// The overlapping candidate whose organization it joins (`overlaps`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// Why it has no organization of its own: a subset of, an umbrella over,
+    /// or sharing templates with candidates that have one (`overlaps::Relation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation: Option<overlaps::Relation>,
 }
 
 /// A declared fact whose value differs from the one derived from the snapshot.
@@ -193,6 +197,7 @@ pub fn score(
             conflicts,
             contradictions,
             merged_into: None,
+            relation: None,
         }
     });
     scored.sort_by(|a, b| a.candidate.name.cmp(&b.candidate.name));

@@ -182,6 +182,36 @@ pub struct AlsoMatch {
     pub total: usize,
 }
 
+/// A candidate is region-shaped when one region holds at least this share (%)
+/// of its members...
+pub const REGION_SHAPED_SHARE: i64 = 75;
+/// ...and no department holds this share (%) or more: several departments' people grouped by place.
+pub const REGION_SHAPED_DEPARTMENT: i64 = 50;
+
+/// How `orgsplit rules explain` states it.
+pub const REGION_FIRST: &str = "Region-shaped candidates are scored against the multiple-regions case first. A \
+candidate is region-shaped when one region holds at least 75% of its members (the people CSV's `region` column) and \
+no department holds 50% of them: developers of several teams grouped by where they are. For such a candidate, a case \
+whose verdict is `provisioners-and-workspace-proxies` wins when it applies, whatever other case applies too (those are \
+listed as also fitting, with a note); when no case applies, it is the closest case shown, with what it misses. In \
+template sources, the default and options of a `coder_parameter` whose name mentions a region are regions.";
+
+/// Whether the facts describe a region-shaped candidate (see `REGION_FIRST`).
+pub fn region_shaped(facts: &Facts) -> bool {
+    let number = |name: &str| match facts.get(name).and_then(|f| f.value.as_ref()) {
+        Some(Value::Number(n)) => Some(*n),
+        _ => None,
+    };
+    matches!(
+        (number("region_share"), number("department_share")),
+        (Some(r), Some(d)) if r >= REGION_SHAPED_SHARE && d < REGION_SHAPED_DEPARTMENT
+    )
+}
+
+fn is_regions_case(m: &Match) -> bool {
+    m.verdict == Some(Verdict::ProvisionersAndWorkspaceProxies)
+}
+
 /// Decide a candidate's recommendation from its facts.
 pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) -> Decision {
     let active = catalogue.rules.iter().filter(|r| !suppressed.iter().any(|s| s.rule == r.id));
@@ -200,6 +230,27 @@ pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) 
     applying.sort_by_key(rank);
     rest.sort_by_key(|(order, m)| (std::cmp::Reverse(m.percent()), std::cmp::Reverse(m.met), *order));
     let mut notes = Vec::new();
+    // Region-shaped: the multiple-regions case first (`REGION_FIRST`).
+    let shaped = region_shaped(facts);
+    let mut region_first = false;
+    if shaped {
+        if let Some(k) = applying.iter().position(|(_, m)| is_regions_case(m)).filter(|&k| k > 0) {
+            let regions = applying.remove(k);
+            notes.push(format!(
+                "region-shaped (one region holds most of its members, no department half of them): `{}` comes \
+                 first, ahead of `{}`",
+                regions.1.rule, applying[0].1.rule
+            ));
+            applying.insert(0, regions);
+            region_first = true;
+        } else {
+            region_first = applying.first().is_some_and(|(_, m)| is_regions_case(m));
+        }
+        if let Some(k) = rest.iter().position(|(_, m)| is_regions_case(m)) {
+            let regions = rest.remove(k);
+            rest.insert(0, regions);
+        }
+    }
     let mut applying = applying.into_iter().map(|(_, m)| m);
     let best = applying.next();
     let also: Vec<AlsoMatch> = applying
@@ -209,7 +260,10 @@ pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) 
         None => Recommendation::NoClearCase,
         Some(b) => {
             let verdict = b.verdict.unwrap_or(Verdict::Organization);
-            let tie = also.iter().find(|a| a.met == b.met && a.total == b.total && a.verdict != b.verdict);
+            let tie = also
+                .iter()
+                .filter(|_| !region_first)
+                .find(|a| a.met == b.met && a.total == b.total && a.verdict != b.verdict);
             if let Some(t) = tie {
                 notes.push(format!("`{}` and `{}` fit equally well ({} of {})", b.rule, t.rule, b.met, b.total));
                 Recommendation::Review

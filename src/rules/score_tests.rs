@@ -316,3 +316,68 @@ fn declared_facts_win_and_contradictions_name_both_sources() {
     assert_eq!(f["acquired"].value, Some(b(true)));
     assert_eq!(f["acquired"].evidence[0].at.as_deref(), Some("c.toml:9:8"));
 }
+
+/// A rule whose conditions all hold for the `regional` facts below, with more
+/// of them than the multiple-regions case: alone it would win on count.
+fn regional_org_rule() -> String {
+    let mut text = rule("regional-org", "organization");
+    for (fact, op, value) in [
+        ("region_share", ">=", "90"),
+        ("deployment_regions", ">=", "2"),
+        ("contractor_share", "==", "0"),
+        ("own_platform_team", "==", "false"),
+        ("dedicated_templates", "==", "0"),
+        ("shared_templates", ">=", "1"),
+        ("restricted_templates", "==", "0"),
+    ] {
+        text.push_str(&format!(
+            "[[conditions]]\nreason = \"{fact}\"\nfact = \"{fact}\"\nop = \"{op}\"\nvalue = {value}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn region_shaped_candidates_are_scored_against_multiple_regions_first() {
+    let c =
+        Catalogue::load(&crate::rules::catalogue::builtin_files(), &[("x.toml".into(), regional_org_rule())]).unwrap();
+    // Three departments' developers in one region (92%): region-shaped.
+    let regional = [("region_share", n(92)), ("department_share", n(30)), ("members", n(300))];
+    assert!(region_shaped(&facts(&regional)));
+    let d = decide(&c, &facts(&regional), &[]);
+    assert_eq!(d.best.as_ref().map(|m| m.rule.as_str()), Some("multiple-regions"), "{d:#?}");
+    assert_eq!(d.recommendation, Recommendation::Case(Verdict::ProvisionersAndWorkspaceProxies));
+    assert!(d.also.iter().any(|a| a.rule == "regional-org"), "the other case is still shown: {:?}", d.also);
+    assert!(d.notes.iter().any(|n| n.contains("region-shaped") && n.contains("`regional-org`")), "{:?}", d.notes);
+    // One team in one region is not region-shaped: the case with most conditions met wins.
+    let team = [("region_share", n(92)), ("department_share", n(80)), ("members", n(300))];
+    assert!(!region_shaped(&facts(&team)));
+    assert_eq!(decide(&c, &facts(&team), &[]).best.unwrap().rule, "regional-org");
+    // No region dominates (60%): not region-shaped either, whatever its departments.
+    assert!(!region_shaped(&facts(&[("region_share", n(60)), ("department_share", n(30))])));
+    // Unknown facts (no people CSV) are not region-shaped.
+    let mut unknown = facts(&regional);
+    unknown.insert("region_share".into(), Fact::unknown("no people"));
+    assert!(!region_shaped(&unknown));
+}
+
+#[test]
+fn a_region_shaped_candidate_that_fits_no_case_is_shown_the_multiple_regions_case_as_closest() {
+    // 80% in one region, several departments, but one template of its own: no
+    // case applies; the closest is multiple-regions, missing the template condition.
+    let f = facts(&[
+        ("region_share", n(80)),
+        ("department_share", n(30)),
+        ("dedicated_templates", n(1)),
+        ("own_templates", n(1)),
+        ("own_platform_team", b(true)),
+    ]);
+    let d = decide(&catalogue(), &f, &[]);
+    assert_eq!(d.recommendation, Recommendation::NoClearCase, "{d:#?}");
+    let nearest = d.nearest.expect("a closest case");
+    assert_eq!(nearest.rule, "multiple-regions");
+    let missing: Vec<&str> =
+        nearest.conditions.iter().filter(|c| c.status != Status::Met).map(|c| c.reason.as_str()).collect();
+    assert!(missing.contains(&"its members connect from one region"), "{missing:?}");
+    assert!(missing.contains(&"on the same templates as everyone else"), "{missing:?}");
+}
