@@ -30,6 +30,17 @@ struct Scored {
     notes: Vec<String>,
     #[serde(default)]
     merged_into: Option<String>,
+    #[serde(default)]
+    relation: Option<Relation>,
+}
+
+/// Why a candidate has no organization of its own.
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Relation {
+    SubsetOf { of: String },
+    UmbrellaOver { over: Vec<String> },
+    SharesTemplatesWith { with: String },
 }
 
 #[derive(Deserialize)]
@@ -560,6 +571,22 @@ fn overlapping_candidates_get_one_organization_and_umbrellas_get_review() {
     let own = verdicts.iter().filter(|v| v["is_organization"] == true && v.get("joins").is_none()).count();
     assert!(own < verdicts.iter().filter(|v| v["is_organization"] == true).count());
     assert_eq!(r["summary"]["recommended_organizations"], own);
+    // Each says why it has no organization of its own, in JSON, in the report and in `score`.
+    assert_eq!(c["payments-oncall"].relation, Some(Relation::SubsetOf { of: "payments".into() }));
+    let umbrella = Relation::UmbrellaOver { over: vec!["checkout".into(), "search".into()] };
+    assert_eq!(c["guild"].relation, Some(umbrella));
+    assert_eq!(c["payments"].relation, None, "an organization of its own");
+    assert_eq!(oncall["relation"], "subset of `payments`");
+    let guild = verdicts.iter().find(|v| v["name"] == "guild").unwrap();
+    assert_eq!(guild["relation"], "umbrella over `checkout` and `search`");
+    assert_eq!(guild["agreement"], "as-recommended", "its people go with the teams it spans: {guild}");
+    let out = orgsplit().args(["report", "--candidates", &file]).assert().success();
+    let md = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(md.contains("| payments-oncall | 6 | In `payments`'s organization (subset of `payments`) |"), "{md}");
+    assert!(md.contains("no organization of its own (umbrella over `checkout` and `search`)"), "{md}");
+    let out = orgsplit().args(["score", "--candidates", &file]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("No organization of its own: subset of `payments`"), "{text}");
 }
 
 #[test]
