@@ -208,6 +208,22 @@ pub fn region_shaped(facts: &Facts) -> bool {
     )
 }
 
+/// The facts of a match's conditions that hold (`met`) or do not, as
+/// "`members` = 8": what a person would check to settle a `review`.
+fn deciding(m: &Match, met: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in m.conditions.iter().filter(|c| (c.status == Status::Met) == met) {
+        for t in &c.tests {
+            let value = t.value.as_ref().map_or("unknown".to_string(), |v| v.to_string());
+            let line = format!("`{}` = {value}", t.fact);
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
 fn is_regions_case(m: &Match) -> bool {
     m.verdict == Some(Verdict::ProvisionersAndWorkspaceProxies)
 }
@@ -253,8 +269,16 @@ pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) 
     }
     let mut applying = applying.into_iter().map(|(_, m)| m);
     let best = applying.next();
-    let also: Vec<AlsoMatch> = applying
-        .map(|m| AlsoMatch { rule: m.rule, title: m.title, verdict: m.verdict, met: m.met, total: m.total })
+    let also_matches: Vec<Match> = applying.collect();
+    let also: Vec<AlsoMatch> = also_matches
+        .iter()
+        .map(|m| AlsoMatch {
+            rule: m.rule.clone(),
+            title: m.title.clone(),
+            verdict: m.verdict,
+            met: m.met,
+            total: m.total,
+        })
         .collect();
     let recommendation = match &best {
         None => Recommendation::NoClearCase,
@@ -265,11 +289,28 @@ pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) 
                 .filter(|_| !region_first)
                 .find(|a| a.met == b.met && a.total == b.total && a.verdict != b.verdict);
             if let Some(t) = tie {
-                notes.push(format!("`{}` and `{}` fit equally well ({} of {})", b.rule, t.rule, b.met, b.total));
+                let other = also_matches.iter().find(|m| m.rule == t.rule);
+                let mut open = deciding(b, false);
+                open.extend(other.map(|m| deciding(m, false)).unwrap_or_default());
+                let decide = if open.is_empty() {
+                    "every condition of both holds, so no fact decides: a person does".to_string()
+                } else {
+                    format!("the facts that would decide (conditions not met): {}", open.join(", "))
+                };
+                notes.push(format!(
+                    "`{}` and `{}` fit equally well ({} of {}); {decide}",
+                    b.rule, t.rule, b.met, b.total
+                ));
                 Recommendation::Review
             } else if verdict.is_organization() && !warnings.is_empty() {
                 let w: Vec<String> = warnings.iter().map(|w| format!("`{}`", w.rule)).collect();
-                notes.push(format!("`{}` says organization, but {} says it should not be one", b.rule, w.join(", ")));
+                let facts: Vec<String> = warnings.iter().flat_map(|w| deciding(w, true)).collect();
+                notes.push(format!(
+                    "`{}` says organization, but {} says it should not be one; the facts that decide: {}",
+                    b.rule,
+                    w.join(", "),
+                    facts.join(", ")
+                ));
                 Recommendation::Review
             } else {
                 Recommendation::Case(verdict)

@@ -208,6 +208,11 @@ fn maintenance_overhead_is_a_warning_and_turns_an_organization_into_review() {
     assert_eq!(d.best.as_ref().unwrap().rule, "cloud-native-teams");
     assert_eq!(d.recommendation, Recommendation::Review);
     assert!(d.notes[0].contains("`maintenance-overhead`"), "{:?}", d.notes);
+    assert!(
+        d.notes[0].ends_with("the facts that decide: `members` = 8, `own_platform_team` = false"),
+        "the warning's facts are named: {:?}",
+        d.notes
+    );
 }
 
 #[test]
@@ -259,7 +264,34 @@ fn equally_good_cases_with_different_verdicts_ask_for_review() {
     .unwrap();
     let d = decide(&c, &facts(&[]), &[]);
     assert_eq!(d.recommendation, Recommendation::Review);
-    assert_eq!(d.notes, ["`a` and `b` fit equally well (1 of 1)"]);
+    assert_eq!(
+        d.notes,
+        ["`a` and `b` fit equally well (1 of 1); every condition of both holds, so no fact decides: a person does"]
+    );
+    // With an optional condition unmet in each, those facts are named.
+    let optional = |id: &str, verdict: &str, fact: &str| {
+        format!(
+            "{}[[conditions]]\nreason = \"r\"\nrequired = false\nfact = \"{fact}\"\nop = \">=\"\nvalue = 1\n",
+            rule(id, verdict)
+        )
+    };
+    let c = Catalogue::load(
+        &[],
+        &[
+            ("a.toml".into(), optional("a", "organization", "own_clusters")),
+            ("b.toml".into(), optional("b", "separate-template-or-groups", "vm_templates")),
+        ],
+    )
+    .unwrap();
+    let d = decide(&c, &facts(&[]), &[]);
+    assert_eq!(d.recommendation, Recommendation::Review);
+    assert_eq!(
+        d.notes,
+        [
+            "`a` and `b` fit equally well (1 of 2); the facts that would decide (conditions not met): `own_clusters` = 0, \
+          `vm_templates` = 0"
+        ]
+    );
 }
 
 fn rule(id: &str, verdict: &str) -> String {
