@@ -162,10 +162,20 @@ pub fn score(
             dedicated_to.entry(u.template.clone()).or_default().push(i);
         }
     }
-    // A template several candidates would own is credited to the smallest (then first by name).
+    // A template several candidates would own is credited to the smallest that
+    // covers it: of those holding at least `derive::COVER_SHARE`% as many of its
+    // users as the one holding most (a team and a group around it), the smallest,
+    // then first by name; never an on-call group holding half the team's users.
     for (template, owners) in dedicated_to.iter_mut().filter(|(_, o)| o.len() > 1) {
+        let covered = |c: usize| usages[c].iter().find(|u| &u.template == template).map_or(0, |u| u.members);
+        let most = owners.iter().map(|&o| covered(o)).max().unwrap_or(0);
+        let short = |c: usize| covered(c) * 100 < derive::COVER_SHARE * most;
         owners.sort_by(|&a, &b| {
-            (candidates[a].members.len(), &candidates[a].name).cmp(&(candidates[b].members.len(), &candidates[b].name))
+            (short(a), candidates[a].members.len(), &candidates[a].name).cmp(&(
+                short(b),
+                candidates[b].members.len(),
+                &candidates[b].name,
+            ))
         });
         for &o in &owners[1..] {
             for u in usages[o].iter_mut().filter(|u| &u.template == template) {
