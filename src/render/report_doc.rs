@@ -210,7 +210,7 @@ fn candidates(r: &Report) -> Vec<Block> {
             vec![
                 vec![text(&c.name)],
                 vec![text(thousands(c.members))],
-                vec![ticks(&recommendation_cell(c))],
+                vec![ticks(recommendation_cell(c))],
                 vec![text(case)],
                 vec![text(format!("{}: ", placement(c))), agreement],
             ]
