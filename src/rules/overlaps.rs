@@ -114,11 +114,6 @@ pub fn own_templates(members: usize, uses: &[TemplateUse]) -> BTreeSet<&str> {
         .collect()
 }
 
-fn common(a: &[String], b: &[String]) -> usize {
-    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().filter(|m| large.binary_search(m).is_ok()).count()
-}
-
 fn linked(a: &Shape, b: &Shape, shared: usize) -> bool {
     let smaller = a.members.len().min(b.members.len());
     if smaller > 0 && shared * 100 >= MEMBER_OVERLAP * smaller {
@@ -132,13 +127,28 @@ fn linked(a: &Shape, b: &Shape, shared: usize) -> bool {
 /// The outcome for each candidate that overlaps another recommended one.
 pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
     let orgs: Vec<usize> = (0..shapes.len()).filter(|&i| shapes[i].recommendation.is_organization()).collect();
-    let mut shared: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    // Members in common, counted through each member's candidates: comparing
+    // every pair's member lists was most of scoring's string compares at 400
+    // organizations. Pairs with none in common are absent (0).
+    let mut of_member: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in &orgs {
+        for m in shapes[i].members {
+            of_member.entry(m.as_str()).or_default().push(i);
+        }
+    }
+    let mut counted: HashMap<(usize, usize), usize> = HashMap::new();
+    for holders in of_member.values().filter(|h| h.len() > 1) {
+        for &a in holders {
+            for &b in holders.iter().filter(|&&b| b != a) {
+                *counted.entry((a, b)).or_default() += 1;
+            }
+        }
+    }
+    let shared = |a: usize, b: usize| counted.get(&(a, b)).copied().unwrap_or(0);
     let mut links: BTreeSet<(usize, usize)> = BTreeSet::new();
     for (k, &i) in orgs.iter().enumerate() {
         for &j in &orgs[k + 1..] {
-            let n = common(shapes[i].members, shapes[j].members);
-            shared.insert((i, j), n);
-            shared.insert((j, i), n);
+            let n = shared(i, j);
             if linked(&shapes[i], &shapes[j], n) {
                 links.insert((i, j));
                 links.insert((j, i));
@@ -153,11 +163,11 @@ pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
         let parts: Vec<usize> = orgs
             .iter()
             .copied()
-            .filter(|&v| v != u && shared[&(u, v)] * 100 >= UMBRELLA_PART * size)
+            .filter(|&v| v != u && shared(u, v) * 100 >= UMBRELLA_PART * size)
             // A candidate mostly inside it is its subset, not a team it spans.
-            .filter(|&v| shared[&(u, v)] * 100 < SUBSET * shapes[v].members.len().max(1))
+            .filter(|&v| shared(u, v) * 100 < SUBSET * shapes[v].members.len().max(1))
             .collect();
-        let most = parts.iter().map(|&v| shared[&(u, v)]).max().unwrap_or(0);
+        let most = parts.iter().map(|&v| shared(u, v)).max().unwrap_or(0);
         let separate = parts.iter().any(|&a| parts.iter().any(|&b| a < b && !links.contains(&(a, b))));
         if separate && most * 100 < SUBSET * size {
             umbrellas.insert(u);
