@@ -76,6 +76,14 @@ static EKS_ENDPOINT: LazyLock<Regex> =
 /// A GKE kube context: `gke_PROJECT_LOCATION_CLUSTER`.
 static GKE_CONTEXT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^gke_([a-z][a-z0-9-]{4,28}[a-z0-9])_([a-z0-9-]+)_([A-Za-z0-9_-]+)$").unwrap());
+/// An Azure resource id of an AKS cluster:
+/// `/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ContainerService/managedClusters/NAME`.
+static AKS_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^/subscriptions/([0-9a-f-]{36})/resourcegroups/[^/]+/providers/microsoft\.containerservice/managedclusters/([A-Za-z0-9_-]+)$",
+    )
+    .unwrap()
+});
 /// `"key" = "value"`: quoted keys (labels, annotations, node selectors, GPU limits).
 static QUOTED_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""([^"]+)"\s*=\s*"((?:[^"\\]|\\.)*)""#).unwrap());
 
@@ -439,7 +447,7 @@ fn is_region_parameter(owner: Option<&Block>) -> bool {
 
 /// Whether `structured` reads this value (an ARN, a registry host, a kube context, an EKS endpoint).
 fn is_structured(v: &str) -> bool {
-    ARN.is_match(v) || EKS_ENDPOINT.is_match(v) || GKE_CONTEXT.is_match(v)
+    ARN.is_match(v) || EKS_ENDPOINT.is_match(v) || GKE_CONTEXT.is_match(v) || AKS_ID.is_match(v)
 }
 
 /// Accounts, regions and clusters inside a structured string.
@@ -466,6 +474,9 @@ fn structured(v: &str, sig: &mut impl FnMut(&str, &str)) {
         sig("cloud_account", &format!("gcp:{}", &c[1]));
         sig("region", &c[2]);
         sig("cluster", &c[3]);
+    } else if let Some(c) = AKS_ID.captures(v) {
+        sig("cloud_account", &format!("azure:{}", c[1].to_ascii_lowercase()));
+        sig("cluster", &c[2]);
     }
 }
 
@@ -702,6 +713,50 @@ data "coder_parameter" "cpu" {
         assert!(!s.iter().any(|x| x.kind == "cluster"), "{:?}", kinds(&s));
         assert!(has(&s, "region", "us-east-1") && has(&s, "region", "eu-central-1"), "{:?}", kinds(&s));
         assert!(!has(&s, "region", "4"));
+    }
+
+    #[test]
+    fn aks_cluster_ids_acr_hosts_and_gpu_limits() {
+        let tf = r#"data "azurerm_kubernetes_cluster" "aks" {
+  name                = "payments-aks"
+  resource_group_name = "payments-rg"
+}
+resource "kubernetes_pod" "ws" {
+  metadata {
+    annotations = {
+      "cluster-id" = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/payments-rg/providers/Microsoft.ContainerService/managedClusters/payments-aks-weu"
+    }
+  }
+  spec {
+    container {
+      image = "paymentsacr01.azurecr.io/dev/base:1"
+      resources {
+        limits = {
+          "nvidia.com/gpu" = "1"
+        }
+      }
+    }
+  }
+}
+variable "kube_ca_certificate" {
+  default = "-----BEGIN CERTIFICATE-----MIIC5zCCAc+gAwIBAgIBADANBgkqhkiG9w0BAQsFADAVMRMwEQYDVQQDEwprdWJl"
+}
+"#;
+        let s = scan("aks.tf", tf).signals;
+        for (kind, value, line) in [
+            ("cluster", "payments-aks", 2),
+            ("cloud_account", "azure:0b1f6471-1bf0-4dda-aec3-111122223333", 8),
+            ("cluster", "payments-aks-weu", 8),
+            ("registry", "paymentsacr01.azurecr.io", 13),
+            ("gpu", "nvidia.com/gpu", 16),
+        ] {
+            assert!(
+                s.iter().any(|x| x.kind == kind && x.value == value && x.line == line),
+                "{kind} {value} at line {line}: {:?}",
+                kinds(&s)
+            );
+        }
+        assert!(!s.iter().any(|x| x.value.contains("BEGIN") || x.value.starts_with("MII")), "{:?}", kinds(&s));
     }
 
     #[test]

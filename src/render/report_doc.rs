@@ -181,6 +181,17 @@ fn headline(s: &Summary) -> Vec<Block> {
     blocks
 }
 
+/// The verdict, and for a candidate with no organization of its own, why:
+/// "In `pricing`'s organization (subset of `pricing`)".
+fn recommendation_cell(c: &crate::report::Verdict) -> String {
+    match (&c.joins, &c.relation) {
+        (Some(j), Some(r)) => format!("In `{j}`'s organization ({r})"),
+        (Some(j), None) => format!("In `{j}`'s organization"),
+        (None, Some(r)) => format!("{} ({r})", c.recommendation_title),
+        (None, None) => c.recommendation_title.clone(),
+    }
+}
+
 fn candidates(r: &Report) -> Vec<Block> {
     let rows = r
         .candidates
@@ -199,7 +210,7 @@ fn candidates(r: &Report) -> Vec<Block> {
             vec![
                 vec![text(&c.name)],
                 vec![text(thousands(c.members))],
-                vec![text(&c.recommendation_title)],
+                vec![ticks(recommendation_cell(c))],
                 vec![text(case)],
                 vec![text(format!("{}: ", placement(c))), agreement],
             ]
@@ -210,6 +221,13 @@ fn candidates(r: &Report) -> Vec<Block> {
         .iter()
         .map(|c| {
             let mut why = vec![strong(&c.name), text(format!(": {}", c.recommendation_title))];
+            if let Some(r) = &c.relation {
+                let how = match &c.joins {
+                    Some(j) => format!("; no organization of its own ({r}): its people join `{j}`'s"),
+                    None => format!("; no organization of its own ({r})"),
+                };
+                why.push(ticks(&how));
+            }
             match &c.case {
                 // No case fits: the nearest one, and what it lacks.
                 Some(case) if !c.case_applies => {

@@ -76,7 +76,9 @@ pub fn explain(rule: &Rule, catalogue: &Catalogue, format: Format) -> Result<Str
     out.push_str(&table(format, &["fact", "type", "from", "meaning"], rows));
     out.push('\n');
     let _ = writeln!(out, "\n{}", crate::rules::derive::DEDICATION);
+    let _ = writeln!(out, "\n{}", crate::rules::score::REGION_FIRST);
     let _ = writeln!(out, "\n{}", crate::rules::overlaps::DEFINITION);
+    let _ = writeln!(out, "\n{}", crate::rules::overlaps::RELATION);
     Ok(out)
 }
 

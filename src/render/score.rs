@@ -41,14 +41,13 @@ pub fn render(report: &Scoring, format: Format) -> Result<String> {
                 (None, None) => ("none".into(), String::new()),
             };
             let warnings = s.decision.warnings.iter().map(|w| w.rule.clone()).collect::<Vec<_>>().join(", ");
-            vec![
-                s.candidate.name.clone(),
-                s.members.to_string(),
-                s.decision.recommendation.title().to_string(),
-                case,
-                score,
-                warnings,
-            ]
+            let recommendation = match (&s.merged_into, &s.relation) {
+                (Some(j), Some(r)) => format!("In `{j}`'s organization ({})", r.label()),
+                (Some(j), None) => format!("In `{j}`'s organization"),
+                (None, Some(r)) => format!("{} ({})", s.decision.recommendation.title(), r.label()),
+                (None, None) => s.decision.recommendation.title().to_string(),
+            };
+            vec![s.candidate.name.clone(), s.members.to_string(), recommendation, case, score, warnings]
         })
         .collect();
     out.push_str(&table(
@@ -89,6 +88,9 @@ fn candidate(out: &mut String, s: &Scored, format: Format) {
     let p = if md { MARKDOWN } else { TERMINAL };
     let (top, item) = (p.top, p.item);
     let _ = writeln!(out, "{top}Recommendation: {}", s.decision.recommendation.title());
+    if let Some(r) = &s.relation {
+        let _ = writeln!(out, "{top}No organization of its own: {}", r.label());
+    }
     for n in &s.decision.notes {
         let _ = writeln!(out, "{item}why review: {n}");
     }

@@ -128,6 +128,11 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
     placed_in.sort_by(|a, b| b.members.cmp(&a.members).then_with(|| a.org.cmp(&b.org)));
     let is_organization = d.recommendation.is_organization();
     let most_placed = placed_in.first().is_some_and(|p| p.members * 2 > s.members);
+    // An umbrella's people go with the teams it spans: only an organization
+    // holding a subset's share of them (80%) would be one of its own.
+    let umbrella = matches!(s.relation, Some(rules::overlaps::Relation::UmbrellaOver { .. }));
+    let most_placed = most_placed
+        && (!umbrella || placed_in.first().is_some_and(|p| p.members * 100 >= rules::overlaps::SUBSET * s.members));
     let agreement = match (is_organization, most_placed) {
         (true, true) | (false, false) => Agreement::AsRecommended,
         (true, false) => Agreement::NotInSplit,
@@ -144,6 +149,7 @@ fn verdict(s: &Scored, user_orgs: &HashMap<&str, Vec<&str>>) -> Verdict {
         recommendation_title: d.recommendation.title().to_string(),
         is_organization,
         joins: s.merged_into.clone(),
+        relation: s.relation.as_ref().map(|r| r.label()),
         case: case.map(|m| m.title.clone()),
         case_applies: d.best.is_some(),
         met: case.map_or(0, |m| m.met),

@@ -138,6 +138,10 @@ pub struct Verdict {
     /// not an organization of its own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joins: Option<String>,
+    /// Why it has no organization of its own, when others with one overlap
+    /// it: "subset of `pricing`", "umbrella over `pricing` and `risk`", ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation: Option<String>,
     /// The best-matching case of the page, or for "no clear case" the closest one.
     pub case: Option<String>,
     pub case_applies: bool,

@@ -31,6 +31,10 @@ pub const OWN_SHARE: usize = 50;
 /// ...and that share is at least this many times its share of the deployment's template users (lift).
 pub const OWN_LIFT: usize = 2;
 
+/// A template several candidates would own goes to the smallest of those
+/// holding at least this share (%) of the users the best-covering one holds.
+pub const COVER_SHARE: usize = 67;
+
 /// A template whose users come from at least this many departments (people
 /// CSV), each at least `SPREAD_SHARE` (%) of its users, none of them half or
 /// more, is central: nobody's own (a team's template its neighbours also use
@@ -47,7 +51,8 @@ at least 3 departments (the people CSV's `department` column) that are each at l
 them: a group cut across teams (a region, a guild) then owns no template the teams share. A variant of another template (the same \
 source except variable and parameter defaults, tags and names) is nobody's own either: it inherits the other's \
 infrastructure. When a template is the own template of several candidates (a team and a group containing it), it \
-is credited to the smallest. Own platform team: its members wrote templates that are its own, or it is the smallest \
+is credited to the smallest of those holding at least 67% as many of its users as the one holding most: a team \
+rather than the department around it, and rather than its on-call group holding half of its users. Own platform team: its members wrote templates that are its own, or it is the smallest \
 candidate holding the author of a central template (the central platform team); a variant's author, or a larger \
 group around the central team, has none.";
 
@@ -322,7 +327,11 @@ fn template_facts(
         f,
         "shared_templates",
         shared.len(),
-        vec![Evidence::new(format!("deployment-wide templates: {}", sample(&shared, 8)))],
+        vec![Evidence::new(if shared.is_empty() {
+            "no deployment-wide template".to_string()
+        } else {
+            format!("deployment-wide templates: {}", sample(&shared, 8))
+        })],
     );
     // A platform team of its own writes templates that are its own, or is the
     // team writing the central templates (credited to the smallest candidate

@@ -61,6 +61,10 @@ pub struct Scored {
     /// The overlapping candidate whose organization it joins (`overlaps`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// Why it has no organization of its own: a subset of, an umbrella over,
+    /// or sharing templates with candidates that have one (`overlaps::Relation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation: Option<overlaps::Relation>,
 }
 
 /// A declared fact whose value differs from the one derived from the snapshot.
@@ -159,10 +163,20 @@ pub fn score(
             dedicated_to.entry(u.template.clone()).or_default().push(i);
         }
     }
-    // A template several candidates would own is credited to the smallest (then first by name).
+    // A template several candidates would own is credited to the smallest that
+    // covers it: of those holding at least `derive::COVER_SHARE`% as many of its
+    // users as the one holding most (a team and a group around it), the smallest,
+    // then first by name; never an on-call group holding half the team's users.
     for (template, owners) in dedicated_to.iter_mut().filter(|(_, o)| o.len() > 1) {
+        let covered = |c: usize| usages[c].iter().find(|u| &u.template == template).map_or(0, |u| u.members);
+        let most = owners.iter().map(|&o| covered(o)).max().unwrap_or(0);
+        let short = |c: usize| covered(c) * 100 < derive::COVER_SHARE * most;
         owners.sort_by(|&a, &b| {
-            (candidates[a].members.len(), &candidates[a].name).cmp(&(candidates[b].members.len(), &candidates[b].name))
+            (short(a), candidates[a].members.len(), &candidates[a].name).cmp(&(
+                short(b),
+                candidates[b].members.len(),
+                &candidates[b].name,
+            ))
         });
         for &o in &owners[1..] {
             for u in usages[o].iter_mut().filter(|u| &u.template == template) {
@@ -194,6 +208,7 @@ pub fn score(
             conflicts,
             contradictions,
             merged_into: None,
+            relation: None,
         }
     });
     scored.sort_by(|a, b| a.candidate.name.cmp(&b.candidate.name));

@@ -6,7 +6,10 @@
 //! `review` for all of them when they do not. Pure: it reads member lists and
 //! template uses, so it holds on any deployment.
 
+use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
 
 use super::score::Recommendation;
 use super::{Scored, TemplateUse};
@@ -42,6 +45,41 @@ recommended an organization whose main templates (each used by at least 25% of i
 templates of organizations (an on-call group or an SRE group on a team's template) goes where its templates go: into \
 that organization when they are one organization's, `review` when they are several organizations'.";
 
+/// Why a candidate has no organization of its own, in terms of the
+/// candidates that do (see `RELATION`): shown next to its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Relation {
+    /// At least `SUBSET`% of its members are in that candidate (an on-call group in its team).
+    SubsetOf { of: String },
+    /// At least `UMBRELLA_PART`% of its members in each of these candidates
+    /// (a guild or a department spanning teams), less than `SUBSET`% in any one.
+    UmbrellaOver { over: Vec<String> },
+    /// Neither, but it joins that candidate's organization: they share templates.
+    SharesTemplatesWith { with: String },
+}
+
+impl Relation {
+    /// "subset of `pricing`", "umbrella over `pricing` and `risk`", ...
+    pub fn label(&self) -> String {
+        match self {
+            Relation::SubsetOf { of } => format!("subset of `{of}`"),
+            Relation::UmbrellaOver { over } => {
+                let names: Vec<String> = over.iter().map(|n| format!("`{n}`")).collect();
+                let list = match names.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                    _ => names.join(""),
+                };
+                format!("umbrella over {list}")
+            }
+            Relation::SharesTemplatesWith { with } => format!("shares its templates with `{with}`"),
+        }
+    }
+}
+
+/// How `orgsplit rules explain` states the labels.
+pub const RELATION: &str = "Every candidate with no organization of its own (not recommended one, or joining another's) is labelled by the candidates that get one: a subset of X when at least 80% of its members are in X; an umbrella over X and Y when at least 20% of its members are in each of two or more of them and less than 80% of its members and of theirs are in any one; otherwise, when it joins X's organization, it shares its templates with X. `orgsplit score` and the report show the label next to the verdict, so a reader sees why a group got no organization of its own.";
+
 /// What the pass decided for one candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -76,11 +114,6 @@ pub fn own_templates(members: usize, uses: &[TemplateUse]) -> BTreeSet<&str> {
         .collect()
 }
 
-fn common(a: &[String], b: &[String]) -> usize {
-    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().filter(|m| large.binary_search(m).is_ok()).count()
-}
-
 fn linked(a: &Shape, b: &Shape, shared: usize) -> bool {
     let smaller = a.members.len().min(b.members.len());
     if smaller > 0 && shared * 100 >= MEMBER_OVERLAP * smaller {
@@ -94,13 +127,28 @@ fn linked(a: &Shape, b: &Shape, shared: usize) -> bool {
 /// The outcome for each candidate that overlaps another recommended one.
 pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
     let orgs: Vec<usize> = (0..shapes.len()).filter(|&i| shapes[i].recommendation.is_organization()).collect();
-    let mut shared: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    // Members in common, counted through each member's candidates: comparing
+    // every pair's member lists was most of scoring's string compares at 400
+    // organizations. Pairs with none in common are absent (0).
+    let mut of_member: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in &orgs {
+        for m in shapes[i].members {
+            of_member.entry(m.as_str()).or_default().push(i);
+        }
+    }
+    let mut counted: HashMap<(usize, usize), usize> = HashMap::new();
+    for holders in of_member.values().filter(|h| h.len() > 1) {
+        for &a in holders {
+            for &b in holders.iter().filter(|&&b| b != a) {
+                *counted.entry((a, b)).or_default() += 1;
+            }
+        }
+    }
+    let shared = |a: usize, b: usize| counted.get(&(a, b)).copied().unwrap_or(0);
     let mut links: BTreeSet<(usize, usize)> = BTreeSet::new();
     for (k, &i) in orgs.iter().enumerate() {
         for &j in &orgs[k + 1..] {
-            let n = common(shapes[i].members, shapes[j].members);
-            shared.insert((i, j), n);
-            shared.insert((j, i), n);
+            let n = shared(i, j);
             if linked(&shapes[i], &shapes[j], n) {
                 links.insert((i, j));
                 links.insert((j, i));
@@ -115,11 +163,11 @@ pub fn resolve(shapes: &[Shape]) -> BTreeMap<usize, Outcome> {
         let parts: Vec<usize> = orgs
             .iter()
             .copied()
-            .filter(|&v| v != u && shared[&(u, v)] * 100 >= UMBRELLA_PART * size)
+            .filter(|&v| v != u && shared(u, v) * 100 >= UMBRELLA_PART * size)
             // A candidate mostly inside it is its subset, not a team it spans.
-            .filter(|&v| shared[&(u, v)] * 100 < SUBSET * shapes[v].members.len().max(1))
+            .filter(|&v| shared(u, v) * 100 < SUBSET * shapes[v].members.len().max(1))
             .collect();
-        let most = parts.iter().map(|&v| shared[&(u, v)]).max().unwrap_or(0);
+        let most = parts.iter().map(|&v| shared(u, v)).max().unwrap_or(0);
         let separate = parts.iter().any(|&a| parts.iter().any(|&b| a < b && !links.contains(&(a, b))));
         if separate && most * 100 < SUBSET * size {
             umbrellas.insert(u);
@@ -286,6 +334,69 @@ pub fn apply(scored: &mut [Scored]) {
         }
     }
     apply_followers(scored);
+    let relations = relations(scored);
+    for (s, r) in scored.iter_mut().zip(relations) {
+        s.relation = r;
+    }
+}
+
+/// Label each candidate without an organization of its own by those with one
+/// (see `RELATION`). One pass over the members: no pairwise comparison, so it
+/// stays cheap with a thousand candidates.
+pub fn relations(scored: &[Scored]) -> Vec<Option<Relation>> {
+    let homes: Vec<usize> = (0..scored.len())
+        .filter(|&i| scored[i].decision.recommendation.is_organization() && scored[i].merged_into.is_none())
+        .collect();
+    let mut home_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &h in &homes {
+        for m in &scored[h].candidate.members {
+            home_of.entry(m.as_str()).or_default().push(h);
+        }
+    }
+    scored
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if homes.binary_search(&i).is_ok() {
+                return None;
+            }
+            let mut common: BTreeMap<usize, usize> = BTreeMap::new();
+            for m in &s.candidate.members {
+                for &h in home_of.get(m.as_str()).into_iter().flatten() {
+                    *common.entry(h).or_default() += 1;
+                }
+            }
+            relation(s, scored, &common)
+        })
+        .collect()
+}
+
+fn relation(s: &Scored, scored: &[Scored], common: &BTreeMap<usize, usize>) -> Option<Relation> {
+    let size = s.members.max(1);
+    let name = |h: usize| scored[h].candidate.name.clone();
+    // The home holding most of its members (then the smaller, then by name).
+    let subset = common
+        .iter()
+        .filter(|&(_, &n)| n * 100 >= SUBSET * size)
+        .max_by(|a, b| {
+            a.1.cmp(b.1)
+                .then_with(|| scored[*b.0].members.cmp(&scored[*a.0].members))
+                .then_with(|| scored[*b.0].candidate.name.cmp(&scored[*a.0].candidate.name))
+        })
+        .map(|(&h, _)| h);
+    if let Some(h) = subset {
+        return Some(Relation::SubsetOf { of: name(h) });
+    }
+    let mut over: Vec<String> = common
+        .iter()
+        .filter(|&(&h, &n)| n * 100 >= UMBRELLA_PART * size && n * 100 < SUBSET * scored[h].members.max(1))
+        .map(|(&h, _)| name(h))
+        .collect();
+    if over.len() >= 2 {
+        over.sort();
+        return Some(Relation::UmbrellaOver { over });
+    }
+    s.merged_into.as_ref().map(|with| Relation::SharesTemplatesWith { with: with.clone() })
 }
 
 #[cfg(test)]
@@ -466,5 +577,66 @@ mod tests {
         // Its own templates are not another's, and no main template means nowhere.
         assert!(follows("auth", 10, &[tu("auth-k8s", 10)], &orgs).is_empty());
         assert!(follows("idle", 10, &[], &orgs).is_empty());
+    }
+
+    fn scored(name: &str, members: Vec<String>, r: Recommendation, merged_into: Option<&str>) -> Scored {
+        use crate::rules::candidates::Candidate;
+        use crate::rules::score::Decision;
+        Scored {
+            candidate: Candidate {
+                name: name.into(),
+                display_name: name.into(),
+                source: String::new(),
+                selector: Default::default(),
+                members: members.clone(),
+                declared: vec![],
+                suppressed: vec![],
+            },
+            members: members.len(),
+            decision: Decision {
+                recommendation: r,
+                best: None,
+                nearest: None,
+                also: vec![],
+                warnings: vec![],
+                notes: vec![],
+            },
+            templates: vec![],
+            facts: Default::default(),
+            conflicts: Default::default(),
+            contradictions: vec![],
+            merged_into: merged_into.map(str::to_string),
+            relation: None,
+        }
+    }
+
+    #[test]
+    fn candidates_without_an_organization_of_their_own_say_why() {
+        let mut guild = ids(30..40);
+        guild.extend(ids(40..48));
+        guild.sort();
+        let review = Recommendation::Review;
+        let dev = Recommendation::Case(Verdict::ParametersDevContainersGroups);
+        let all = [
+            scored("a", ids(0..40), ORG, None),
+            scored("b", ids(40..80), ORG, None),
+            scored("a-oncall", ids(5..12), ORG, Some("a")),
+            scored("guild", guild, review, None),
+            scored("b-sre", ids(100..110), ORG, Some("b")),
+            scored("web", ids(200..250), dev, None),
+            // Mostly inside `a` but not 80%: neither a subset nor an umbrella.
+            scored("mixed", ids(0..7).into_iter().chain(ids(300..303)).collect(), dev, None),
+        ];
+        let got = relations(&all);
+        assert_eq!(got[0], None, "an organization of its own needs no label");
+        assert_eq!(got[1], None);
+        assert_eq!(got[2], Some(Relation::SubsetOf { of: "a".into() }));
+        assert_eq!(got[3], Some(Relation::UmbrellaOver { over: vec!["a".into(), "b".into()] }));
+        assert_eq!(got[4], Some(Relation::SharesTemplatesWith { with: "b".into() }));
+        assert_eq!((&got[5], &got[6]), (&None, &None));
+        let labels: Vec<String> = got.iter().flatten().map(Relation::label).collect();
+        assert_eq!(labels, ["subset of `a`", "umbrella over `a` and `b`", "shares its templates with `b`"]);
+        let three = Relation::UmbrellaOver { over: vec!["a".into(), "b".into(), "c".into()] };
+        assert_eq!(three.label(), "umbrella over `a`, `b` and `c`");
     }
 }

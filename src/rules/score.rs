@@ -182,6 +182,52 @@ pub struct AlsoMatch {
     pub total: usize,
 }
 
+/// A candidate is region-shaped when one region holds at least this share (%)
+/// of its members...
+pub const REGION_SHAPED_SHARE: i64 = 75;
+/// ...and no department holds this share (%) or more: several departments' people grouped by place.
+pub const REGION_SHAPED_DEPARTMENT: i64 = 50;
+
+/// How `orgsplit rules explain` states it.
+pub const REGION_FIRST: &str = "Region-shaped candidates are scored against the multiple-regions case first. A \
+candidate is region-shaped when one region holds at least 75% of its members (the people CSV's `region` column) and \
+no department holds 50% of them: developers of several teams grouped by where they are. For such a candidate, a case \
+whose verdict is `provisioners-and-workspace-proxies` wins when it applies, whatever other case applies too (those are \
+listed as also fitting, with a note); when no case applies, it is the closest case shown, with what it misses. In \
+template sources, the default and options of a `coder_parameter` whose name mentions a region are regions.";
+
+/// Whether the facts describe a region-shaped candidate (see `REGION_FIRST`).
+pub fn region_shaped(facts: &Facts) -> bool {
+    let number = |name: &str| match facts.get(name).and_then(|f| f.value.as_ref()) {
+        Some(Value::Number(n)) => Some(*n),
+        _ => None,
+    };
+    matches!(
+        (number("region_share"), number("department_share")),
+        (Some(r), Some(d)) if r >= REGION_SHAPED_SHARE && d < REGION_SHAPED_DEPARTMENT
+    )
+}
+
+/// The facts of a match's conditions that hold (`met`) or do not, as
+/// "`members` = 8": what a person would check to settle a `review`.
+fn deciding(m: &Match, met: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in m.conditions.iter().filter(|c| (c.status == Status::Met) == met) {
+        for t in &c.tests {
+            let value = t.value.as_ref().map_or("unknown".to_string(), |v| v.to_string());
+            let line = format!("`{}` = {value}", t.fact);
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
+fn is_regions_case(m: &Match) -> bool {
+    m.verdict == Some(Verdict::ProvisionersAndWorkspaceProxies)
+}
+
 /// Decide a candidate's recommendation from its facts.
 pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) -> Decision {
     let active = catalogue.rules.iter().filter(|r| !suppressed.iter().any(|s| s.rule == r.id));
@@ -200,22 +246,71 @@ pub fn decide(catalogue: &Catalogue, facts: &Facts, suppressed: &[Suppression]) 
     applying.sort_by_key(rank);
     rest.sort_by_key(|(order, m)| (std::cmp::Reverse(m.percent()), std::cmp::Reverse(m.met), *order));
     let mut notes = Vec::new();
+    // Region-shaped: the multiple-regions case first (`REGION_FIRST`).
+    let shaped = region_shaped(facts);
+    let mut region_first = false;
+    if shaped {
+        if let Some(k) = applying.iter().position(|(_, m)| is_regions_case(m)).filter(|&k| k > 0) {
+            let regions = applying.remove(k);
+            notes.push(format!(
+                "region-shaped (one region holds most of its members, no department half of them): `{}` comes \
+                 first, ahead of `{}`",
+                regions.1.rule, applying[0].1.rule
+            ));
+            applying.insert(0, regions);
+            region_first = true;
+        } else {
+            region_first = applying.first().is_some_and(|(_, m)| is_regions_case(m));
+        }
+        if let Some(k) = rest.iter().position(|(_, m)| is_regions_case(m)) {
+            let regions = rest.remove(k);
+            rest.insert(0, regions);
+        }
+    }
     let mut applying = applying.into_iter().map(|(_, m)| m);
     let best = applying.next();
-    let also: Vec<AlsoMatch> = applying
-        .map(|m| AlsoMatch { rule: m.rule, title: m.title, verdict: m.verdict, met: m.met, total: m.total })
+    let also_matches: Vec<Match> = applying.collect();
+    let also: Vec<AlsoMatch> = also_matches
+        .iter()
+        .map(|m| AlsoMatch {
+            rule: m.rule.clone(),
+            title: m.title.clone(),
+            verdict: m.verdict,
+            met: m.met,
+            total: m.total,
+        })
         .collect();
     let recommendation = match &best {
         None => Recommendation::NoClearCase,
         Some(b) => {
             let verdict = b.verdict.unwrap_or(Verdict::Organization);
-            let tie = also.iter().find(|a| a.met == b.met && a.total == b.total && a.verdict != b.verdict);
+            let tie = also
+                .iter()
+                .filter(|_| !region_first)
+                .find(|a| a.met == b.met && a.total == b.total && a.verdict != b.verdict);
             if let Some(t) = tie {
-                notes.push(format!("`{}` and `{}` fit equally well ({} of {})", b.rule, t.rule, b.met, b.total));
+                let other = also_matches.iter().find(|m| m.rule == t.rule);
+                let mut open = deciding(b, false);
+                open.extend(other.map(|m| deciding(m, false)).unwrap_or_default());
+                let decide = if open.is_empty() {
+                    "every condition of both holds, so no fact decides: a person does".to_string()
+                } else {
+                    format!("the facts that would decide (conditions not met): {}", open.join(", "))
+                };
+                notes.push(format!(
+                    "`{}` and `{}` fit equally well ({} of {}); {decide}",
+                    b.rule, t.rule, b.met, b.total
+                ));
                 Recommendation::Review
             } else if verdict.is_organization() && !warnings.is_empty() {
                 let w: Vec<String> = warnings.iter().map(|w| format!("`{}`", w.rule)).collect();
-                notes.push(format!("`{}` says organization, but {} says it should not be one", b.rule, w.join(", ")));
+                let facts: Vec<String> = warnings.iter().flat_map(|w| deciding(w, true)).collect();
+                notes.push(format!(
+                    "`{}` says organization, but {} says it should not be one; the facts that decide: {}",
+                    b.rule,
+                    w.join(", "),
+                    facts.join(", ")
+                ));
                 Recommendation::Review
             } else {
                 Recommendation::Case(verdict)

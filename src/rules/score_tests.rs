@@ -208,6 +208,11 @@ fn maintenance_overhead_is_a_warning_and_turns_an_organization_into_review() {
     assert_eq!(d.best.as_ref().unwrap().rule, "cloud-native-teams");
     assert_eq!(d.recommendation, Recommendation::Review);
     assert!(d.notes[0].contains("`maintenance-overhead`"), "{:?}", d.notes);
+    assert!(
+        d.notes[0].ends_with("the facts that decide: `members` = 8, `own_platform_team` = false"),
+        "the warning's facts are named: {:?}",
+        d.notes
+    );
 }
 
 #[test]
@@ -259,7 +264,34 @@ fn equally_good_cases_with_different_verdicts_ask_for_review() {
     .unwrap();
     let d = decide(&c, &facts(&[]), &[]);
     assert_eq!(d.recommendation, Recommendation::Review);
-    assert_eq!(d.notes, ["`a` and `b` fit equally well (1 of 1)"]);
+    assert_eq!(
+        d.notes,
+        ["`a` and `b` fit equally well (1 of 1); every condition of both holds, so no fact decides: a person does"]
+    );
+    // With an optional condition unmet in each, those facts are named.
+    let optional = |id: &str, verdict: &str, fact: &str| {
+        format!(
+            "{}[[conditions]]\nreason = \"r\"\nrequired = false\nfact = \"{fact}\"\nop = \">=\"\nvalue = 1\n",
+            rule(id, verdict)
+        )
+    };
+    let c = Catalogue::load(
+        &[],
+        &[
+            ("a.toml".into(), optional("a", "organization", "own_clusters")),
+            ("b.toml".into(), optional("b", "separate-template-or-groups", "vm_templates")),
+        ],
+    )
+    .unwrap();
+    let d = decide(&c, &facts(&[]), &[]);
+    assert_eq!(d.recommendation, Recommendation::Review);
+    assert_eq!(
+        d.notes,
+        [
+            "`a` and `b` fit equally well (1 of 2); the facts that would decide (conditions not met): `own_clusters` = 0, \
+          `vm_templates` = 0"
+        ]
+    );
 }
 
 fn rule(id: &str, verdict: &str) -> String {
@@ -315,4 +347,69 @@ fn declared_facts_win_and_contradictions_name_both_sources() {
     assert_eq!(f["own_platform_team"].value, Some(b(false)));
     assert_eq!(f["acquired"].value, Some(b(true)));
     assert_eq!(f["acquired"].evidence[0].at.as_deref(), Some("c.toml:9:8"));
+}
+
+/// A rule whose conditions all hold for the `regional` facts below, with more
+/// of them than the multiple-regions case: alone it would win on count.
+fn regional_org_rule() -> String {
+    let mut text = rule("regional-org", "organization");
+    for (fact, op, value) in [
+        ("region_share", ">=", "90"),
+        ("deployment_regions", ">=", "2"),
+        ("contractor_share", "==", "0"),
+        ("own_platform_team", "==", "false"),
+        ("dedicated_templates", "==", "0"),
+        ("shared_templates", ">=", "1"),
+        ("restricted_templates", "==", "0"),
+    ] {
+        text.push_str(&format!(
+            "[[conditions]]\nreason = \"{fact}\"\nfact = \"{fact}\"\nop = \"{op}\"\nvalue = {value}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn region_shaped_candidates_are_scored_against_multiple_regions_first() {
+    let c =
+        Catalogue::load(&crate::rules::catalogue::builtin_files(), &[("x.toml".into(), regional_org_rule())]).unwrap();
+    // Three departments' developers in one region (92%): region-shaped.
+    let regional = [("region_share", n(92)), ("department_share", n(30)), ("members", n(300))];
+    assert!(region_shaped(&facts(&regional)));
+    let d = decide(&c, &facts(&regional), &[]);
+    assert_eq!(d.best.as_ref().map(|m| m.rule.as_str()), Some("multiple-regions"), "{d:#?}");
+    assert_eq!(d.recommendation, Recommendation::Case(Verdict::ProvisionersAndWorkspaceProxies));
+    assert!(d.also.iter().any(|a| a.rule == "regional-org"), "the other case is still shown: {:?}", d.also);
+    assert!(d.notes.iter().any(|n| n.contains("region-shaped") && n.contains("`regional-org`")), "{:?}", d.notes);
+    // One team in one region is not region-shaped: the case with most conditions met wins.
+    let team = [("region_share", n(92)), ("department_share", n(80)), ("members", n(300))];
+    assert!(!region_shaped(&facts(&team)));
+    assert_eq!(decide(&c, &facts(&team), &[]).best.unwrap().rule, "regional-org");
+    // No region dominates (60%): not region-shaped either, whatever its departments.
+    assert!(!region_shaped(&facts(&[("region_share", n(60)), ("department_share", n(30))])));
+    // Unknown facts (no people CSV) are not region-shaped.
+    let mut unknown = facts(&regional);
+    unknown.insert("region_share".into(), Fact::unknown("no people"));
+    assert!(!region_shaped(&unknown));
+}
+
+#[test]
+fn a_region_shaped_candidate_that_fits_no_case_is_shown_the_multiple_regions_case_as_closest() {
+    // 80% in one region, several departments, but one template of its own: no
+    // case applies; the closest is multiple-regions, missing the template condition.
+    let f = facts(&[
+        ("region_share", n(80)),
+        ("department_share", n(30)),
+        ("dedicated_templates", n(1)),
+        ("own_templates", n(1)),
+        ("own_platform_team", b(true)),
+    ]);
+    let d = decide(&catalogue(), &f, &[]);
+    assert_eq!(d.recommendation, Recommendation::NoClearCase, "{d:#?}");
+    let nearest = d.nearest.expect("a closest case");
+    assert_eq!(nearest.rule, "multiple-regions");
+    let missing: Vec<&str> =
+        nearest.conditions.iter().filter(|c| c.status != Status::Met).map(|c| c.reason.as_str()).collect();
+    assert!(missing.contains(&"its members connect from one region"), "{missing:?}");
+    assert!(missing.contains(&"on the same templates as everyone else"), "{missing:?}");
 }

@@ -385,3 +385,57 @@ fn a_bad_split_file_is_reported_with_its_line_and_column() {
     let out = orgsplit().args(["report", "-o", "pdf"]).assert().code(64);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("possible values: markdown, html, json"));
 }
+
+/// A generated deployment (issue 14 §4's scenario, seed 3) through the
+/// report: each trap says why it has no organization of its own, an
+/// umbrella whose people go with its teams agrees with its verdict, the
+/// headline gives the shares that move (warning over half), and the central
+/// template the new organizations keep using is listed with who uses it.
+#[test]
+fn a_generated_deployment_report_says_why_overlapping_groups_get_no_organization() {
+    let s = fixtures::scenario::scenario(3);
+    let snapshot = fixtures::eval::import_scenario(&s).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, snapshot.to_json().unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let out = orgsplit().args(["report", path, "-o", "json"]).assert().success();
+    let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let verdict = |name: &str| r["candidates"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap().clone();
+    let truth = |case: &str| s.truth.groups.iter().filter(|e| e.case == case).collect::<Vec<_>>();
+    let subset = truth("subset")[0];
+    let team = subset.joins.clone().unwrap();
+    assert_eq!(verdict(&subset.group)["relation"], format!("subset of `{team}`"));
+    let umbrella = verdict(&truth("umbrella")[0].group);
+    assert!(umbrella["relation"].as_str().unwrap().starts_with("umbrella over `"), "{umbrella}");
+    assert_eq!(umbrella["agreement"], "as-recommended", "{umbrella}");
+    let sre = truth("shared-templates")[0];
+    assert_eq!(verdict(&sre.group)["relation"], format!("shares its templates with `{}`", sre.joins.clone().unwrap()));
+    for region in truth("multiple-regions") {
+        assert_eq!(verdict(&region.group)["recommendation"], "provisioners-and-workspace-proxies", "{}", region.group);
+    }
+    // The central template stays, used by the cloud-native teams' organizations.
+    let staying = r["staying_templates"].as_array().unwrap();
+    let kept: Vec<&str> = staying
+        .iter()
+        .flat_map(|t| t["kept_by"].as_array().unwrap().iter().map(|p| p["org"].as_str().unwrap()))
+        .collect();
+    for team in truth("cloud-native-teams") {
+        let holds =
+            |o: &&serde_json::Value| o["candidates"].as_array().unwrap().iter().any(|c| c == team.group.as_str());
+        let org = r["organizations"].as_array().unwrap().iter().find(holds);
+        assert!(org.is_some(), "{} gets an organization", team.group);
+    }
+    assert!(!kept.is_empty(), "the new organizations keep using a central template: {staying:?}");
+    // The headline and its warning line.
+    let sum = &r["summary"];
+    let n = |k: &str| sum[k].as_u64().unwrap();
+    let md = text(&[path]);
+    let share = (n("members_placed") * 100 + n("users_total") / 2) / n("users_total");
+    assert!(md.contains(&format!("**Headline:** {share}% of the deployment's users")), "{md}");
+    let over = n("members_placed") * 100 > n("users_total") * 50
+        || n("workspaces_to_migrate") * 100 > n("workspaces_total") * 50;
+    assert_eq!(md.contains("this split moves more than 50% of the deployment"), over, "{md}");
+    assert!(md.contains("### Templates that stay, still used by new organizations"), "{md}");
+    assert!(md.contains(&format!("({})", verdict(&subset.group)["relation"].as_str().unwrap())), "{md}");
+}

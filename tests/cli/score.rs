@@ -30,6 +30,25 @@ struct Scored {
     notes: Vec<String>,
     #[serde(default)]
     merged_into: Option<String>,
+    #[serde(default)]
+    relation: Option<Relation>,
+    templates: Vec<TemplateUse>,
+}
+
+#[derive(Deserialize)]
+struct TemplateUse {
+    name: String,
+    members: usize,
+    users: usize,
+}
+
+/// Why a candidate has no organization of its own.
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Relation {
+    SubsetOf { of: String },
+    UmbrellaOver { over: Vec<String> },
+    SharesTemplatesWith { with: String },
 }
 
 #[derive(Deserialize)]
@@ -560,6 +579,22 @@ fn overlapping_candidates_get_one_organization_and_umbrellas_get_review() {
     let own = verdicts.iter().filter(|v| v["is_organization"] == true && v.get("joins").is_none()).count();
     assert!(own < verdicts.iter().filter(|v| v["is_organization"] == true).count());
     assert_eq!(r["summary"]["recommended_organizations"], own);
+    // Each says why it has no organization of its own, in JSON, in the report and in `score`.
+    assert_eq!(c["payments-oncall"].relation, Some(Relation::SubsetOf { of: "payments".into() }));
+    let umbrella = Relation::UmbrellaOver { over: vec!["checkout".into(), "search".into()] };
+    assert_eq!(c["guild"].relation, Some(umbrella));
+    assert_eq!(c["payments"].relation, None, "an organization of its own");
+    assert_eq!(oncall["relation"], "subset of `payments`");
+    let guild = verdicts.iter().find(|v| v["name"] == "guild").unwrap();
+    assert_eq!(guild["relation"], "umbrella over `checkout` and `search`");
+    assert_eq!(guild["agreement"], "as-recommended", "its people go with the teams it spans: {guild}");
+    let out = orgsplit().args(["report", "--candidates", &file]).assert().success();
+    let md = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(md.contains("| payments-oncall | 6 | In `payments`'s organization (subset of `payments`) |"), "{md}");
+    assert!(md.contains("no organization of its own (umbrella over `checkout` and `search`)"), "{md}");
+    let out = orgsplit().args(["score", "--candidates", &file]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("No organization of its own: subset of `payments`"), "{text}");
 }
 
 #[test]
@@ -582,4 +617,40 @@ fn a_template_several_candidates_would_own_is_credited_to_the_smallest() {
     assert_eq!(dedicated("payments"), ["payments-k8s"]);
     assert_eq!(dedicated("checkout"), ["checkout-k8s"]);
     assert!(dedicated("commerce").is_empty(), "{:?}", dedicated("commerce"));
+}
+
+/// Scenario seed 49 plants an on-call group holding more than half of its
+/// team's template users: the template stays the team's (it covers all its
+/// users), so the team is the organization and the on-call group gets none of its own.
+#[test]
+fn a_subset_holding_half_of_a_teams_template_users_does_not_take_its_template() {
+    let s = fixtures::scenario::scenario(49);
+    let snapshot = fixtures::eval::import_scenario(&s).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.json");
+    fs::write(&path, snapshot.to_json().unwrap()).unwrap();
+    let out = orgsplit().arg("score").arg(&path).args(["-o", "json"]).assert().success();
+    let report: Report = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let c = by_name(&report);
+    let subset = s.truth.groups.iter().find(|e| e.case == "subset").unwrap();
+    let team = subset.joins.clone().unwrap();
+    let oncall = &c[subset.group.as_str()];
+    let k8s = format!("{team}-k8s");
+    let t = oncall.templates.iter().find(|t| t.name == k8s).expect("the on-call group uses its team's template");
+    assert!(
+        t.members * 2 > t.users,
+        "the trap: it holds more than half of the template's users ({}/{})",
+        t.members,
+        t.users
+    );
+    assert_eq!(c[team.as_str()].best.as_ref().map(|b| b.rule.as_str()), Some("cloud-native-teams"));
+    assert_eq!(c[team.as_str()].merged_into, None, "the team is the organization");
+    // It joins the team's organization, or (its members also on a central template) stays: never its own.
+    assert!(oncall.merged_into.as_deref().is_none_or(|m| m == team), "{:?}", oncall.merged_into);
+    assert!(
+        oncall.merged_into.is_some() || !oncall.recommendation.starts_with("organization"),
+        "{}",
+        oncall.recommendation
+    );
+    assert_eq!(oncall.relation, Some(Relation::SubsetOf { of: team.clone() }));
 }
