@@ -4,15 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use crate::coder::types as wire;
 use crate::model::Warning;
 
-/// One object and the file it came from.
+/// One object and the file it came from (one name shared by all the file's objects).
 #[derive(Debug, Clone)]
 pub struct Item<T> {
     pub value: T,
-    pub file: String,
+    pub file: Arc<str>,
 }
 
 /// Settings or an ACL whose owner (org or template) may come from the
@@ -89,7 +90,7 @@ pub fn merge<K, T>(
     what: &str,
     key: K,
     value: T,
-    file: &str,
+    file: &Arc<str>,
 ) where
     K: Ord + Debug,
     T: PartialEq,
@@ -101,10 +102,10 @@ pub fn merge<K, T>(
                 "conflicting-duplicate",
                 format!("{what} {key:?} differs between `{}` and `{file}`; using `{file}` (the later file)", old.file),
             ));
-            map.insert(key, Item { value, file: file.to_string() });
+            map.insert(key, Item { value, file: file.clone() });
         }
         None => {
-            map.insert(key, Item { value, file: file.to_string() });
+            map.insert(key, Item { value, file: file.clone() });
         }
     }
 }

@@ -4,6 +4,8 @@
 //! envelope `{"endpoint": ..., "body": ...}` adds what a bare body cannot
 //! say, such as which template an ACL belongs to.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -313,7 +315,7 @@ fn add(
     steps: &mut Steps,
 ) -> Result<(), Diagnostic> {
     steps.note_file(&family(kind).to_string(), name);
-    let (ctx, file) = (ctx.clone(), name.to_string());
+    let (ctx, file) = (ctx.clone(), Arc::<str>::from(name));
     match kind {
         Kind::BuildInfo => {
             let b: wire::BuildInfo = decode(bytes, name, base)?;
@@ -385,15 +387,17 @@ fn add(
         }
         Kind::TemplateAcl => {
             let acl: wire::TemplateAcl = decode(bytes, name, base)?;
-            steps.then(move |c| c.acls.push(Owned { owner: ctx.template, value: acl, file }));
+            steps.then(move |c| c.acls.push(Owned { owner: ctx.template, value: acl, file: file.to_string() }));
         }
         Kind::WorkspaceAcl => {
             let acl: wire::WorkspaceAcl = decode(bytes, name, base)?;
-            steps.then(move |c| c.workspace_acls.push(Owned { owner: ctx.workspace, value: acl, file }));
+            steps.then(move |c| {
+                c.workspace_acls.push(Owned { owner: ctx.workspace, value: acl, file: file.to_string() })
+            });
         }
         Kind::WorkspaceSharing => {
             let s: wire::WorkspaceSharingSettings = decode(bytes, name, base)?;
-            steps.then(move |c| c.workspace_sharing.push(Owned { owner: ctx.org, value: s, file }));
+            steps.then(move |c| c.workspace_sharing.push(Owned { owner: ctx.org, value: s, file: file.to_string() }));
         }
         Kind::Experiments => {
             let list: Vec<String> = decode(bytes, name, base)?;
@@ -467,11 +471,11 @@ fn add(
         }
         Kind::GroupSync => {
             let s: wire::GroupSyncSettings = decode(bytes, name, base)?;
-            steps.then(move |c| c.group_sync.push(Owned { owner: ctx.org, value: s, file }));
+            steps.then(move |c| c.group_sync.push(Owned { owner: ctx.org, value: s, file: file.to_string() }));
         }
         Kind::RoleSync => {
             let s: wire::RoleSyncSettings = decode(bytes, name, base)?;
-            steps.then(move |c| c.role_sync.push(Owned { owner: ctx.org, value: s, file }));
+            steps.then(move |c| c.role_sync.push(Owned { owner: ctx.org, value: s, file: file.to_string() }));
         }
         Kind::Envelope | Kind::Snapshot => {
             return Err(Diagnostic::new(name, "a saved response cannot hold another saved response or a snapshot"));
@@ -490,13 +494,13 @@ fn is_pseudo_key(k: &wire::ProvisionerKey) -> bool {
     PSEUDO_KEY_IDS.contains(&k.id.as_str()) || matches!(k.name.as_str(), "built-in" | "user-auth" | "psk")
 }
 
-fn add_users(users: Vec<wire::User>, name: &str, c: &mut Collected) {
+fn add_users(users: Vec<wire::User>, name: &Arc<str>, c: &mut Collected) {
     for u in users {
         merge(&mut c.users, &mut c.warnings, "user", u.id.clone(), u, name);
     }
 }
 
-fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     if let Some(org) = &ctx.org {
         c.member_lists.insert(org.clone());
     }
@@ -510,7 +514,7 @@ fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &str
     }
 }
 
-fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     for mut g in groups {
         if g.organization_id.is_empty() {
             g.organization_id = ctx.org.clone().unwrap_or_default();
@@ -519,19 +523,19 @@ fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &str, c: &mut Colle
     }
 }
 
-fn add_templates(templates: Vec<wire::Template>, name: &str, c: &mut Collected) {
+fn add_templates(templates: Vec<wire::Template>, name: &Arc<str>, c: &mut Collected) {
     for t in templates {
         merge(&mut c.templates, &mut c.warnings, "template", t.id.clone(), t, name);
     }
 }
 
-fn add_workspaces(workspaces: Vec<wire::Workspace>, name: &str, c: &mut Collected) {
+fn add_workspaces(workspaces: Vec<wire::Workspace>, name: &Arc<str>, c: &mut Collected) {
     for w in workspaces {
         merge(&mut c.workspaces, &mut c.warnings, "workspace", w.id.clone(), w, name);
     }
 }
 
-fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     for mut d in daemons {
         if d.organization_id.is_empty() {
             d.organization_id = ctx.org.clone().unwrap_or_default();
@@ -540,7 +544,7 @@ fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &str,
     }
 }
 
-fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     for mut k in keys {
         if k.organization.is_empty() {
             k.organization = ctx.org.clone().unwrap_or_default();
@@ -549,7 +553,7 @@ fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &str, c: &mut 
     }
 }
 
-fn add_proxies(proxies: Vec<wire::WorkspaceProxy>, name: &str, c: &mut Collected) {
+fn add_proxies(proxies: Vec<wire::WorkspaceProxy>, name: &Arc<str>, c: &mut Collected) {
     for p in proxies {
         merge(&mut c.proxies, &mut c.warnings, "workspace proxy", p.id.clone(), p, name);
     }
