@@ -122,11 +122,26 @@ impl Importer {
         Ok(())
     }
 
+    /// Decode a file for [`Importer::add_decoded`] without the importer (so
+    /// on any thread, while other files are added): `source` is the one the
+    /// importer was made with.
+    pub fn decode(name: &str, bytes: &[u8], source: &Source) -> Result<Decoded> {
+        prepare(name, bytes, source).map(Decoded)
+    }
+
+    /// Add a file [`Importer::decode`] decoded: what `add` does with its bytes.
+    pub fn add_decoded(&mut self, decoded: Decoded) {
+        decoded.0.apply(&mut self.collected);
+    }
+
     /// Join what was added into a snapshot.
     pub fn finish(self) -> Snapshot {
         assemble::assemble(self.collected, self.source)
     }
 }
+
+/// One export file, decoded: what [`Importer::add_decoded`] adds.
+pub struct Decoded(parse::Steps);
 
 /// Decode one export file: what [`Importer::add`] adds, on any thread.
 fn prepare(name: &str, bytes: &[u8], source: &Source) -> Result<parse::Steps> {
