@@ -95,17 +95,22 @@ pub fn merge<K, T>(
     K: Ord + Debug,
     T: PartialEq,
 {
-    match map.get(&key) {
-        Some(old) if old.value == value => {}
-        Some(old) => {
+    use std::collections::btree_map::Entry;
+    match map.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(Item { value, file: file.clone() });
+        }
+        Entry::Occupied(old) if old.get().value == value => {}
+        Entry::Occupied(mut old) => {
             warnings.push(Warning::new(
                 "conflicting-duplicate",
-                format!("{what} {key:?} differs between `{}` and `{file}`; using `{file}` (the later file)", old.file),
+                format!(
+                    "{what} {:?} differs between `{}` and `{file}`; using `{file}` (the later file)",
+                    old.key(),
+                    old.get().file
+                ),
             ));
-            map.insert(key, Item { value, file: file.clone() });
-        }
-        None => {
-            map.insert(key, Item { value, file: file.clone() });
+            old.insert(Item { value, file: file.clone() });
         }
     }
 }
