@@ -48,10 +48,13 @@ pub fn compare(exe: &Path, fixture: &Path, snapshot: &Path, work: &Path, args: &
     jq_args.extend(json_files(&export).iter().map(|f| p(f)));
     let jq = Stage { name: "jq", args: jq_args, ok: &[0], ..Default::default() };
     let jq_out = work.join("jq.stdout");
+    let has_jq = args.jq.is_file();
     let (mut imports, mut jqs) = (Vec::new(), Vec::new());
     for _ in 0..args.runs {
         imports.push(run(exe, &import, work, None)?);
-        jqs.push(run(&args.jq, &jq, work, Some(&jq_out))?);
+        if has_jq {
+            jqs.push(run(&args.jq, &jq, work, Some(&jq_out))?);
+        }
     }
     let counted = std::fs::read_to_string(&jq_out).unwrap_or_default();
     let (i, j) = (Measured::of(&imports), Measured::of(&jqs));
@@ -72,6 +75,10 @@ pub fn compare(exe: &Path, fixture: &Path, snapshot: &Path, work: &Path, args: &
         )
     };
     line(&format!("import ({label})"), &i);
+    if !has_jq {
+        println!("jq ({label}): skipped ({} not found; --jq PATH)", args.jq.display());
+        return Ok(());
+    }
     line(&format!("jq ({label})"), &j);
     let ratio = i.median / j.median.max(1e-9);
     let met = |ok: bool| if ok { "met" } else { "NOT met" };
