@@ -68,9 +68,96 @@ fn map_in_parts<T: Sync, R: Send>(items: &[T], parts: usize, f: impl Fn(usize, &
     })
 }
 
+/// `for x in items { take(work(x))? }`, with the odd items' `work` done on a
+/// second core a few items ahead: `take` still sees every result in the
+/// items' order, on this thread, and no more than `AHEAD` results wait at
+/// once (so a long list is never held whole). The first error stops both.
+pub fn in_order<T: Sync, R: Send, E>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    mut take: impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    const AHEAD: usize = 2;
+    if items.len() < 2 {
+        return items.iter().try_for_each(|x| take(work(x)));
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<R>(AHEAD);
+        let there = scope.spawn(move || {
+            for x in items.iter().skip(1).step_by(2) {
+                if send.send(work(x)).is_err() {
+                    return; // this side stopped at an error
+                }
+            }
+        });
+        let result = (|| {
+            for (i, x) in items.iter().enumerate() {
+                let r = if i % 2 == 0 {
+                    work(x)
+                } else {
+                    match receive.recv() {
+                        Ok(r) => r,
+                        Err(_) => return Ok(()), // it panicked: joined below
+                    }
+                };
+                take(r)?;
+            }
+            Ok(())
+        })();
+        drop(receive);
+        there.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        result
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{beside, join, map_in_parts, map_parts};
+    use super::{beside, in_order, join, map_in_parts, map_parts};
+
+    #[test]
+    fn in_order_takes_every_result_in_order_and_stops_at_the_first_error() {
+        for n in [0, 1, 2, 3, 10, 1001] {
+            let items: Vec<u64> = (0..n).collect();
+            let mut seen = Vec::new();
+            let done: Result<(), ()> = in_order(
+                &items,
+                |x| x * 3,
+                |r| {
+                    seen.push(r);
+                    Ok(())
+                },
+            );
+            assert_eq!(done, Ok(()));
+            assert_eq!(seen, items.iter().map(|x| x * 3).collect::<Vec<_>>(), "{n} items");
+        }
+        let items: Vec<u64> = (0..100).collect();
+        for stop in [0, 1, 2, 57, 99] {
+            let mut seen = Vec::new();
+            let done = in_order(
+                &items,
+                |x| *x,
+                |r| {
+                    if r == stop {
+                        return Err(r);
+                    }
+                    seen.push(r);
+                    Ok(())
+                },
+            );
+            assert_eq!(done, Err(stop));
+            assert_eq!(seen, (0..stop).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn in_order_goes_on_with_a_panic_of_the_second_core() {
+        let items: Vec<u64> = (0..10).collect();
+        let r = std::panic::catch_unwind(|| {
+            in_order(&items, |x| if *x == 5 { panic!("five") } else { *x }, |_| Ok::<(), ()>(()))
+        });
+        assert_eq!(r.unwrap_err().downcast_ref::<&str>(), Some(&"five"));
+    }
 
     #[test]
     fn join_gives_both_results_and_a_panic_goes_on() {

@@ -26,6 +26,16 @@ pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     write_atomic_with(path, Some(0o644), |w| parts.iter().try_for_each(|p| w.write_all(p)))
 }
 
+/// Write `value` to `path` atomically as pretty JSON with a trailing newline
+/// (the bytes of [`to_json_pretty`]), serialised straight into the file so
+/// the document is never held in memory whole.
+pub fn write_atomic_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic_with(path, Some(0o644), |w| {
+        serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")
+    })
+}
+
 /// Like [`write_atomic`], and set the Unix permission bits (for scripts).
 pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     write_atomic_with(path, mode, |w| w.write_all(bytes))

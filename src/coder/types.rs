@@ -377,7 +377,9 @@ wire! {
 }
 
 wire! {
-    /// `codersdk.WorkspaceBuild`, the fields we keep.
+    /// `codersdk.WorkspaceBuild`, the fields we keep. Its `job` (and
+    /// `resources`) are not declared: the snapshot keeps neither, and a
+    /// workspace's are a dozen strings each, 150,000 times over in a large export.
     pub struct WorkspaceBuild {
         pub id: String,
         pub build_number: i64,
@@ -385,7 +387,6 @@ wire! {
         pub transition: String,
         pub template_version_id: String,
         pub created_at: Option<String>,
-        pub job: ProvisionerJob,
     }
 }
 
@@ -397,7 +398,6 @@ wire! {
         pub owner_id: String,
         pub owner_name: String,
         pub organization_id: String,
-        pub organization_name: String,
         pub template_id: String,
         pub template_name: String,
         pub created_at: Option<String>,

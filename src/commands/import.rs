@@ -35,7 +35,7 @@ pub fn run(mut args: ImportArgs) -> Result<u8> {
         taken_at: args.taken_at.clone(),
         deployment_url: given_deployment_url(args.deployment_url.as_deref())?,
     };
-    let snapshot = match (&args.from_dir, url) {
+    let mut snapshot = match (&args.from_dir, url) {
         (Some(dir), _) => {
             if args.api.ca_cert.is_some() {
                 return Err(Error::Usage("--ca-cert is for reading a live deployment (--url), not --from-dir".into()));
@@ -69,7 +69,7 @@ pub fn run(mut args: ImportArgs) -> Result<u8> {
             )));
         }
     };
-    output::write_atomic(&out, &snapshot.to_json()?)?;
+    snapshot.write_json(&out)?;
     summary(&out, &snapshot);
     super::OK
 }

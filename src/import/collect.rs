@@ -4,15 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use crate::coder::types as wire;
 use crate::model::Warning;
 
-/// One object and the file it came from.
+/// One object and the file it came from (one name shared by all the file's objects).
 #[derive(Debug, Clone)]
 pub struct Item<T> {
     pub value: T,
-    pub file: String,
+    pub file: Arc<str>,
 }
 
 /// Settings or an ACL whose owner (org or template) may come from the
@@ -89,22 +90,27 @@ pub fn merge<K, T>(
     what: &str,
     key: K,
     value: T,
-    file: &str,
+    file: &Arc<str>,
 ) where
     K: Ord + Debug,
     T: PartialEq,
 {
-    match map.get(&key) {
-        Some(old) if old.value == value => {}
-        Some(old) => {
+    use std::collections::btree_map::Entry;
+    match map.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(Item { value, file: file.clone() });
+        }
+        Entry::Occupied(old) if old.get().value == value => {}
+        Entry::Occupied(mut old) => {
             warnings.push(Warning::new(
                 "conflicting-duplicate",
-                format!("{what} {key:?} differs between `{}` and `{file}`; using `{file}` (the later file)", old.file),
+                format!(
+                    "{what} {:?} differs between `{}` and `{file}`; using `{file}` (the later file)",
+                    old.key(),
+                    old.get().file
+                ),
             ));
-            map.insert(key, Item { value, file: file.to_string() });
-        }
-        None => {
-            map.insert(key, Item { value, file: file.to_string() });
+            old.insert(Item { value, file: file.clone() });
         }
     }
 }

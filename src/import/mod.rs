@@ -50,9 +50,14 @@ pub fn import_dir(dir: &Path, options: &ImportOptions) -> Result<Snapshot> {
     };
     let mut importer = Importer::new(source);
     importer.collected.warnings.extend(listing.warnings);
-    for (name, path) in &listing.files {
-        importer.add(name, &ReadLater(path).bytes()?)?;
-    }
+    // Files are read and decoded on both cores, and added in their order.
+    let source = &importer.source.clone();
+    let collected = &mut importer.collected;
+    crate::cores::in_order(
+        &listing.files,
+        |(name, path)| prepare(name, &ReadLater(path).bytes()?, source),
+        |steps| steps.map(|steps| steps.apply(collected)),
+    )?;
     let mut snapshot = importer.finish();
     attach_inputs(&mut snapshot, options)?;
     Ok(snapshot)
@@ -116,38 +121,55 @@ impl Importer {
     }
 
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        // Windows tools write a UTF-8 byte-order mark; JSON has no use for it.
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        if let Some(text) = utf16(bytes) {
-            return self.utf16(name, &text);
-        }
-        if !looks_like_json(name, bytes) {
-            self.collected.warn("unknown-file", format!("`{name}` is not a JSON file; skipped"));
-            return Ok(());
-        }
-        parse::read_file(name, bytes, &mut self.collected).map_err(|d| prefix(d, &self.source))?;
+        prepare(name, bytes, &self.source)?.apply(&mut self.collected);
         Ok(())
     }
 
-    /// A UTF-16 file (what PowerShell's `>` writes): an error when it is
-    /// clearly an export file (its name or its text says JSON), else a warning.
-    fn utf16(&mut self, name: &str, text: &str) -> Result<()> {
-        let how = "convert it to UTF-8 (`iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or in PowerShell save it with \
-                   `Out-File -Encoding utf8`) and import again";
-        if looks_like_json(name, text.as_bytes()) {
-            let d =
-                Diagnostic::new(name, "this file is UTF-16 text (what PowerShell's `>` writes); JSON must be UTF-8")
-                    .help(how);
-            return Err(prefix(d, &self.source).into());
-        }
-        self.collected.warn("unknown-file", format!("`{name}` is UTF-16 text, not a JSON file; skipped ({how})"));
-        Ok(())
+    /// Decode a file for [`Importer::add_decoded`] without the importer (so
+    /// on any thread, while other files are added): `source` is the one the
+    /// importer was made with.
+    pub fn decode(name: &str, bytes: &[u8], source: &Source) -> Result<Decoded> {
+        prepare(name, bytes, source).map(Decoded)
+    }
+
+    /// Add a file [`Importer::decode`] decoded: what `add` does with its bytes.
+    pub fn add_decoded(&mut self, decoded: Decoded) {
+        decoded.0.apply(&mut self.collected);
     }
 
     /// Join what was added into a snapshot.
     pub fn finish(self) -> Snapshot {
         assemble::assemble(self.collected, self.source)
     }
+}
+
+/// One export file, decoded: what [`Importer::add_decoded`] adds.
+pub struct Decoded(parse::Steps);
+
+/// Decode one export file: what [`Importer::add`] adds, on any thread.
+fn prepare(name: &str, bytes: &[u8], source: &Source) -> Result<parse::Steps> {
+    let mut steps = parse::Steps::default();
+    // Windows tools write a UTF-8 byte-order mark; JSON has no use for it.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(text) = utf16(bytes) {
+        // A UTF-16 file (what PowerShell's `>` writes): an error when it is
+        // clearly an export file (its name or its text says JSON), else a warning.
+        let how = "convert it to UTF-8 (`iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or in PowerShell save it with \
+                   `Out-File -Encoding utf8`) and import again";
+        if looks_like_json(name, text.as_bytes()) {
+            let d =
+                Diagnostic::new(name, "this file is UTF-16 text (what PowerShell's `>` writes); JSON must be UTF-8")
+                    .help(how);
+            return Err(prefix(d, source).into());
+        }
+        steps.warn("unknown-file", format!("`{name}` is UTF-16 text, not a JSON file; skipped ({how})"));
+        return Ok(steps);
+    }
+    if !looks_like_json(name, bytes) {
+        steps.warn("unknown-file", format!("`{name}` is not a JSON file; skipped"));
+        return Ok(steps);
+    }
+    parse::parse_file(name, bytes).map_err(|d| prefix(d, source).into())
 }
 
 /// Read a people CSV into the snapshot, adding its warnings.

@@ -4,6 +4,8 @@
 //! envelope `{"endpoint": ..., "body": ...}` adds what a bare body cannot
 //! say, such as which template an ACL belongs to.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -31,7 +33,49 @@ const TOP: Base = Base { line: 1, column: 1 };
 
 /// Read one file's bytes into the collector. `name` is the file's path
 /// relative to the export folder, used in messages and provenance.
+#[cfg(test)]
 pub fn read_file(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diagnostic> {
+    parse_file(name, bytes).map(|steps| steps.apply(c))
+}
+
+/// What reading one file does to the collector, in order: the file is
+/// decoded on any thread ([`parse_file`]), and its steps are applied in the
+/// files' order on one, so an import reads the same whatever thread decoded what.
+#[derive(Default)]
+pub struct Steps(Vec<Step>);
+
+type Step = Box<dyn FnOnce(&mut Collected) + Send>;
+
+impl Steps {
+    pub fn apply(self, c: &mut Collected) {
+        for step in self.0 {
+            step(c);
+        }
+    }
+
+    fn then(&mut self, step: impl FnOnce(&mut Collected) + Send + 'static) {
+        self.0.push(Box::new(step));
+    }
+
+    pub fn warn(&mut self, code: &'static str, message: impl Into<String>) {
+        let message = message.into();
+        self.then(move |c| c.warn(code, message));
+    }
+
+    fn note_file(&mut self, kind: &str, file: &str) {
+        let (kind, file) = (kind.to_string(), file.to_string());
+        self.then(move |c| c.note_file(&kind, &file));
+    }
+}
+
+/// Decode one file: [`read_file`] without the collector, its steps to apply.
+pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Steps, Diagnostic> {
+    let mut steps = Steps::default();
+    read_into(name, bytes, &mut steps)?;
+    Ok(steps)
+}
+
+fn read_into(name: &str, bytes: &[u8], c: &mut Steps) -> Result<(), Diagnostic> {
     let shape = probe(bytes).map_err(|e| Diagnostic::json(name, &e))?;
     if is_empty(&shape) {
         // `[]` or `{}`: nothing to import, whatever list it was.
@@ -67,7 +111,7 @@ pub fn read_file(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diag
     }
 }
 
-fn warn_nulls(name: &str, nulls: usize, c: &mut Collected) {
+fn warn_nulls(name: &str, nulls: usize, c: &mut Steps) {
     if nulls > 0 {
         c.warn("null-elements", format!("`{name}`: {nulls} `null` element(s) of the array passed over"));
     }
@@ -158,7 +202,7 @@ struct Envelope<'a> {
     body: &'a RawValue,
 }
 
-fn read_envelope(name: &str, bytes: &[u8], c: &mut Collected) -> Result<(), Diagnostic> {
+fn read_envelope(name: &str, bytes: &[u8], c: &mut Steps) -> Result<(), Diagnostic> {
     let env: Envelope = serde_json::from_slice(bytes).map_err(|e| Diagnostic::json(name, &e))?;
     let body = env.body.get().as_bytes();
     let base = base_of(bytes, body);
@@ -268,119 +312,170 @@ fn add(
     ctx: &Context,
     name: &str,
     base: Base,
-    c: &mut Collected,
+    steps: &mut Steps,
 ) -> Result<(), Diagnostic> {
-    c.note_file(&family(kind).to_string(), name);
+    steps.note_file(&family(kind).to_string(), name);
+    let (ctx, file) = (ctx.clone(), Arc::<str>::from(name));
     match kind {
         Kind::BuildInfo => {
             let b: wire::BuildInfo = decode(bytes, name, base)?;
-            c.build_info = Some(super::collect::Item { value: b, file: name.into() });
+            steps.then(move |c| c.build_info = Some(super::collect::Item { value: b, file }));
         }
         Kind::Entitlements => {
             let e: wire::Entitlements = decode(bytes, name, base)?;
-            c.entitlements = Some(super::collect::Item { value: e, file: name.into() });
+            steps.then(move |c| c.entitlements = Some(super::collect::Item { value: e, file }));
         }
         Kind::Organization => {
-            for o in decode_many::<wire::Organization>(array, bytes, name, base)? {
-                merge(&mut c.organizations, &mut c.warnings, "organization", o.id.clone(), o, name);
-            }
+            let orgs = decode_many::<wire::Organization>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for o in orgs {
+                    merge(&mut c.organizations, &mut c.warnings, "organization", o.id.clone(), o, &file);
+                }
+            });
         }
         Kind::UsersPage => {
-            for page in decode_many::<wire::GetUsersResponse>(array, bytes, name, base)? {
-                c.note_count("users", page.count, name);
-                add_users(page.users, name, c);
-            }
+            let pages = decode_many::<wire::GetUsersResponse>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for page in pages {
+                    c.note_count("users", page.count, &file);
+                    add_users(page.users, &file, c);
+                }
+            });
         }
-        Kind::User => add_users(decode_many(array, bytes, name, base)?, name, c),
+        Kind::User => {
+            let users = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_users(users, &file, c));
+        }
         Kind::MembersPage => {
-            for page in decode_many::<wire::PaginatedMembersResponse>(array, bytes, name, base)? {
-                add_members(page.members, ctx, name, c);
-            }
+            let pages = decode_many::<wire::PaginatedMembersResponse>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for page in pages {
+                    add_members(page.members, &ctx, &file, c);
+                }
+            });
         }
-        Kind::Member => add_members(decode_many(array, bytes, name, base)?, ctx, name, c),
-        Kind::Group => add_groups(decode_many(array, bytes, name, base)?, ctx, name, c),
+        Kind::Member => {
+            let members = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_members(members, &ctx, &file, c));
+        }
+        Kind::Group => {
+            let groups = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_groups(groups, &ctx, &file, c));
+        }
         Kind::GroupRow => {
             let rows: Vec<GroupRow> = decode_many(array, bytes, name, base)?;
-            add_groups(rows.into_iter().map(|r| r.group).collect(), ctx, name, c);
+            steps.then(move |c| add_groups(rows.into_iter().map(|r| r.group).collect(), &ctx, &file, c));
         }
-        Kind::Template => add_templates(decode_many(array, bytes, name, base)?, name, c),
+        Kind::Template => {
+            let templates = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_templates(templates, &file, c));
+        }
         Kind::TemplateRow => {
             let rows: Vec<TemplateRow> = decode_many(array, bytes, name, base)?;
-            add_templates(rows.into_iter().map(|r| r.template).collect(), name, c);
+            steps.then(move |c| add_templates(rows.into_iter().map(|r| r.template).collect(), &file, c));
         }
         Kind::TemplateVersion => {
-            for mut v in decode_many::<wire::TemplateVersion>(array, bytes, name, base)? {
-                if v.template_id.is_empty() {
-                    v.template_id = ctx.template.clone().unwrap_or_default();
+            let versions = decode_many::<wire::TemplateVersion>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for mut v in versions {
+                    if v.template_id.is_empty() {
+                        v.template_id = ctx.template.clone().unwrap_or_default();
+                    }
+                    merge(&mut c.versions, &mut c.warnings, "template version", v.id.clone(), v, &file);
                 }
-                merge(&mut c.versions, &mut c.warnings, "template version", v.id.clone(), v, name);
-            }
+            });
         }
         Kind::TemplateAcl => {
             let acl: wire::TemplateAcl = decode(bytes, name, base)?;
-            c.acls.push(Owned { owner: ctx.template.clone(), value: acl, file: name.into() });
+            steps.then(move |c| c.acls.push(Owned { owner: ctx.template, value: acl, file: file.to_string() }));
         }
         Kind::WorkspaceAcl => {
             let acl: wire::WorkspaceAcl = decode(bytes, name, base)?;
-            c.workspace_acls.push(Owned { owner: ctx.workspace.clone(), value: acl, file: name.into() });
+            steps.then(move |c| {
+                c.workspace_acls.push(Owned { owner: ctx.workspace, value: acl, file: file.to_string() })
+            });
         }
         Kind::WorkspaceSharing => {
             let s: wire::WorkspaceSharingSettings = decode(bytes, name, base)?;
-            c.workspace_sharing.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
+            steps.then(move |c| c.workspace_sharing.push(Owned { owner: ctx.org, value: s, file: file.to_string() }));
         }
         Kind::Experiments => {
             let list: Vec<String> = decode(bytes, name, base)?;
-            c.experiments.get_or_insert_with(Vec::new).extend(list);
+            steps.then(move |c| c.experiments.get_or_insert_with(Vec::new).extend(list));
         }
         Kind::WorkspacesPage => {
-            for page in decode_many::<wire::WorkspacesResponse>(array, bytes, name, base)? {
-                c.note_count("workspaces", page.count, name);
-                add_workspaces(page.workspaces, name, c);
-            }
-        }
-        Kind::Workspace => add_workspaces(decode_many(array, bytes, name, base)?, name, c),
-        Kind::ProvisionerDaemon => add_daemons(decode_many(array, bytes, name, base)?, ctx, name, c),
-        Kind::ProvisionerKey => add_keys(decode_many(array, bytes, name, base)?, ctx, name, c),
-        Kind::ProvisionerKeyDaemons => {
-            for kd in decode_many::<wire::ProvisionerKeyDaemons>(array, bytes, name, base)? {
-                // The pseudo keys (built-in, user-auth, psk) have fixed ids and
-                // are not real keys; their daemons still count.
-                if !is_pseudo_key(&kd.key) {
-                    add_keys(vec![kd.key], ctx, name, c);
+            let pages = decode_many::<wire::WorkspacesResponse>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for page in pages {
+                    c.note_count("workspaces", page.count, &file);
+                    add_workspaces(page.workspaces, &file, c);
                 }
-                add_daemons(kd.daemons, ctx, name, c);
-            }
+            });
+        }
+        Kind::Workspace => {
+            let workspaces = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_workspaces(workspaces, &file, c));
+        }
+        Kind::ProvisionerDaemon => {
+            let daemons = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_daemons(daemons, &ctx, &file, c));
+        }
+        Kind::ProvisionerKey => {
+            let keys = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_keys(keys, &ctx, &file, c));
+        }
+        Kind::ProvisionerKeyDaemons => {
+            let list = decode_many::<wire::ProvisionerKeyDaemons>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for kd in list {
+                    // The pseudo keys (built-in, user-auth, psk) have fixed ids and
+                    // are not real keys; their daemons still count.
+                    if !is_pseudo_key(&kd.key) {
+                        add_keys(vec![kd.key], &ctx, &file, c);
+                    }
+                    add_daemons(kd.daemons, &ctx, &file, c);
+                }
+            });
         }
         Kind::RegionsPage => {
             // The spec documents an array of these pages (the server sends one).
-            for page in decode_many::<wire::RegionsResponse>(array, bytes, name, base)? {
-                add_proxies(page.regions, name, c);
-            }
+            let pages = decode_many::<wire::RegionsResponse>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for page in pages {
+                    add_proxies(page.regions, &file, c);
+                }
+            });
         }
-        Kind::WorkspaceProxy => add_proxies(decode_many(array, bytes, name, base)?, name, c),
+        Kind::WorkspaceProxy => {
+            let proxies = decode_many(array, bytes, name, base)?;
+            steps.then(move |c| add_proxies(proxies, &file, c));
+        }
         Kind::Role => {
-            for mut r in decode_many::<wire::Role>(array, bytes, name, base)? {
-                if r.built_in {
-                    continue;
+            let roles = decode_many::<wire::Role>(array, bytes, name, base)?;
+            steps.then(move |c| {
+                for mut r in roles {
+                    if r.built_in {
+                        continue;
+                    }
+                    if r.organization_id.is_empty() {
+                        r.organization_id = ctx.org.clone().unwrap_or_default();
+                    }
+                    let key = (r.organization_id.clone(), r.name.clone());
+                    merge(&mut c.roles, &mut c.warnings, "custom role", key, r, &file);
                 }
-                if r.organization_id.is_empty() {
-                    r.organization_id = ctx.org.clone().unwrap_or_default();
-                }
-                let key = (r.organization_id.clone(), r.name.clone());
-                merge(&mut c.roles, &mut c.warnings, "custom role", key, r, name);
-            }
+            });
         }
         Kind::OrganizationSync => {
             let s: wire::OrganizationSyncSettings = decode(bytes, name, base)?;
-            c.org_sync = Some(super::collect::Item { value: s, file: name.into() });
+            steps.then(move |c| c.org_sync = Some(super::collect::Item { value: s, file }));
         }
         Kind::GroupSync => {
             let s: wire::GroupSyncSettings = decode(bytes, name, base)?;
-            c.group_sync.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
+            steps.then(move |c| c.group_sync.push(Owned { owner: ctx.org, value: s, file: file.to_string() }));
         }
         Kind::RoleSync => {
             let s: wire::RoleSyncSettings = decode(bytes, name, base)?;
-            c.role_sync.push(Owned { owner: ctx.org.clone(), value: s, file: name.into() });
+            steps.then(move |c| c.role_sync.push(Owned { owner: ctx.org, value: s, file: file.to_string() }));
         }
         Kind::Envelope | Kind::Snapshot => {
             return Err(Diagnostic::new(name, "a saved response cannot hold another saved response or a snapshot"));
@@ -399,13 +494,13 @@ fn is_pseudo_key(k: &wire::ProvisionerKey) -> bool {
     PSEUDO_KEY_IDS.contains(&k.id.as_str()) || matches!(k.name.as_str(), "built-in" | "user-auth" | "psk")
 }
 
-fn add_users(users: Vec<wire::User>, name: &str, c: &mut Collected) {
+fn add_users(users: Vec<wire::User>, name: &Arc<str>, c: &mut Collected) {
     for u in users {
         merge(&mut c.users, &mut c.warnings, "user", u.id.clone(), u, name);
     }
 }
 
-fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     if let Some(org) = &ctx.org {
         c.member_lists.insert(org.clone());
     }
@@ -419,7 +514,7 @@ fn add_members(members: Vec<wire::OrganizationMember>, ctx: &Context, name: &str
     }
 }
 
-fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     for mut g in groups {
         if g.organization_id.is_empty() {
             g.organization_id = ctx.org.clone().unwrap_or_default();
@@ -428,19 +523,19 @@ fn add_groups(groups: Vec<wire::Group>, ctx: &Context, name: &str, c: &mut Colle
     }
 }
 
-fn add_templates(templates: Vec<wire::Template>, name: &str, c: &mut Collected) {
+fn add_templates(templates: Vec<wire::Template>, name: &Arc<str>, c: &mut Collected) {
     for t in templates {
         merge(&mut c.templates, &mut c.warnings, "template", t.id.clone(), t, name);
     }
 }
 
-fn add_workspaces(workspaces: Vec<wire::Workspace>, name: &str, c: &mut Collected) {
+fn add_workspaces(workspaces: Vec<wire::Workspace>, name: &Arc<str>, c: &mut Collected) {
     for w in workspaces {
         merge(&mut c.workspaces, &mut c.warnings, "workspace", w.id.clone(), w, name);
     }
 }
 
-fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     for mut d in daemons {
         if d.organization_id.is_empty() {
             d.organization_id = ctx.org.clone().unwrap_or_default();
@@ -449,7 +544,7 @@ fn add_daemons(daemons: Vec<wire::ProvisionerDaemon>, ctx: &Context, name: &str,
     }
 }
 
-fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &str, c: &mut Collected) {
+fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &Arc<str>, c: &mut Collected) {
     for mut k in keys {
         if k.organization.is_empty() {
             k.organization = ctx.org.clone().unwrap_or_default();
@@ -458,7 +553,7 @@ fn add_keys(keys: Vec<wire::ProvisionerKey>, ctx: &Context, name: &str, c: &mut 
     }
 }
 
-fn add_proxies(proxies: Vec<wire::WorkspaceProxy>, name: &str, c: &mut Collected) {
+fn add_proxies(proxies: Vec<wire::WorkspaceProxy>, name: &Arc<str>, c: &mut Collected) {
     for p in proxies {
         merge(&mut c.proxies, &mut c.warnings, "workspace proxy", p.id.clone(), p, name);
     }

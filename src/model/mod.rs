@@ -77,6 +77,14 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// Put the snapshot in canonical order and write the canonical document
+    /// ([`Snapshot::to_json`]'s bytes) to `path` atomically, streamed: neither
+    /// a copy of the snapshot nor the whole document is held in memory.
+    pub fn write_json(&mut self, path: &std::path::Path) -> Result<()> {
+        self.canonicalize();
+        crate::output::write_atomic_json(path, self)
+    }
+
     /// The canonical document: sorted, pretty, with a trailing newline.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut copy = self.clone();
@@ -256,6 +264,20 @@ mod tests {
         assert_eq!(s.format_version, FORMAT_VERSION);
         assert!(s.users.iter().all(|u| !u.is_service_account));
         assert_eq!(s.fingerprint(), tiny().fingerprint());
+    }
+
+    #[test]
+    fn the_streamed_file_has_the_bytes_of_to_json() {
+        let mut s = crate::fixture::builtin().unwrap();
+        // Out of canonical order, as a snapshot being built may be.
+        s.users.reverse();
+        s.workspaces.reverse();
+        let expected = s.to_json().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        s.write_json(&path).unwrap();
+        assert!(std::fs::read(&path).unwrap() == expected, "write_json and to_json differ");
+        assert!(s.is_canonical());
     }
 
     #[test]

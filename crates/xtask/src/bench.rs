@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::cli::BenchArgs;
 use orgsplit::error::{Error, Result};
 
+mod import;
 mod live;
 
 #[derive(Default)]
@@ -75,6 +76,11 @@ pub fn run(args: BenchArgs) -> Result<u8> {
 
     let snapshot = work.join("snapshot.json");
     let plan = work.join("plan.json");
+    if args.import_only {
+        import::compare(&exe, &fixture, &snapshot, &work, &args, "generated")?;
+        import::full_bodies(&xtask, &exe, &work, &args)?;
+        return Ok(0);
+    }
     let stages = vec![
         Stage {
             name: "import",
@@ -207,6 +213,11 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     );
     let mut measured = Vec::new();
     for stage in &stages {
+        if stage.name == "import" {
+            // Beside jq over the same folder (the import stage of issue 15 §5).
+            import::compare(&exe, &fixture, &snapshot, &work, &args, "generated")?;
+            continue;
+        }
         let runs = (1..=args.runs).map(|run| measure_run(&exe, stage, &work, run)).collect::<Result<Vec<_>>>()?;
         let m = Measured::of(&runs);
         println!(
@@ -228,6 +239,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         TOGETHER.join(" + "),
         peak as f64 / 1024.0,
     );
+    import::full_bodies(&xtask, &exe, &work, &args)?;
     live::run(&exe, &snapshot, &work, &args)?;
     live::apply(&exe, &snapshot, &fixture.join("split.toml"), &work, &args)?;
     Ok(0)

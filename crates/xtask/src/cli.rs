@@ -74,6 +74,10 @@ pub struct GenerateArgs {
     /// Folder to write (export/, people.csv, template-sources/).
     #[arg(long, value_name = "DIR", short_alias = 'o', alias = "output")]
     pub out_dir: PathBuf,
+    /// Give workspace bodies every field a real server sends (resources, agents, apps):
+    /// about twice the bytes, the same deployment.
+    #[arg(long)]
+    pub full_bodies: bool,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +96,14 @@ pub struct BenchArgs {
     /// fake Coder (with --latency-ms per answer); the apply stage also ends every full run.
     #[arg(long)]
     pub apply_only: bool,
+    /// Only generate the deployment twice (API bodies as the generator writes them, and with
+    /// every field a real server sends) and import each, beside jq counting its workspaces
+    /// per template.
+    #[arg(long, conflicts_with = "apply_only")]
+    pub import_only: bool,
+    /// The jq the import stages compare with.
+    #[arg(long, value_name = "PATH", default_value = "/usr/bin/jq")]
+    pub jq: PathBuf,
     /// Keep the generated files here instead of a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,

@@ -13,7 +13,8 @@ pub fn run(command: FixtureCommand) -> Result<u8> {
     // A generated deployment comes with a split to plan (MegaCo's is hand-written and committed).
     let (deployment, dir, split) = match command {
         FixtureCommand::Generate(args) => {
-            let deployment = fixture::generate(args.users, args.seed);
+            let mut deployment = fixture::generate(args.users, args.seed);
+            deployment.full_bodies = args.full_bodies;
             let split = fixture::generated_split_toml(&deployment)?;
             (deployment, args.out_dir, Some(("split.toml", split)))
         }

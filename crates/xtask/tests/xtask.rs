@@ -50,6 +50,63 @@ fn fixture_command_writes_an_importable_folder() {
 }
 
 #[test]
+fn full_bodies_are_larger_and_import_to_the_same_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = |full: bool| {
+        let out = dir.path().join(if full { "full" } else { "plain" });
+        let mut generate = xtask();
+        generate.args(["fixture", "generate", "--users", "100", "--seed", "3", "--out-dir"]).arg(&out);
+        if full {
+            generate.arg("--full-bodies");
+        }
+        generate.assert().success();
+        let snapshot = dir.path().join(if full { "full.json" } else { "plain.json" });
+        orgsplit()
+            .args(["import", "--from-dir"])
+            .arg(out.join("export"))
+            .arg("--out")
+            .arg(&snapshot)
+            .assert()
+            .success();
+        let page = std::fs::read(out.join("export/workspaces/page-001.json")).unwrap();
+        (read_json(&snapshot), page.len())
+    };
+    let (plain, plain_bytes) = import(false);
+    let (full, full_bytes) = import(true);
+    assert!(full_bytes > plain_bytes * 3 / 2, "{full_bytes} bytes against {plain_bytes}");
+    for section in ["organizations", "users", "templates", "workspaces", "warnings"] {
+        assert_eq!(plain[section], full[section], "{section}");
+    }
+    let text = std::fs::read_to_string(dir.path().join("full/export/workspaces/page-001.json")).unwrap();
+    for field in ["\"resources\":[{\"agents\":[{", "\"apps\":[{", "\"log_sources\"", "\"matched_provisioners\""] {
+        assert!(text.contains(field), "no {field}");
+    }
+}
+
+#[test]
+fn bench_import_only_compares_both_exports_with_jq() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask()
+        .args(["bench", "--import-only", "--users", "200", "--runs", "1", "--work-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    for label in ["generated", "full bodies"] {
+        assert!(text.lines().any(|l| l.starts_with(&format!("import ({label}) "))), "no import line: {text}");
+        if Path::new("/usr/bin/jq").is_file() {
+            assert!(text.lines().any(|l| l.starts_with(&format!("jq ({label}) "))), "no jq line: {text}");
+            assert!(text.contains(&format!("import/jq ({label}): ")), "no ratio: {text}");
+        }
+    }
+    if Path::new("/usr/bin/jq").is_file() {
+        assert!(text.contains("jq counted [templates, workspaces] = ["), "{text}");
+    }
+    assert!(!text.lines().any(|l| l.starts_with("plan ")), "--import-only ran plan: {text}");
+}
+
+#[test]
 fn bench_runs_every_stage_and_reports_medians_and_the_target() {
     let dir = tempfile::tempdir().unwrap();
     let out = xtask()

@@ -2,7 +2,7 @@
 //! silently: a reference to something the export does not hold is kept as it
 //! is and reported as a warning.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 mod idp;
 mod members;
@@ -12,7 +12,7 @@ use idp::idp_sync;
 use members::{groups, members};
 use templates::{check_active_versions, templates, versions};
 
-use super::collect::Collected;
+use super::collect::{Collected, Item};
 use crate::coder::types as wire;
 use crate::model::*;
 
@@ -49,9 +49,13 @@ pub fn assemble(mut c: Collected, source: Source) -> Snapshot {
     let group_ids: HashSet<&str> = groups.iter().map(|g| g.id.as_str()).collect();
     let templates = templates(&c, &orgs, &user_ids, &group_ids, &mut w);
     let template_versions = versions(&c, &mut w);
-    let workspaces = workspaces(&c, &orgs, &user_ids, &mut w);
+    // The workspaces are the bulk of an export: each is moved out of what
+    // was collected, so the two forms are not held whole at once.
+    let wire_workspaces = std::mem::take(&mut c.workspaces);
+    let workspace_count = wire_workspaces.len();
+    let workspaces = workspaces(wire_workspaces, &c, &orgs, &user_ids, &mut w);
     check_active_versions(&templates, &template_versions, &mut w);
-    check_page_counts(&c, &mut w);
+    check_page_counts(&c, workspace_count, &mut w);
 
     let provisioner_daemons = c
         .daemons
@@ -229,14 +233,20 @@ fn user(u: &wire::User) -> User {
     }
 }
 
-fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<Warning>) -> Vec<Workspace> {
-    let mut out = Vec::with_capacity(c.workspaces.len());
-    let mut shares: HashMap<&str, WorkspaceShares> = HashMap::new();
+fn workspaces(
+    collected: BTreeMap<String, Item<wire::Workspace>>,
+    c: &Collected,
+    orgs: &Orgs,
+    user_ids: &HashSet<&str>,
+    w: &mut Vec<Warning>,
+) -> Vec<Workspace> {
+    let mut out = Vec::with_capacity(collected.len());
+    let mut shares: HashMap<String, WorkspaceShares> = HashMap::new();
     // With the `workspace-sharing` experiment on, every workspace in a list
     // says who it is shared with (v2.30.0 omits an empty `shared_with`);
     // without it, or when the export does not say, only a non-empty one does.
     let sharing_on = c.experiments.as_ref().is_some_and(|e| e.iter().any(|x| x == wire::EXPERIMENT_WORKSPACE_SHARING));
-    for item in c.workspaces.values() {
+    for item in collected.values() {
         let x = &item.value;
         if !sharing_on && x.shared_with.is_empty() {
             continue;
@@ -250,18 +260,21 @@ fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<
         }
         s.users.sort();
         s.groups.sort();
-        shares.insert(x.id.as_str(), s);
+        shares.insert(x.id.clone(), s);
     }
     for acl in &c.workspace_acls {
         match acl.owner.as_deref() {
-            Some(id) if c.workspaces.contains_key(id) => {
+            Some(id) if collected.contains_key(id) => {
                 let entries = |v: &[wire::AclEntry]| {
                     let mut out: Vec<AclEntry> =
                         v.iter().map(|e| AclEntry { id: e.id.clone(), role: e.role.clone() }).collect();
                     out.sort();
                     out
                 };
-                shares.insert(id, WorkspaceShares { users: entries(&acl.value.users), groups: entries(&acl.value.group) });
+                shares.insert(
+                    id.to_string(),
+                    WorkspaceShares { users: entries(&acl.value.users), groups: entries(&acl.value.group) },
+                );
             }
             _ => w.push(Warning::new(
                 "dangling-workspace-acl",
@@ -272,24 +285,28 @@ fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<
             )),
         }
     }
-    for item in c.workspaces.values() {
-        let x = &item.value;
-        let label = format!("{}/{}", x.owner_name, x.name);
+    for item in collected.into_values() {
+        let x = item.value;
+        let label = || format!("{}/{}", x.owner_name, x.name);
         match c.templates.get(&x.template_id) {
             None if !c.templates.is_empty() => w.push(Warning::new(
                 "dangling-template",
                 format!(
-                    "workspace `{label}` uses template `{}` ({}), which is not in the export (GET /api/v2/templates \
+                    "workspace `{}` uses template `{}` ({}), which is not in the export (GET /api/v2/templates \
                      hides deprecated templates unless asked with q=deprecated:true)",
-                    x.template_name, x.template_id
+                    label(),
+                    x.template_name,
+                    x.template_id
                 ),
             )),
             Some(t) if orgs.resolve(&t.value.organization_id) != orgs.resolve(&x.organization_id) => {
                 w.push(Warning::new(
                     "template-org-mismatch",
                     format!(
-                        "workspace `{label}` is in organization `{}` but its template is in `{}`",
-                        x.organization_id, t.value.organization_id
+                        "workspace `{}` is in organization `{}` but its template is in `{}`",
+                        label(),
+                        x.organization_id,
+                        t.value.organization_id
                     ),
                 ))
             }
@@ -299,8 +316,10 @@ fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<
             w.push(Warning::new(
                 "dangling-owner",
                 format!(
-                    "workspace `{label}` is owned by `{}` ({}), who is not in the export's users",
-                    x.owner_name, x.owner_id
+                    "workspace `{}` is owned by `{}` ({}), who is not in the export's users",
+                    label(),
+                    x.owner_name,
+                    x.owner_id
                 ),
             ));
         }
@@ -308,45 +327,46 @@ fn workspaces(c: &Collected, orgs: &Orgs, user_ids: &HashSet<&str>, w: &mut Vec<
         if !orgs.known(&org) && !c.organizations.is_empty() {
             w.push(Warning::new(
                 "dangling-organization",
-                format!("workspace `{label}` is in organization `{org}`, which is not in the export"),
+                format!("workspace `{}` is in organization `{org}`, which is not in the export", label()),
             ));
         }
-        let b = &x.latest_build;
+        let b = x.latest_build;
         out.push(Workspace {
-            id: x.id.clone(),
-            name: x.name.clone(),
-            owner_id: x.owner_id.clone(),
-            owner_name: x.owner_name.clone(),
+            shares: shares.remove(x.id.as_str()),
+            id: x.id,
+            name: x.name,
+            owner_id: x.owner_id,
+            owner_name: x.owner_name,
             organization_id: org,
-            template_id: x.template_id.clone(),
-            template_name: x.template_name.clone(),
-            created_at: ts(&x.created_at),
-            last_used_at: ts(&x.last_used_at),
-            dormant_at: ts(&x.dormant_at),
-            deleting_at: ts(&x.deleting_at),
-            automatic_updates: x.automatic_updates.clone(),
-            autostart_schedule: x.autostart_schedule.clone(),
+            template_id: x.template_id,
+            template_name: x.template_name,
+            created_at: ts_owned(x.created_at),
+            last_used_at: ts_owned(x.last_used_at),
+            dormant_at: ts_owned(x.dormant_at),
+            deleting_at: ts_owned(x.deleting_at),
+            automatic_updates: x.automatic_updates,
+            autostart_schedule: x.autostart_schedule,
             ttl_ms: x.ttl_ms,
             outdated: x.outdated,
-            shares: shares.remove(x.id.as_str()),
             latest_build: WorkspaceBuild {
-                id: b.id.clone(),
+                id: b.id,
                 build_number: b.build_number,
-                status: b.status.clone(),
-                transition: b.transition.clone(),
-                template_version_id: b.template_version_id.clone(),
-                created_at: ts(&b.created_at),
+                status: b.status,
+                transition: b.transition,
+                template_version_id: b.template_version_id,
+                created_at: ts_owned(b.created_at),
             },
         });
     }
     out
 }
 
-fn check_page_counts(c: &Collected, w: &mut Vec<Warning>) {
+/// `workspaces`: how many the export held (they have left `c` by now).
+fn check_page_counts(c: &Collected, workspaces: usize, w: &mut Vec<Warning>) {
     for (list, (count, file)) in &c.page_counts {
         let found = match *list {
             "users" => c.users.len(),
-            "workspaces" => c.workspaces.len(),
+            "workspaces" => workspaces,
             _ => continue,
         };
         if (found as i64) < *count {
@@ -406,4 +426,9 @@ fn preview(items: &[&str]) -> String {
 /// server sends for "never" (a user who never logged in, say).
 fn ts(t: &Option<String>) -> Option<String> {
     t.as_ref().filter(|s| !s.is_empty() && !s.starts_with("0001-01-01")).cloned()
+}
+
+/// [`ts`], taking the string.
+fn ts_owned(t: Option<String>) -> Option<String> {
+    t.filter(|s| !s.is_empty() && !s.starts_with("0001-01-01"))
 }

@@ -64,7 +64,7 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
         taken_at: options.taken_at.clone(),
         deployment_url: Some(client.base_url()),
     };
-    let importer = Mutex::new(Importer::new(source));
+    let importer = Mutex::new(Importer::new(source.clone()));
     let run = |task: &Task| match task.run(client, options.page_size, options.skip_acls) {
         // Releases before paginated-members only have the whole list.
         Err(e) if e.is_not_found() && matches!(task, Task::Members { offset: 0, .. }) => {
@@ -76,9 +76,12 @@ pub fn import_live(client: &Client, options: &LiveOptions) -> Result<Snapshot> {
             None => Ok(done),
             Some(envelope) => {
                 let e = task.endpoint(options.page_size);
-                let mut importer = importer.lock().unwrap_or_else(|p| p.into_inner());
-                match importer.add(&e.path(), &envelope) {
-                    Ok(()) => Ok(done),
+                // Decoded on this thread; only adding it waits for the others.
+                match Importer::decode(&e.path(), &envelope, &source) {
+                    Ok(decoded) => {
+                        importer.lock().unwrap_or_else(|p| p.into_inner()).add_decoded(decoded);
+                        Ok(done)
+                    }
                     Err(bad) => Err(client.api_error(&reqwest::Method::GET, &e, ErrorKind::Decode(bad.to_string()))),
                 }
             }
