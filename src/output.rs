@@ -27,7 +27,7 @@ pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
 }
 
 /// Write `value` to `path` atomically as pretty JSON with a trailing newline
-/// (the bytes of [`to_json_pretty`]), serialised straight into the file so
+/// (the bytes of [`crate::json::pretty`]), serialised straight into the file so
 /// the document is never held in memory whole.
 pub fn write_atomic_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic_with(path, Some(0o644), |w| {

@@ -69,7 +69,10 @@ pub fn run(mut args: ImportArgs) -> Result<u8> {
             )));
         }
     };
-    snapshot.write_json(&out)?;
+    // Canonical order, then the document streamed into the file: neither a
+    // copy of the snapshot nor the whole document is held in memory.
+    snapshot.canonicalize();
+    crate::output::write_atomic_json(&out, &snapshot)?;
     summary(&out, &snapshot);
     super::OK
 }
