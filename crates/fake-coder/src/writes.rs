@@ -211,10 +211,10 @@ fn add_member(st: &mut State, org: &str, user: &str) -> Result<Reply, Reply> {
         ));
     }
     st.push_member(OrganizationMember { organization_id: org.into(), user_id: u.id.clone(), roles: Some(Vec::new()) });
-    if st.add_to_group(org, &u.id) {
-        if let Some(everyone) = st.group_mut(org) {
-            everyone.total_member_count += 1;
-        }
+    if st.add_to_group(org, &u.id)
+        && let Some(everyone) = st.group_mut(org)
+    {
+        everyone.total_member_count += 1;
     }
     Ok(reply(200, &member_json(org, &u.id, &[])))
 }
