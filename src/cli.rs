@@ -336,6 +336,10 @@ pub struct RevertArgs {
     /// must be the plan's deployment.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Undos carried out at once, at most (those that touch the same template, membership,
+    /// organization or sync setting still run one after another, in the plan's order).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     #[command(flatten)]
     pub api: ApiArgs,
 }

@@ -67,8 +67,13 @@ pub struct RevertOptions {
     pub progress: bool,
     /// Set by Ctrl-C: no further undo starts.
     pub interrupted: Option<&'static AtomicBool>,
-    /// Tests only: stop as if killed once this many undos are recorded.
+    /// Tests only: stop as if killed once this many undos are recorded (with
+    /// undos in flight, their outcomes go unrecorded, as after a kill).
     pub stop_after: Option<usize>,
+    /// Undos carried out at once, at most (0 counts as 1); undos that touch
+    /// the same template, membership, organization or sync setting still run
+    /// one after another, in the plan's order.
+    pub concurrency: usize,
 }
 
 /// Something apply made or changed that revert leaves in place, and how an
@@ -112,6 +117,7 @@ enum Act {
         req: UpdateOrganizationRequest,
     },
     GroupMembers {
+        org_id: String,
         group_id: String,
         remove: Vec<String>,
     },
@@ -119,6 +125,25 @@ enum Act {
         config: Option<PatchOrganizationSyncConfig>,
         remove: Vec<MappingEntry>,
     },
+}
+
+impl Act {
+    /// What the undo touches: two undos that share one of these run one
+    /// after another, in the plan's order (a member's roles before the
+    /// member is removed, a group's members before the member leaves the org).
+    fn touches(&self) -> Vec<String> {
+        match self {
+            Act::Deprecation { template_id, .. } | Act::Acl { template_id, .. } => {
+                vec![format!("template {template_id}")]
+            }
+            Act::MemberRoles { org_id, user_id, .. } | Act::RemoveMember { org_id, user_id } => {
+                vec![format!("member {org_id} {user_id}")]
+            }
+            Act::GroupMembers { org_id, remove, .. } => remove.iter().map(|u| format!("member {org_id} {u}")).collect(),
+            Act::Organization { org_id, .. } => vec![format!("organization {org_id}")],
+            Act::OrgSync { .. } => vec!["organization sync".into()],
+        }
+    }
 }
 
 /// One thing to undo: the plan step it undoes, what, and how.
@@ -450,7 +475,11 @@ fn work_out(plan: &Plan, before: &Snapshot, now: &Snapshot, me: &str) -> Work {
                             w.undos.push(Undo {
                                 key: step.key.clone(),
                                 what: format!("take the {} member(s) the plan added out of the group", remove.len()),
-                                act: Act::GroupMembers { group_id: n.id.clone(), remove },
+                                act: Act::GroupMembers {
+                                    org_id: n.organization_id.clone(),
+                                    group_id: n.id.clone(),
+                                    remove,
+                                },
                             });
                         }
                     }
@@ -724,9 +753,11 @@ fn percent(s: &str) -> String {
         .collect()
 }
 
-/// Carry out the undos, one after another, each recorded in the revert
-/// journal before the next starts; then read the deployment again and
-/// compare it with the state before apply, the leftovers left out.
+/// Carry out the undos, up to `concurrency` at once (those that touch the
+/// same object one after another, in order), each outcome recorded and
+/// synced in the revert journal before an undo that shares an object with it
+/// starts; then read the deployment again and compare it with the state
+/// before apply, the leftovers left out.
 pub fn execute(
     prepared: &PreparedRevert,
     client: &Client,
@@ -739,28 +770,13 @@ pub fn execute(
     };
     let run = prepared.earlier_runs.unwrap_or(0) + 1;
     journal.append(&Event::RunStarted { run, by: prepared.me.username.clone() })?;
-    let mut items = Vec::new();
-    let mut interrupted = false;
-    for (n, undo) in prepared.undos.iter().enumerate() {
-        if options.interrupted.is_some_and(|f| f.load(Ordering::SeqCst)) {
-            interrupted = true;
-            break;
-        }
-        console.progress(n, prepared.undos.len(), &undo.key);
-        let status = match carry_out(client, &undo.act) {
-            Ok(()) => Status::Done(undo.what.clone()),
-            Err(e) => Status::Failed(format!("{}: {e}", undo.what)),
-        };
-        journal.append(&Event::Step {
-            step: undo.key.clone(),
-            status: status.word().into(),
-            detail: status.detail().into(),
-        })?;
-        items.push(Item { key: undo.key.clone(), status });
-        if options.stop_after == Some(n + 1) {
-            return Err(Error::Interrupted("stopped at a test checkpoint".into()));
-        }
-    }
+    let (statuses, interrupted) = undo_all(&prepared.undos, client, options, console, &mut journal)?;
+    let items = prepared
+        .undos
+        .iter()
+        .zip(statuses)
+        .filter_map(|(u, status)| status.map(|status| Item { key: u.key.clone(), status }))
+        .collect();
     let ledger = Ledger { items };
     let (differences, unverified) = match interrupted {
         true => (None, None),
@@ -786,6 +802,112 @@ pub fn execute(
     })
 }
 
+/// The undos' outcomes, in their order (`None`: not carried out, after
+/// Ctrl-C), and whether the run was interrupted.
+fn undo_all(
+    undos: &[Undo],
+    client: &Client,
+    options: &RevertOptions,
+    console: &mut dyn super::Console,
+    journal: &mut Journal,
+) -> Result<(Vec<Option<Status>>, bool)> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, PoisonError, mpsc};
+    let total = undos.len();
+    // Each undo waits for the last earlier one that touches the same object.
+    let mut unsettled = vec![0usize; total];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); total];
+    let mut last: HashMap<String, usize> = HashMap::new();
+    for (i, undo) in undos.iter().enumerate() {
+        let mut after: BTreeSet<usize> = BTreeSet::new();
+        for object in undo.act.touches() {
+            if let Some(j) = last.insert(object, i) {
+                after.insert(j);
+            }
+        }
+        unsettled[i] = after.len();
+        for j in after {
+            dependents[j].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..total).filter(|&i| unsettled[i] == 0).collect();
+    let mut statuses: Vec<Option<Status>> = vec![None; total];
+    let workers = options.concurrency.max(1).min(total.max(1));
+    let (job_tx, job_rx) = mpsc::channel::<usize>();
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Status)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            scope.spawn(move || {
+                loop {
+                    let next = job_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(i) = next else { break };
+                    let undo = &undos[i];
+                    let status = match carry_out(client, &undo.act) {
+                        Ok(()) => Status::Done(undo.what.clone()),
+                        Err(e) => Status::Failed(format!("{}: {e}", undo.what)),
+                    };
+                    if done_tx.send((i, status)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let (mut in_flight, mut recorded, mut interrupted) = (0usize, 0usize, false);
+        let result = loop {
+            interrupted |= options.interrupted.is_some_and(|f| f.load(Ordering::SeqCst));
+            while !interrupted && in_flight < workers {
+                let Some(i) = ready.pop_first() else { break };
+                console.progress(recorded, total, &undos[i].key);
+                if job_tx.send(i).is_err() {
+                    break;
+                }
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break Ok(interrupted);
+            }
+            // Wait for one undo to end, take whatever else has ended, and
+            // record them all (one sync) before releasing what waited for them.
+            let Ok(first) = done_rx.recv() else {
+                break Err(Error::Bug("revert's workers stopped before their undos ended".into()));
+            };
+            let mut batch = vec![first];
+            batch.extend(done_rx.try_iter());
+            in_flight -= batch.len();
+            let write = batch.iter().try_for_each(|(i, status)| {
+                journal.write(&Event::Step {
+                    step: undos[*i].key.clone(),
+                    status: status.word().into(),
+                    detail: status.detail().into(),
+                })
+            });
+            if let Err(e) = write.and_then(|()| journal.sync()) {
+                break Err(e);
+            }
+            for (i, status) in batch {
+                statuses[i] = Some(status);
+                recorded += 1;
+                for &k in &dependents[i] {
+                    unsettled[k] -= 1;
+                    if unsettled[k] == 0 {
+                        ready.insert(k);
+                    }
+                }
+            }
+            if options.stop_after.is_some_and(|n| recorded >= n) {
+                break Err(Error::Interrupted("stopped at a test checkpoint".into()));
+            }
+        };
+        // The workers end once those in flight are done (after a stop, their
+        // outcomes go unrecorded, as after a kill).
+        drop(job_tx);
+        result.map(|interrupted| (statuses, interrupted))
+    })
+}
+
 fn carry_out(client: &Client, act: &Act) -> std::result::Result<(), crate::coder::ApiError> {
     match act {
         Act::Deprecation { template_id, message } => client.deprecate_template(template_id, message).map(|_| ()),
@@ -797,7 +919,7 @@ fn carry_out(client: &Client, act: &Act) -> std::result::Result<(), crate::coder
         },
         Act::Acl { template_id, acl } => client.patch_template_acl(template_id, acl),
         Act::Organization { org_id, req } => client.update_organization(org_id, req).map(|_| ()),
-        Act::GroupMembers { group_id, remove } => {
+        Act::GroupMembers { group_id, remove, .. } => {
             let req = PatchGroupRequest { remove_users: remove.clone(), ..Default::default() };
             client.patch_group(group_id, &req).map(|_| ())
         }

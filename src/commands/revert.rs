@@ -29,6 +29,7 @@ pub fn run(args: RevertArgs) -> Result<u8> {
         progress: std::io::stderr().is_terminal(),
         interrupted: Some(crate::apply::interrupt::flag()),
         stop_after: None,
+        concurrency: usize::from(args.concurrency),
     };
     let prepared = revert::prepare(&client, plan, &args.plan, &bytes, &options)?;
     if let Some(n) = prepared.earlier_runs {

@@ -257,3 +257,43 @@ fn megaco_apply_makes_at_most_fifteen_percent_more_requests_than_the_plan_needs(
     // still look (custom roles, provisioner keys' org, sync settings).
     assert!(made * 100 <= minimum * 115, "{made} requests for a minimum of {minimum}");
 }
+
+/// The fake updates only the indexes a write touches and sorts its lists
+/// when read, instead of rebuilding its whole state after every write (which
+/// made writes cost O(deployment)). After a whole MegaCo apply through the
+/// API, every answer of a live import is byte for byte what the fake answers
+/// once its state is rebuilt and sorted from scratch.
+#[test]
+fn after_an_apply_the_fake_answers_as_from_a_rebuilt_state() {
+    use orgsplit::import::live::{LiveOptions, import_live};
+    let fake = FakeCoder::start(megaco());
+    // Daemons start with each new key inside the fake: no test-side state change mid-run.
+    fake.state_mut(|st| st.start_daemons = true);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_plan(dir.path(), &megaco(), &split_text("split.toml"));
+    let mut admin = Admin::new(&fake);
+    admin.start = false;
+    let report = run(&fake, &path, &options(), &mut admin).unwrap();
+    assert_eq!(report.ledger.count("failed"), 0, "{}", report.ledger.render());
+    let writes = fake.log().iter().filter(|r| r.method != "GET" && (200..300).contains(&r.status)).count();
+    assert!(writes > 50, "{writes} writes");
+    let (client, _) = fake.client();
+    let answers = || {
+        fake.record_bodies(true);
+        let from = fake.log().len();
+        import_live(&client, &LiveOptions { page_size: 7, ..LiveOptions::default() }).unwrap();
+        let mut out = std::collections::BTreeMap::new();
+        for r in &fake.log()[from..] {
+            out.insert(format!("{} {}", r.method, r.path), (r.status, r.response_body.clone().unwrap()));
+        }
+        out
+    };
+    let incremental = answers();
+    fake.state_mut(|_| ());
+    let rebuilt = answers();
+    assert!(incremental.len() > 40, "{} answers", incremental.len());
+    assert_eq!(incremental.keys().collect::<Vec<_>>(), rebuilt.keys().collect::<Vec<_>>());
+    for (request, answer) in &incremental {
+        assert!(rebuilt[request] == *answer, "{request}: {}", String::from_utf8_lossy(&answer.1));
+    }
+}

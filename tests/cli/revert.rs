@@ -208,6 +208,56 @@ fn a_revert_killed_midway_and_run_again_converges() {
     }
 }
 
+fn items(outcome: &RevertOutcome) -> Vec<(String, String, String)> {
+    outcome.ledger.items.iter().map(|i| (i.key.clone(), i.status.word().into(), i.status.detail().into())).collect()
+}
+
+/// With 4 undos at once: the same end state, ledger and journal as one at
+/// a time; and killed with undos in flight (their outcomes unrecorded, as
+/// after a kill), a rerun does the rest and ends in the same state.
+#[test]
+fn a_concurrent_revert_ends_as_a_sequential_one_even_killed_with_undos_in_flight() {
+    let four = || RevertOptions { concurrency: 4, ..RevertOptions::default() };
+    let reference = {
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, path, _) = applied(dir.path());
+        let outcome = revert_run(&fake, &path, &RevertOptions::default()).unwrap();
+        assert_eq!(outcome.exit_code(), 0, "{}", outcome.render());
+        (end_state(&fake), items(&outcome), outcome.leftovers)
+    };
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, path, _) = applied(dir.path());
+        let outcome = revert_run(&fake, &path, &four()).unwrap();
+        assert_eq!(outcome.exit_code(), 0, "{}", outcome.render());
+        assert_eq!(end_state(&fake), reference.0);
+        assert_eq!(items(&outcome), reference.1, "the ledger lists the undos in the plan's order");
+        assert_eq!(outcome.leftovers, reference.2);
+    }
+    let total = reference.1.len();
+    assert!(total > 10, "{total}");
+    for kill in [1, total / 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, path, _) = applied(dir.path());
+        let stop = RevertOptions { stop_after: Some(kill), ..four() };
+        match revert_run(&fake, &path, &stop) {
+            Err(Error::Interrupted(_)) => {}
+            Err(e) => panic!("{e}"),
+            Ok(r) => panic!("not stopped: {}", r.render()),
+        }
+        let journal = || std::fs::read_to_string(dir.path().join("plan.json.revert.journal")).unwrap();
+        let first = journal().matches("\"event\":\"step\"").count();
+        assert!(first >= kill, "killed after {kill}: {first} recorded");
+        let rerun = revert_run(&fake, &path, &four()).unwrap();
+        let at = format!("killed after {kill} undos recorded");
+        assert_eq!(rerun.exit_code(), 0, "{at}\n{}", rerun.render());
+        assert_eq!(end_state(&fake), reference.0, "{at}");
+        assert_eq!(rerun.leftovers, reference.2, "{at}");
+        let steps = journal().matches("\"event\":\"step\"").count();
+        assert!(steps <= total, "{at}: {steps} undos recorded of {total}: none twice");
+    }
+}
+
 /// A member who made a workspace in the new org since apply stays, listed
 /// with the command; a deprecation message someone changed since stays too.
 #[test]

@@ -177,7 +177,11 @@ impl FakeCoder {
         self.inner.requests.load(Ordering::SeqCst)
     }
 
+    /// The state, its snapshot in canonical order (writes through the API append to its lists).
     pub fn state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        if !self.inner.state.read().unwrap().canonical {
+            self.inner.state.write().unwrap().reindex();
+        }
         f(&self.inner.state.read().unwrap())
     }
 
@@ -307,9 +311,11 @@ impl Inner {
             reads::get(&self.state.read().unwrap(), me, req, rest)
         } else {
             let mut state = self.state.write().unwrap();
+            // Each write keeps the indexes it touches (state.rs); the lists
+            // it appends to are sorted when read.
             let reply = writes::handle(&mut state, me, req, rest);
             if (200..300).contains(&reply.status) {
-                state.reindex();
+                state.canonical = false;
             }
             reply
         }

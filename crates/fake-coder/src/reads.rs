@@ -127,19 +127,16 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
             Some(w) => json(200, &workspace_acl_json(st, w)),
             None => not_found(),
         },
-        ["organizations"] => json(200, &Value::from(s.organizations.iter().map(api::organization).collect::<Vec<_>>())),
+        ["organizations"] => {
+            json(200, &Value::from(st.organizations().into_iter().map(api::organization).collect::<Vec<_>>()))
+        }
         ["organizations", o, rest @ ..] => match st.org(o) {
             Some(org) => org_get(st, &org.id.clone(), req, rest, page),
             None => not_found(),
         },
         ["groups"] => {
             let org = req.query_value("organization").and_then(|o| st.org(&o).map(|o| o.id.clone()));
-            let groups: Vec<Value> = s
-                .groups
-                .iter()
-                .filter(|g| org.as_ref().is_none_or(|o| &g.organization_id == o))
-                .map(|g| st.group_json(g))
-                .collect();
+            let groups: Vec<Value> = st.groups(org.as_deref()).into_iter().map(|g| st.group_json(g)).collect();
             json(200, &Value::from(groups))
         }
         ["groups", g] => st.group(g).map_or_else(not_found, |g| json(200, &st.group_json(g))),
@@ -148,11 +145,10 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
             let deprecated = terms.iter().find(|(k, _)| k == "deprecated").map(|(_, v)| v == "true");
             let org =
                 terms.iter().find(|(k, _)| k == "organization").and_then(|(_, v)| st.org(v).map(|o| o.id.clone()));
-            let templates: Vec<Value> = s
-                .templates
-                .iter()
+            let templates: Vec<Value> = st
+                .templates(org.as_deref())
+                .into_iter()
                 .filter(|t| deprecated.is_none_or(|d| t.deprecated == d))
-                .filter(|t| org.as_ref().is_none_or(|o| &t.organization_id == o))
                 .map(|t| st.template_json(t))
                 .collect();
             json(200, &Value::from(templates))
@@ -201,36 +197,28 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
         }
         ["members", "roles"] => {
             let mut roles = api::builtin_roles(org);
-            roles.extend(s.custom_roles.iter().filter(|r| r.organization_id == org).map(api::custom_role));
+            roles.extend(st.custom_roles(org).into_iter().map(api::custom_role));
             json(200, &Value::from(roles))
         }
         ["groups"] => json(
             200,
-            &Value::from(s.groups.iter().filter(|g| g.organization_id == org).map(|g| st.group_json(g)).collect::<Vec<_>>()),
+            &Value::from(st.groups(Some(org)).into_iter().map(|g| st.group_json(g)).collect::<Vec<_>>()),
         ),
-        ["groups", name] => s
-            .groups
-            .iter()
-            .find(|g| g.organization_id == org && g.name == *name)
-            .map_or_else(not_found, |g| json(200, &st.group_json(g))),
+        ["groups", name] => st.group_by_name(org, name).map_or_else(not_found, |g| json(200, &st.group_json(g))),
         ["templates"] => json(
             200,
-            &Value::from(s.templates.iter().filter(|t| t.organization_id == org).map(|t| st.template_json(t)).collect::<Vec<_>>()),
+            &Value::from(st.templates(Some(org)).into_iter().map(|t| st.template_json(t)).collect::<Vec<_>>()),
         ),
-        ["templates", name] => s
-            .templates
-            .iter()
-            .find(|t| t.organization_id == org && t.name == *name)
-            .map_or_else(not_found, |t| json(200, &st.template_json(t))),
+        ["templates", name] => st.template_by_name(org, name).map_or_else(not_found, |t| json(200, &st.template_json(t))),
         ["provisionerkeys"] => json(
             200,
-            &Value::from(s.provisioner_keys.iter().filter(|k| k.organization == org).map(api::provisioner_key).collect::<Vec<_>>()),
+            &Value::from(st.provisioner_keys(org).into_iter().map(api::provisioner_key).collect::<Vec<_>>()),
         ),
         ["provisionerjobs"] => super::provisioners::jobs(st, org, req),
         ["provisionerdaemons"] => {
             // No offset, no count, and `limit` defaults to 50 (coderd's provisionerDaemons).
             let limit = req.query_value("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
-            let daemons = s.provisioner_daemons.iter().filter(|d| d.organization_id == org).take(limit);
+            let daemons = st.provisioner_daemons(org).into_iter().take(limit);
             json(200, &Value::from(daemons.map(api::provisioner_daemon).collect::<Vec<_>>()))
         }
         ["settings", "idpsync", "groups"] => json(

@@ -51,8 +51,8 @@ pub fn custom_role(st: &mut State, org: &str, req: &Request, create: bool) -> Re
     match (create, existing) {
         (true, Some(_)) => return Err(error(409, &format!("A role named {name:?} already exists."), "")),
         (false, None) => return Err(not_found()),
-        (true, None) => st.s.custom_roles.push(role.clone()),
-        (false, Some(i)) => st.s.custom_roles[i] = role.clone(),
+        (true, None) => st.s.custom_roles.push(sorted_role(&role)),
+        (false, Some(i)) => st.s.custom_roles[i] = sorted_role(&role),
     }
     // One role object, although the spec says an array (coderd/roles.go writes db2sdk.Role).
     let mut body = api::custom_role(&role);
@@ -61,6 +61,32 @@ pub fn custom_role(st: &mut State, org: &str, req: &Request, create: bool) -> Re
         map.remove("built_in");
     }
     Ok(reply(200, &body))
+}
+
+/// A role's permissions as `Snapshot::canonicalize` leaves them.
+fn sorted_role(role: &Role) -> Role {
+    let mut role = role.clone();
+    for perms in [
+        &mut role.organization_permissions,
+        &mut role.organization_member_permissions,
+        &mut role.site_permissions,
+        &mut role.user_permissions,
+    ] {
+        super::state::sort_dedup(perms);
+    }
+    role
+}
+
+/// The sync settings' mappings as `Snapshot::canonicalize` leaves them.
+fn sort_mappings(idp: &mut IdpSync) {
+    let sorted = |m: &mut std::collections::BTreeMap<String, Vec<String>>| {
+        m.values_mut().for_each(super::state::sort_dedup);
+    };
+    if let Some(o) = &mut idp.organization {
+        sorted(&mut o.mapping);
+    }
+    idp.groups.iter_mut().for_each(|g| sorted(&mut g.mapping));
+    idp.roles.iter_mut().for_each(|r| sorted(&mut r.mapping));
 }
 
 pub fn create_key(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
@@ -155,6 +181,7 @@ pub fn sync_mapping(st: &mut State, org: Option<&str>, kind: &str, req: &Request
             api::role_sync(s)
         }
     };
+    sort_mappings(&mut st.s.idp_sync);
     Ok(reply(200, &body))
 }
 

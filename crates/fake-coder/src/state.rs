@@ -1,8 +1,13 @@
 //! The fake deployment's state: a `Snapshot` (what orgsplit reads back), and
 //! what a Coder server holds beyond it (tokens, uploaded files, provisioner
 //! jobs of new template versions, provisioner key secrets, template fields
-//! the snapshot does not keep). Lookups go through an index rebuilt after
-//! every write.
+//! the snapshot does not keep). Lookups go through an index that each write
+//! through the API updates for what it touches (`reindex` rebuilds it whole,
+//! after a test changes the state directly). Writes append to the snapshot's
+//! lists and keep nested lists (group members, ACLs, roles) sorted; the
+//! lists the API answers in order are sorted when read (`organizations`,
+//! `groups`, ...), and `reindex` puts the snapshot back in canonical order
+//! before a test looks at it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -78,6 +83,8 @@ pub struct State {
     /// The most rows a page of users, workspaces or members holds, whatever `limit` asks.
     pub max_page: Option<usize>,
     pub idx: Index,
+    /// The snapshot's lists are in canonical order (false after a write through the API).
+    pub canonical: bool,
 }
 
 #[derive(Debug, Default)]
@@ -86,12 +93,19 @@ pub struct Index {
     pub username: HashMap<String, usize>,
     pub org: HashMap<String, usize>,
     pub org_name: HashMap<String, usize>,
+    /// User id -> ids of their orgs, sorted.
     pub orgs_of_user: HashMap<String, Vec<String>>,
-    /// Org id -> positions in `organization_members` (in canonical order).
-    pub members_of_org: HashMap<String, Vec<usize>>,
+    /// Org id -> user id -> position in `organization_members`.
+    pub members_of_org: HashMap<String, BTreeMap<String, usize>>,
     pub group: HashMap<String, usize>,
+    /// (org id, group name) -> position in `groups`.
+    pub group_name: HashMap<(String, String), usize>,
     pub template: HashMap<String, usize>,
+    /// (org id, template name) -> position in `templates`.
+    pub template_name: HashMap<(String, String), usize>,
     pub version: HashMap<String, usize>,
+    /// Some workspace has shares (the API never adds them where there were none).
+    pub workspace_shares: bool,
 }
 
 pub const NOW: &str = "2025-06-01T12:00:00Z";
@@ -118,12 +132,204 @@ impl State {
         }
         for (i, m) in s.organization_members.iter().enumerate() {
             idx.orgs_of_user.entry(m.user_id.clone()).or_default().push(m.organization_id.clone());
-            idx.members_of_org.entry(m.organization_id.clone()).or_default().push(i);
+            idx.members_of_org.entry(m.organization_id.clone()).or_default().insert(m.user_id.clone(), i);
         }
         idx.group = s.groups.iter().enumerate().map(|(i, g)| (g.id.clone(), i)).collect();
+        idx.group_name =
+            s.groups.iter().enumerate().map(|(i, g)| ((g.organization_id.clone(), g.name.clone()), i)).collect();
         idx.template = s.templates.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
+        idx.template_name =
+            s.templates.iter().enumerate().map(|(i, t)| ((t.organization_id.clone(), t.name.clone()), i)).collect();
         idx.version = s.template_versions.iter().enumerate().map(|(i, v)| (v.id.clone(), i)).collect();
+        idx.workspace_shares = s.workspaces.iter().any(|w| w.shares.is_some());
         self.idx = idx;
+        self.canonical = true;
+    }
+
+    // Writes through the API: each updates the indexes it touches, no more.
+
+    pub fn push_org(&mut self, o: Organization) {
+        self.idx.org.insert(o.id.clone(), self.s.organizations.len());
+        self.idx.org_name.insert(o.name.clone(), self.s.organizations.len());
+        self.s.organizations.push(o);
+    }
+
+    /// Renames an org (its id stays).
+    pub fn rename_org(&mut self, id: &str, name: String) {
+        let Some(&i) = self.idx.org.get(id) else { return };
+        let old = std::mem::replace(&mut self.s.organizations[i].name, name.clone());
+        if self.idx.org_name.get(&old) == Some(&i) {
+            self.idx.org_name.remove(&old);
+        }
+        self.idx.org_name.insert(name, i);
+    }
+
+    pub fn org_mut(&mut self, id: &str) -> Option<&mut Organization> {
+        let i = *self.idx.org.get(id)?;
+        self.s.organizations.get_mut(i)
+    }
+
+    /// Adds a membership (the caller checked it is new), with its roles canonical.
+    pub fn push_member(&mut self, mut m: OrganizationMember) {
+        if let Some(roles) = &mut m.roles {
+            roles.retain(|r| r != ORG_MEMBER_ROLE);
+            sort_dedup(roles);
+        }
+        let orgs = self.idx.orgs_of_user.entry(m.user_id.clone()).or_default();
+        if let Err(at) = orgs.binary_search(&m.organization_id) {
+            orgs.insert(at, m.organization_id.clone());
+        }
+        let i = self.s.organization_members.len();
+        self.idx.members_of_org.entry(m.organization_id.clone()).or_default().insert(m.user_id.clone(), i);
+        self.s.organization_members.push(m);
+    }
+
+    /// Removes a membership: the last one takes its place in the list.
+    pub fn remove_member(&mut self, org: &str, user: &str) {
+        let Some(i) = self.idx.members_of_org.get_mut(org).and_then(|m| m.remove(user)) else { return };
+        if let Some(orgs) = self.idx.orgs_of_user.get_mut(user) {
+            orgs.retain(|o| o != org);
+        }
+        self.s.organization_members.swap_remove(i);
+        if let Some(moved) = self.s.organization_members.get(i) {
+            let slot = self.idx.members_of_org.get_mut(&moved.organization_id).and_then(|m| m.get_mut(&moved.user_id));
+            if let Some(slot) = slot {
+                *slot = i;
+            }
+        }
+    }
+
+    pub fn member_mut(&mut self, org: &str, user: &str) -> Option<&mut OrganizationMember> {
+        let i = *self.idx.members_of_org.get(org)?.get(user)?;
+        self.s.organization_members.get_mut(i)
+    }
+
+    /// Adds a group (the caller checked its name is free), members sorted.
+    pub fn push_group(&mut self, mut g: Group) {
+        sort_dedup(&mut g.members);
+        let i = self.s.groups.len();
+        self.idx.group.insert(g.id.clone(), i);
+        self.idx.group_name.insert((g.organization_id.clone(), g.name.clone()), i);
+        self.s.groups.push(g);
+    }
+
+    /// A group to change; `group_changed` puts its members and name index right after.
+    pub fn group_mut(&mut self, id: &str) -> Option<&mut Group> {
+        let i = *self.idx.group.get(id)?;
+        self.s.groups.get_mut(i)
+    }
+
+    /// After a change through `group_mut` that may have renamed it (`old` its name before).
+    pub fn group_changed(&mut self, id: &str, old: &str) {
+        let Some(&i) = self.idx.group.get(id) else { return };
+        let g = &mut self.s.groups[i];
+        sort_dedup(&mut g.members);
+        if g.name != old {
+            let (org, name) = (g.organization_id.clone(), g.name.clone());
+            if self.idx.group_name.get(&(org.clone(), old.to_string())) == Some(&i) {
+                self.idx.group_name.remove(&(org.clone(), old.to_string()));
+            }
+            self.idx.group_name.insert((org, name), i);
+        }
+    }
+
+    /// Adds `user` to a group's sorted members; false when already there.
+    pub fn add_to_group(&mut self, id: &str, user: &str) -> bool {
+        let Some(g) = self.group_mut(id) else { return false };
+        match g.members.binary_search_by(|m| m.as_str().cmp(user)) {
+            Ok(_) => false,
+            Err(at) => {
+                g.members.insert(at, user.to_string());
+                true
+            }
+        }
+    }
+
+    pub fn group_by_name(&self, org: &str, name: &str) -> Option<&Group> {
+        let i = self.idx.group_name.get(&(org.to_string(), name.to_string()))?;
+        self.s.groups.get(*i)
+    }
+
+    /// Adds a template (the caller checked its name is free), its ACL sorted.
+    pub fn push_template(&mut self, mut t: Template) {
+        sort_acl(&mut t);
+        let i = self.s.templates.len();
+        self.idx.template.insert(t.id.clone(), i);
+        self.idx.template_name.insert((t.organization_id.clone(), t.name.clone()), i);
+        self.s.templates.push(t);
+    }
+
+    /// Replaces a template by id (its ACL sorted, the name index kept).
+    pub fn set_template(&mut self, mut t: Template) {
+        let Some(&i) = self.idx.template.get(&t.id) else { return };
+        sort_acl(&mut t);
+        let old = std::mem::replace(&mut self.s.templates[i], t);
+        let t = &self.s.templates[i];
+        if old.name != t.name || old.organization_id != t.organization_id {
+            let key = (old.organization_id, old.name);
+            if self.idx.template_name.get(&key) == Some(&i) {
+                self.idx.template_name.remove(&key);
+            }
+            self.idx.template_name.insert((t.organization_id.clone(), t.name.clone()), i);
+        }
+    }
+
+    pub fn template_by_name(&self, org: &str, name: &str) -> Option<&Template> {
+        let i = self.idx.template_name.get(&(org.to_string(), name.to_string()))?;
+        self.s.templates.get(*i)
+    }
+
+    pub fn push_version(&mut self, v: TemplateVersion) {
+        self.idx.version.insert(v.id.clone(), self.s.template_versions.len());
+        self.s.template_versions.push(v);
+    }
+
+    pub fn version_mut(&mut self, id: &str) -> Option<&mut TemplateVersion> {
+        let i = *self.idx.version.get(id)?;
+        self.s.template_versions.get_mut(i)
+    }
+
+    // The lists the API answers, in the order Coder answers them (the
+    // snapshot's canonical order; writes append, so they are sorted here).
+
+    pub fn organizations(&self) -> Vec<&Organization> {
+        let mut v: Vec<&Organization> = self.s.organizations.iter().collect();
+        v.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        v
+    }
+
+    /// Groups of `org` (all with `None`).
+    pub fn groups(&self, org: Option<&str>) -> Vec<&Group> {
+        let mut v: Vec<&Group> = self.s.groups.iter().filter(|g| org.is_none_or(|o| g.organization_id == o)).collect();
+        v.sort_by(|a, b| (&a.organization_id, &a.name, &a.id).cmp(&(&b.organization_id, &b.name, &b.id)));
+        v
+    }
+
+    /// Templates of `org` (all with `None`).
+    pub fn templates(&self, org: Option<&str>) -> Vec<&Template> {
+        let mut v: Vec<&Template> =
+            self.s.templates.iter().filter(|t| org.is_none_or(|o| t.organization_id == o)).collect();
+        v.sort_by(|a, b| (&a.organization_id, &a.name, &a.id).cmp(&(&b.organization_id, &b.name, &b.id)));
+        v
+    }
+
+    pub fn provisioner_keys(&self, org: &str) -> Vec<&ProvisionerKey> {
+        let mut v: Vec<&ProvisionerKey> = self.s.provisioner_keys.iter().filter(|k| k.organization == org).collect();
+        v.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        v
+    }
+
+    pub fn provisioner_daemons(&self, org: &str) -> Vec<&ProvisionerDaemon> {
+        let mut v: Vec<&ProvisionerDaemon> =
+            self.s.provisioner_daemons.iter().filter(|d| d.organization_id == org).collect();
+        v.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        v
+    }
+
+    pub fn custom_roles(&self, org: &str) -> Vec<&Role> {
+        let mut v: Vec<&Role> = self.s.custom_roles.iter().filter(|r| r.organization_id == org).collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
     }
 
     /// A new id, stable from run to run.
@@ -142,7 +348,12 @@ impl State {
     /// `{organization}`: id, name, or `default`.
     pub fn org(&self, r: &str) -> Option<&Organization> {
         if r == "default" {
-            return self.s.organizations.iter().find(|o| o.is_default);
+            return self
+                .s
+                .organizations
+                .iter()
+                .filter(|o| o.is_default)
+                .min_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
         }
         let i = self.idx.org.get(r).or_else(|| self.idx.org_name.get(r))?;
         self.s.organizations.get(*i)
@@ -168,7 +379,7 @@ impl State {
         self.idx
             .members_of_org
             .get(org)
-            .map_or(Vec::new(), |v| v.iter().map(|i| &self.s.organization_members[*i]).collect())
+            .map_or(Vec::new(), |m| m.values().map(|i| &self.s.organization_members[*i]).collect())
     }
 
     /// Whether the `workspace-sharing` experiment is on: the state says
@@ -176,8 +387,7 @@ impl State {
     /// snapshot of a server with the experiment on does; one without it
     /// cannot).
     pub fn sharing_on(&self) -> bool {
-        self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some())
-            || self.s.workspaces.iter().any(|w| w.shares.is_some())
+        self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some()) || self.idx.workspace_shares
     }
 
     pub fn entitled(&self, feature: &str) -> bool {
@@ -241,6 +451,19 @@ impl State {
         let name = self.template(&v.template_id).map_or("template", |t| t.name.as_str());
         let main = format!("# {name}, version {}\nterraform {{\n  required_providers {{}}\n}}\n", v.name);
         Some(StoredFile { bytes: tar(&[("main.tf", main.as_bytes())]), content_type: "application/x-tar".into() })
+    }
+}
+
+pub fn sort_dedup<T: Ord>(v: &mut Vec<T>) {
+    v.sort();
+    v.dedup();
+}
+
+/// A template's ACL as `Snapshot::canonicalize` leaves it.
+pub fn sort_acl(t: &mut Template) {
+    if let Some(acl) = &mut t.acl {
+        sort_dedup(&mut acl.users);
+        sort_dedup(&mut acl.group);
     }
 }
 

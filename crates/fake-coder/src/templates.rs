@@ -101,7 +101,7 @@ fn create_version(st: &mut State, me: &str, org: &str, req: &Request) -> Result<
     if !given.is_empty() {
         st.variables.insert(id.clone(), given);
     }
-    st.s.template_versions.push(version.clone());
+    st.push_version(version.clone());
     Ok(reply(201, &st.version_json(&version)))
 }
 
@@ -121,7 +121,7 @@ pub fn advance_job(st: &mut State, id: &str) {
         _ => "running",
     };
     st.jobs.insert(id.into(), Job { polls_left: job.polls_left.saturating_sub(1), ..job });
-    if let Some(v) = st.s.template_versions.iter_mut().find(|v| v.id == id) {
+    if let Some(v) = st.version_mut(id) {
         v.job.status = status.into();
     }
 }
@@ -132,7 +132,7 @@ fn create_template(st: &mut State, me: &str, org: &str, req: &Request) -> Result
     if !valid_name(&name) {
         return Err(validation(400, "Validation failed.", "name", "Validation failed for tag \"template_name\""));
     }
-    if st.s.templates.iter().any(|t| t.organization_id == org && t.name == name) {
+    if st.template_by_name(org, &name).is_some() {
         return Err(error(409, &format!("Template with name {name:?} already exists."), ""));
     }
     let version_id = str_field(&b, "template_version_id");
@@ -171,11 +171,10 @@ fn create_template(st: &mut State, me: &str, org: &str, req: &Request) -> Result
         users: Vec::new(),
         group: if everyone { vec![AclEntry { id: org.into(), role: "use".into() }] } else { Vec::new() },
     });
-    if let Some(v) = st.s.template_versions.iter_mut().find(|v| v.id == version_id) {
+    if let Some(v) = st.version_mut(&version_id) {
         v.template_id = id.clone();
     }
-    st.s.templates.push(t.clone());
-    st.reindex();
+    st.push_template(t.clone());
     Ok(reply(201, &st.template_json(&t)))
 }
 
@@ -340,8 +339,7 @@ fn patch_template(st: &mut State, id: &str, req: &Request) -> Result<Reply, Repl
         return Ok(Reply { status: 304, headers: Vec::new(), body: Vec::new() });
     }
     t.updated_at = Some(NOW.into());
-    let i = st.idx.template[id];
-    st.s.templates[i] = t.clone();
+    st.set_template(t.clone());
     st.template_extras.insert(id.into(), extras);
     Ok(reply(200, &st.template_json(&t)))
 }
@@ -383,13 +381,8 @@ fn patch_acl(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {
             &format!("Failed to find group with id {g:?} in the template's organization"),
         ));
     }
-    let acl =
-        st.s.templates
-            .iter_mut()
-            .find(|x| x.id == id)
-            .expect("found above")
-            .acl
-            .get_or_insert_with(TemplateAcl::default);
+    let mut t = t;
+    let acl = t.acl.get_or_insert_with(TemplateAcl::default);
     for (list, perms) in [(&mut acl.users, &users), (&mut acl.group, &groups)] {
         for (who, role) in perms {
             list.retain(|e| &e.id != who);
@@ -398,5 +391,6 @@ fn patch_acl(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> {
             }
         }
     }
+    st.set_template(t);
     Ok(reply(200, &json!({"message": "Successfully updated template ACL list.", "detail": "", "validations": null})))
 }

@@ -87,7 +87,7 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
             "Validation failed for tag \"organization_name\" with value: \"\"",
         ));
     }
-    if st.s.organizations.iter().any(|o| o.name == name) {
+    if st.idx.org_name.contains_key(&name) {
         return Err(error(409, &format!("Organization already exists with the name {name:?}."), ""));
     }
     let id = st.new_id("org", &name);
@@ -112,14 +112,10 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
         // With the `workspace-sharing` experiment on, a new org lets its members share (v2.30.0).
         shareable_workspace_owners: st.sharing_on().then(|| "everyone".to_string()),
     };
-    st.s.organizations.push(org.clone());
+    st.push_org(org.clone());
     // The creator becomes a member, and the org gets its Everyone group (id = org id).
-    st.s.organization_members.push(OrganizationMember {
-        organization_id: id.clone(),
-        user_id: me.into(),
-        roles: Some(Vec::new()),
-    });
-    st.s.groups.push(Group {
+    st.push_member(OrganizationMember { organization_id: id.clone(), user_id: me.into(), roles: Some(Vec::new()) });
+    st.push_group(Group {
         id: id.clone(),
         organization_id: id.clone(),
         name: "Everyone".into(),
@@ -141,13 +137,13 @@ fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> 
     if !name.is_empty() && (name == "default" || !valid_name(&name)) {
         return Err(validation(400, "Validation failed.", "name", "Validation failed for tag \"organization_name\""));
     }
-    if !name.is_empty() && st.s.organizations.iter().any(|o| o.name == name && o.id != org) {
+    if !name.is_empty() && st.idx.org_name.get(&name).is_some_and(|i| st.s.organizations[*i].id != org) {
         return Err(error(409, &format!("Organization already exists with the name {name:?}."), ""));
     }
-    let o = st.s.organizations.iter_mut().find(|o| o.id == org).ok_or_else(not_found)?;
     if !name.is_empty() {
-        o.name = name;
+        st.rename_org(org, name);
     }
+    let o = st.org_mut(org).ok_or_else(not_found)?;
     if let Some(d) = b.get("display_name").and_then(Value::as_str).filter(|d| !d.is_empty()) {
         o.display_name = d.into();
     }
@@ -175,7 +171,7 @@ fn patch_sharing(st: &mut State, org: &str, req: &Request) -> Result<Reply, Repl
     }
     let b = body(req)?;
     let disabled = b.get("sharing_disabled").and_then(Value::as_bool).unwrap_or(false);
-    let o = st.s.organizations.iter_mut().find(|o| o.id == org).ok_or_else(not_found)?;
+    let o = st.org_mut(org).ok_or_else(not_found)?;
     o.shareable_workspace_owners = Some(if disabled { "none" } else { "everyone" }.into());
     if disabled {
         for w in st.s.workspaces.iter_mut().filter(|w| w.organization_id == org) {
@@ -214,13 +210,10 @@ fn add_member(st: &mut State, org: &str, user: &str) -> Result<Reply, Reply> {
             "",
         ));
     }
-    st.s.organization_members.push(OrganizationMember {
-        organization_id: org.into(),
-        user_id: u.id.clone(),
-        roles: Some(Vec::new()),
-    });
-    if let Some(everyone) = st.s.groups.iter_mut().find(|g| g.id == org) {
-        everyone.members.push(u.id.clone());
+    st.push_member(OrganizationMember { organization_id: org.into(), user_id: u.id.clone(), roles: Some(Vec::new()) });
+    if st.add_to_group(org, &u.id)
+        && let Some(everyone) = st.group_mut(org)
+    {
         everyone.total_member_count += 1;
     }
     Ok(reply(200, &member_json(org, &u.id, &[])))
@@ -237,11 +230,12 @@ fn remove_member(st: &mut State, me: &str, org: &str, user: &str) -> Result<Repl
     if !st.is_member(org, &u.id) {
         return Err(not_found());
     }
-    st.s.organization_members.retain(|m| !(m.organization_id == org && m.user_id == u.id));
+    st.remove_member(org, &u.id);
     for g in st.s.groups.iter_mut().filter(|g| g.organization_id == org) {
-        let had = g.members.len();
-        g.members.retain(|m| m != &u.id);
-        g.total_member_count -= (had - g.members.len()) as i64;
+        if let Ok(at) = g.members.binary_search(&u.id) {
+            g.members.remove(at);
+            g.total_member_count -= 1;
+        }
     }
     Ok(Reply { status: 204, headers: Vec::new(), body: Vec::new() })
 }
@@ -279,8 +273,10 @@ fn set_roles(st: &mut State, me: &str, org: &str, user: &str, req: &Request) -> 
         ));
     }
     let kept: Vec<String> = roles.into_iter().filter(|r| r != ORG_MEMBER_ROLE).collect();
-    if let Some(m) = st.s.organization_members.iter_mut().find(|m| m.organization_id == org && m.user_id == u.id) {
-        m.roles = Some(kept.clone());
+    if let Some(m) = st.member_mut(org, &u.id) {
+        let mut sorted = kept.clone();
+        super::state::sort_dedup(&mut sorted);
+        m.roles = Some(sorted);
     }
     Ok(reply(200, &member_json(org, &u.id, &kept)))
 }
@@ -294,7 +290,7 @@ fn create_group(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply
     if name == "Everyone" || name.is_empty() {
         return Err(validation(400, "Invalid group name.", "name", &format!("{name:?} is a reserved group name.")));
     }
-    if st.s.groups.iter().any(|g| g.organization_id == org && g.name == name) {
+    if st.group_by_name(org, &name).is_some() {
         return Err(error(409, &format!("A group named {name:?} already exists."), ""));
     }
     let group = Group {
@@ -307,8 +303,7 @@ fn create_group(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply
         name,
         ..Group::default()
     };
-    st.s.groups.push(group.clone());
-    st.reindex();
+    st.push_group(group.clone());
     Ok(reply(201, &st.group_json(&group)))
 }
 
@@ -335,13 +330,10 @@ fn patch_group(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> 
         }
     }
     let name = str_field(&b, "name");
-    if !name.is_empty()
-        && name != g.name
-        && st.s.groups.iter().any(|o| o.organization_id == g.organization_id && o.name == name)
-    {
+    if !name.is_empty() && name != g.name && st.group_by_name(&g.organization_id, &name).is_some() {
         return Err(error(409, &format!("A group named {name:?} already exists."), ""));
     }
-    let group = st.s.groups.iter_mut().find(|x| x.id == id).expect("found above");
+    let group = st.group_mut(id).expect("found above");
     group.members.retain(|m| !remove.contains(m));
     group.members.extend(add);
     group.total_member_count = group.members.len() as i64;
@@ -357,6 +349,6 @@ fn patch_group(st: &mut State, id: &str, req: &Request) -> Result<Reply, Reply> 
         group.quota_allowance = q;
     }
     let group = group.clone();
-    st.reindex();
+    st.group_changed(id, &g.name);
     Ok(reply(200, &st.group_json(&group)))
 }
