@@ -46,6 +46,23 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
+/// [`sha256`] of a file's bytes, read a megabyte at a time.
+pub fn sha256_of_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher.finalize();
+    Ok(format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
 fn read_live(client: &Client, options: &Options) -> Result<Snapshot> {
     import_live(client, &LiveOptions { progress: options.progress, ..LiveOptions::default() })
 }

@@ -35,7 +35,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
         interrupted: Some(apply::interrupt::flag()),
         ..Options::default()
     };
-    let prepared = apply::prepare(&client, plan, &args.plan, &bytes, &options)?;
+    let mut prepared = apply::prepare(&client, plan, &args.plan, &bytes, &options)?;
     if let Some(j) = &prepared.earlier {
         super::note(&format!(
             "resuming: `{}` records {} earlier run(s) of this plan; every step looks before it acts",
@@ -55,7 +55,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
     }
     apply::interrupt::install()?;
     let mut console = Terminal::new(options.progress, prepared.plan.steps.len());
-    let report = apply::execute(&prepared, &client, &options, &mut console)?;
+    let report = apply::execute(&mut prepared, &client, &options, &mut console)?;
     console.bar.finish_and_clear();
     super::print(&crate::render::plain_text(&report.render(&args.plan)))?;
     Ok(report.exit_code())

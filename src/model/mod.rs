@@ -77,7 +77,6 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-
     /// The canonical document: sorted, pretty, with a trailing newline.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut copy = self.clone();

@@ -242,9 +242,9 @@ fn a_verification_that_cannot_read_the_deployment_still_reports_the_run() {
     let (fake, path) = small_plan(dir.path());
     let (client, _) = fake.client();
     let bytes = std::fs::read(&path).unwrap();
-    let prepared = orgsplit::apply::prepare(&client, read_plan(&path), &path, &bytes, &options()).unwrap();
+    let mut prepared = orgsplit::apply::prepare(&client, read_plan(&path), &path, &bytes, &options()).unwrap();
     fake.script("GET", "/api/v2/users?", Fault::Status(500), 1);
-    let report = orgsplit::apply::execute(&prepared, &client, &options(), &mut Admin::new(&fake)).unwrap();
+    let report = orgsplit::apply::execute(&mut prepared, &client, &options(), &mut Admin::new(&fake)).unwrap();
     assert!(report.ledger.complete(), "{}", report.ledger.render());
     assert!(report.verification.is_none());
     assert!(

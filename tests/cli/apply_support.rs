@@ -169,8 +169,8 @@ pub fn run(
     let (client, _) = fake.client();
     let bytes = std::fs::read(plan).unwrap();
     let parsed = Plan::from_json(&bytes, plan)?;
-    let prepared = apply::prepare(&client, parsed, plan, &bytes, options)?;
-    apply::execute(&prepared, &client, options, console)
+    let mut prepared = apply::prepare(&client, parsed, plan, &bytes, options)?;
+    apply::execute(&mut prepared, &client, options, console)
 }
 
 /// Each user's values of the `memberOf` claim, from the people attributes.
