@@ -121,7 +121,7 @@ pub fn apply(exe: &Path, snapshot: &Path, split: &Path, work: &Path, args: &Benc
         server.url.clone(),
         "--concurrency".into(),
         concurrency.clone(),
-        "-o".into(),
+        "--out".into(),
         p(&served),
     ])?;
     setup(vec![
@@ -131,7 +131,7 @@ pub fn apply(exe: &Path, snapshot: &Path, split: &Path, work: &Path, args: &Benc
         p(split),
         "--deployment-url".into(),
         server.url.clone(),
-        "-o".into(),
+        "--out".into(),
         p(&plan),
     ])?;
     let steps = std::fs::read(&plan)
