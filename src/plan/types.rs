@@ -133,6 +133,30 @@ pub struct Step {
     pub spec: StepSpec,
 }
 
+impl Step {
+    /// A step, keyed by its org, kind and name; `depends_on` sorted and deduplicated.
+    pub fn new(
+        org: Option<&str>,
+        name: &str,
+        action: Action,
+        mut depends_on: Vec<String>,
+        changes: Vec<String>,
+        spec: StepSpec,
+    ) -> Step {
+        depends_on.sort();
+        depends_on.dedup();
+        Step {
+            key: super::step_key(org, spec.kind(), name),
+            org: org.map(String::from),
+            name: name.to_string(),
+            action,
+            depends_on,
+            changes,
+            spec,
+        }
+    }
+}
+
 /// Create, update or leave alone. There is no delete: orgsplit never deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

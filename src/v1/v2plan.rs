@@ -57,7 +57,7 @@ pub fn v2_plan(plan: &V1Plan, inputs: &V2Inputs) -> Result<Plan> {
             None => (Action::Create, vec![format!("create organization `{}`", org.name)]),
             Some(_) => (Action::NoOp, vec!["exists: left as it is".into()]),
         };
-        steps.push(step(Some(&org.name), &org.name, action, vec![], changes, StepSpec::Organization(spec)));
+        steps.push(Step::new(Some(&org.name), &org.name, action, vec![], changes, StepSpec::Organization(spec)));
         let mut template_deps = vec![org_key.clone()];
         let key_name = format!("{}-provisioner", org.name);
         let mut provisioner_key = None;
@@ -72,7 +72,7 @@ pub fn v2_plan(plan: &V1Plan, inputs: &V2Inputs) -> Result<Plan> {
                 start_command: format!("{coder_url}CODER_PROVISIONER_DAEMON_KEY=\"$KEY\" coder provisioner start"),
             };
             template_deps.push(step_key(Some(&org.name), "provisioner-key", &key_name));
-            steps.push(step(
+            steps.push(Step::new(
                 Some(&org.name),
                 &key_name,
                 Action::Create,
@@ -168,27 +168,6 @@ pub fn v2_plan(plan: &V1Plan, inputs: &V2Inputs) -> Result<Plan> {
     })
 }
 
-fn step(
-    org: Option<&str>,
-    name: &str,
-    action: Action,
-    mut depends_on: Vec<String>,
-    changes: Vec<String>,
-    spec: StepSpec,
-) -> Step {
-    depends_on.sort();
-    depends_on.dedup();
-    Step {
-        key: step_key(org, spec.kind(), name),
-        org: org.map(String::from),
-        name: name.to_string(),
-        action,
-        depends_on,
-        changes,
-        spec,
-    }
-}
-
 fn member_steps(
     plan: &V1Plan,
     target: &Snapshot,
@@ -242,7 +221,14 @@ fn member_steps(
             },
             roles_by: ManagedBy::Api,
         };
-        steps.push(step(Some(org), &user.username, action, vec![org_key.to_string()], changes, StepSpec::Member(spec)));
+        steps.push(Step::new(
+            Some(org),
+            &user.username,
+            action,
+            vec![org_key.to_string()],
+            changes,
+            StepSpec::Member(spec),
+        ));
     }
     if let (Some(field), false) = (&org_sync, synced.is_empty()) {
         findings.push(Finding {
@@ -365,7 +351,7 @@ fn template_steps(
                 vec![format!("create template `{}` from v1 image `{}` (generated Terraform)", t.name, t.image)],
             )
         };
-        steps.push(step(Some(org), &t.name, action, deps.to_vec(), changes, StepSpec::Template(spec)));
+        steps.push(Step::new(Some(org), &t.name, action, deps.to_vec(), changes, StepSpec::Template(spec)));
     }
     Ok(())
 }

@@ -85,18 +85,7 @@ impl FakeCoder {
 
     /// Over HTTPS, with this certificate chain and key (PEM files).
     pub fn with_tls(snapshot: Snapshot, cert: &std::path::Path, key: &std::path::Path) -> FakeCoder {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
-        let key = PrivateKeyDer::from_pem_file(key).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .unwrap();
-        FakeCoder::serve(snapshot, Faults::default(), Some(Arc::new(config)))
+        FakeCoder::serve(snapshot, Faults::default(), Some(tls_config(cert, key)))
     }
 
     fn serve(snapshot: Snapshot, faults: Faults, tls: Option<Arc<rustls::ServerConfig>>) -> FakeCoder {
@@ -350,4 +339,20 @@ fn proxy_error(status: u16) -> Reply {
         headers: vec![("Content-Type".into(), "text/html".into())],
         body: format!("<html><body><h1>{status}</h1>upstream unavailable</body></html>").into_bytes(),
     }
+}
+
+/// The TLS server settings of a fake (v2 or v1) with this certificate chain and key (PEM files).
+pub(crate) fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    Arc::new(config)
 }

@@ -109,18 +109,7 @@ impl FakeV1 {
 
     /// [`FakeV1::start`] over HTTPS, with this certificate and key (PEM files).
     pub fn with_tls(files: &[(String, Vec<u8>)], cert: &std::path::Path, key: &std::path::Path) -> FakeV1 {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
-        let key = PrivateKeyDer::from_pem_file(key).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .unwrap();
-        FakeV1::serve(files, Era::Workspaces, None, Some(Arc::new(config)))
+        FakeV1::serve(files, Era::Workspaces, None, Some(crate::tls_config(cert, key)))
     }
 
     fn serve(

@@ -282,6 +282,11 @@ fn measure(exe: &Path, stage: &Stage, work: &Path) -> Result<(Duration, u64)> {
 
 /// [`measure`], for the `run`th run of the stage (from 1).
 fn measure_run(exe: &Path, stage: &Stage, work: &Path, run: u32) -> Result<(Duration, u64)> {
+    measure_to(exe, stage, work, run, None)
+}
+
+/// [`measure_run`], its standard output kept in `stdout` (else dropped).
+fn measure_to(exe: &Path, stage: &Stage, work: &Path, run: u32, stdout: Option<&Path>) -> Result<(Duration, u64)> {
     let err_path = work.join(format!("{}.stderr", stage.name.split_whitespace().next().unwrap_or("stage")));
     let stderr = File::create(&err_path).map_err(|e| Error::write(&err_path, e))?;
     let args: Vec<String> = match &stage.fresh_dir {
@@ -295,7 +300,10 @@ fn measure_run(exe: &Path, stage: &Stage, work: &Path, run: u32) -> Result<(Dura
     let child = Command::new(exe)
         .args(&args)
         .envs(stage.env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::null())
+        .stdout(match stdout {
+            Some(path) => Stdio::from(File::create(path).map_err(|e| Error::write(path, e))?),
+            None => Stdio::null(),
+        })
         .stderr(stderr)
         .spawn()
         .map_err(|e| Error::read(exe, e))?;

@@ -106,22 +106,13 @@ impl<'a> Builder<'a, '_> {
         org: Option<&str>,
         name: &str,
         action: Action,
-        mut depends_on: Vec<String>,
+        depends_on: Vec<String>,
         changes: Vec<String>,
         spec: StepSpec,
     ) -> String {
-        let key = step_key(org, spec.kind(), name);
-        depends_on.sort();
-        depends_on.dedup();
-        self.steps.push(Step {
-            key: key.clone(),
-            org: org.map(String::from),
-            name: name.to_string(),
-            action,
-            depends_on,
-            changes,
-            spec,
-        });
+        let step = Step::new(org, name, action, depends_on, changes, spec);
+        let key = step.key.clone();
+        self.steps.push(step);
         key
     }
 

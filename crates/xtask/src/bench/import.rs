@@ -4,14 +4,11 @@
 //! deployment: the bodies as the generator writes them, and with every field
 //! a real server sends (`fixture generate --full-bodies`, about twice the bytes).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
-use super::{Measured, Stage, dir_size, wait_with_rusage};
+use super::{Measured, Stage, dir_size};
 use crate::cli::BenchArgs;
-use orgsplit::error::{Error, Result};
+use orgsplit::error::Result;
 
 /// What jq runs: every workspace of every page counted by template id. The
 /// files are all the export folder's `.json` files, so jq reads the bytes
@@ -126,23 +123,8 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Run one stage as a child process, its standard output into `stdout` (or
-/// nowhere); its wall time and peak resident memory (KiB).
+/// One run of a stage, its standard output kept in `stdout` (jq's counts) or
+/// dropped; its wall time and peak resident memory (KiB).
 fn run(exe: &Path, stage: &Stage, work: &Path, stdout: Option<&Path>) -> Result<(std::time::Duration, u64)> {
-    let err_path = work.join(format!("{}.stderr", stage.name.split_whitespace().next().unwrap_or("stage")));
-    let stderr = File::create(&err_path).map_err(|e| Error::write(&err_path, e))?;
-    let out = match stdout {
-        Some(path) => Stdio::from(File::create(path).map_err(|e| Error::write(path, e))?),
-        None => Stdio::null(),
-    };
-    let start = Instant::now();
-    let child =
-        Command::new(exe).args(&stage.args).stdout(out).stderr(stderr).spawn().map_err(|e| Error::read(exe, e))?;
-    let (code, peak) = wait_with_rusage(child.id());
-    let wall = start.elapsed();
-    if !stage.ok.contains(&code) {
-        let message = std::fs::read_to_string(&err_path).unwrap_or_default();
-        return Err(Error::Bug(format!("bench stage `{}` exited {code}: {}", stage.name, message.trim())));
-    }
-    Ok((wall, peak))
+    super::measure_to(exe, stage, work, 1, stdout)
 }
