@@ -158,6 +158,30 @@ fn real_coder_import_names_the_owner_and_the_default_org() {
     assert_routed(&h.requests());
 }
 
+/// `orgsplit import --url` of the harness, and `import --from-dir` of the bodies
+/// it passed: the two give the same state. Returns the live snapshot's path.
+fn live_equals_offline(h: &Harness, dir: &Path, bodies: &Path) -> PathBuf {
+    let live = dir.join("live.json");
+    h.import(&live);
+    let offline = dir.join("offline.json");
+    orgsplit()
+        .args(["import", "--from-dir"])
+        .arg(bodies)
+        .args(["--deployment-url", &h.url, "--people"])
+        .arg(megaco().join("people.csv"))
+        .arg("--out")
+        .arg(&offline)
+        .assert()
+        .success();
+    let (a, b) = (state_of(&live), state_of(&offline));
+    if a != b {
+        let (a, b) = (serde_json::to_string_pretty(&a).unwrap(), serde_json::to_string_pretty(&b).unwrap());
+        let diff = similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(2).to_string();
+        panic!("live and offline imports differ:\n{}", &diff[..diff.len().min(6000)]);
+    }
+    live
+}
+
 /// Every request went to a route coderd has (whatever its answer).
 fn assert_routed(log: &[Logged]) {
     assert!(!log.is_empty(), "the proxy saw no request");
@@ -185,24 +209,7 @@ fn real_coder_live_import_of_megaco_equals_the_offline_import_of_its_bodies() {
     let Some(h) = start(dir.path(), Setup { megaco: true, bodies: Some(bodies.clone()), ..Setup::default() }) else {
         return;
     };
-    let live = dir.path().join("live.json");
-    h.import(&live);
-    let offline = dir.path().join("offline.json");
-    orgsplit()
-        .args(["import", "--from-dir"])
-        .arg(&bodies)
-        .args(["--deployment-url", &h.url, "--people"])
-        .arg(megaco().join("people.csv"))
-        .arg("--out")
-        .arg(&offline)
-        .assert()
-        .success();
-    let (a, b) = (state_of(&live), state_of(&offline));
-    if a != b {
-        let (a, b) = (serde_json::to_string_pretty(&a).unwrap(), serde_json::to_string_pretty(&b).unwrap());
-        let diff = similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(2).to_string();
-        panic!("live and offline imports differ:\n{}", &diff[..diff.len().min(6000)]);
-    }
+    let live = live_equals_offline(&h, dir.path(), &bodies);
     // The server holds MegaCo, by names.
     let m = fake_coder::megaco();
     let s = read_json(&live);
@@ -361,24 +368,7 @@ fn real_coder_live_import_reads_workspace_shares_and_equals_the_offline_import()
     let bodies = dir.path().join("bodies");
     let setup = Setup { megaco: true, state: Some(state), bodies: Some(bodies.clone()) };
     let Some(h) = start(dir.path(), setup) else { return };
-    let live = dir.path().join("live.json");
-    h.import(&live);
-    let offline = dir.path().join("offline.json");
-    orgsplit()
-        .args(["import", "--from-dir"])
-        .arg(&bodies)
-        .args(["--deployment-url", &h.url, "--people"])
-        .arg(megaco().join("people.csv"))
-        .arg("--out")
-        .arg(&offline)
-        .assert()
-        .success();
-    let (a, b) = (state_of(&live), state_of(&offline));
-    if a != b {
-        let (a, b) = (serde_json::to_string_pretty(&a).unwrap(), serde_json::to_string_pretty(&b).unwrap());
-        let diff = similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(2).to_string();
-        panic!("live and offline imports differ:\n{}", &diff[..diff.len().min(6000)]);
-    }
+    let live = live_equals_offline(&h, dir.path(), &bodies);
     let s = read_json(&live);
     // New orgs start with sharing on (v2.30.0 says only on or off).
     assert_eq!(s["organizations"][0]["shareable_workspace_owners"], "everyone", "{}", s["organizations"]);
