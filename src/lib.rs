@@ -38,7 +38,7 @@
 //!   document model of `doc/`), diff, access diff, scripts, notices,
 //!   Terraform (`terraform/`), tables and CSV.
 //! - `apply`: carrying a plan out (preflight, steps, pace, journal, ledger,
-//!   verification) and `apply/revert.rs`, the way back.
+//!   verification) and `apply/revert/`, the way back.
 //! - `v1`: Coder v1 deployments: their snapshot, import, permission
 //!   matrices, the v1 -> v2 plan and its templates, scripts and notices.
 //! - `fixture`: the built-in MegaCo example, embedded as a snapshot;
