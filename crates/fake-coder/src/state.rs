@@ -387,7 +387,24 @@ impl State {
     /// snapshot of a server with the experiment on does; one without it
     /// cannot).
     pub fn sharing_on(&self) -> bool {
-        self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some()) || self.idx.workspace_shares
+        self.current_release()
+            || self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some())
+            || self.idx.workspace_shares
+    }
+
+    /// Whether the fake is a release after v2.30.0 (v2.36.1 checked against
+    /// the real server): its default org reports `default_org_member_roles`.
+    /// Such a release has workspace sharing on without an experiment, says
+    /// whose workspaces may be shared in `shareable_workspace_owners` (`none`,
+    /// `everyone`, `service_accounts`) and lists no `workspace-sharing` experiment.
+    pub fn current_release(&self) -> bool {
+        self.s.organizations.iter().any(|o| o.is_default && o.default_org_member_roles.is_some())
+    }
+
+    /// Whose workspaces in `org` may be shared (an org the state says nothing
+    /// about lets everyone's be, as a new org does).
+    pub fn shareable_owners(&self, org: &Organization) -> String {
+        org.shareable_workspace_owners.clone().unwrap_or_else(|| "everyone".into())
     }
 
     pub fn entitled(&self, feature: &str) -> bool {
