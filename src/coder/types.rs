@@ -383,6 +383,8 @@ wire! {
         pub template_id: String,
         pub organization_id: String,
         pub name: String,
+        /// What it was created with (apply's say which template it is for).
+        pub message: String,
         pub created_at: Option<String>,
         pub job: ProvisionerJob,
         pub matched_provisioners: Option<MatchedProvisioners>,

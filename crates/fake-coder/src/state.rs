@@ -69,6 +69,8 @@ pub struct State {
     pub template_extras: BTreeMap<String, TemplateExtras>,
     /// Template version id -> its Terraform variables (none when absent).
     pub variables: BTreeMap<String, Vec<Variable>>,
+    /// Template version id -> the `message` it was created with (none: "").
+    pub version_messages: BTreeMap<String, String>,
     /// Polls a new template version's job takes to succeed once a daemon matches.
     pub build_polls: u32,
     /// Start a daemon with each provisioner key as soon as it is created (the
@@ -452,6 +454,9 @@ impl State {
             fixtures::api::template_version(v, author, self.daemons_matching(&v.organization_id, &v.job.tags));
         if v.job.status != "succeeded" {
             body["job"]["completed_at"] = Value::Null;
+        }
+        if let Some(message) = self.version_messages.get(&v.id) {
+            body["message"] = Value::from(message.as_str());
         }
         if let Some(error) = self.jobs.get(&v.id).and_then(|job| job.error.as_ref()) {
             body["job"]["error"] = Value::from(error.as_str());
