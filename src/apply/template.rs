@@ -139,7 +139,7 @@ fn version(
     values: Vec<VariableValue>,
 ) -> Result<Result<String, Status>, ApiError> {
     if let Some(id) = ctx.recorded_version()
-        && usable(ctx, org_id, &id, spec)?
+        && usable(ctx, org_id, &id, spec)?.is_some()
     {
         return Ok(Ok(id));
     }
@@ -158,10 +158,7 @@ fn version(
     }
     let mut req = CreateTemplateVersionRequest::from_file(&file_id, spec.provisioner_tags.clone());
     req.name = spec.source.active_version_name.clone();
-    req.message = match &spec.source.generated {
-        Some(_) => format!("orgsplit: generated from Coder v1 image {}", spec.source.name),
-        None => format!("orgsplit: re-created from {}/{}", spec.source.org, spec.source.name),
-    };
+    req.message = version_message(spec);
     req.user_variable_values = values;
     let id = match ctx.client.create_template_version(org_id, &req) {
         Ok(v) => v.id,
@@ -203,8 +200,19 @@ fn ustar(files: &BTreeMap<String, String>) -> Vec<u8> {
     out
 }
 
+/// The message apply creates the template's new version with: it names the
+/// template it is for.
+fn version_message(spec: &TemplateSpec) -> String {
+    match &spec.source.generated {
+        Some(_) => format!("orgsplit: generated from Coder v1 image {}", spec.source.name),
+        None => format!("orgsplit: re-created from {}/{}", spec.source.org, spec.source.name),
+    }
+}
+
 /// The newest version of the org that an earlier try made from `file_id`
-/// and that can still become the template.
+/// for this template (its message says so: two templates of one org may
+/// have the same source, so the same file, and a version made for the
+/// other must not be taken) and that can still become the template.
 fn lost_version(
     ctx: &mut Ctx<'_, '_>,
     org_id: &str,
@@ -217,7 +225,7 @@ fn lost_version(
         if job.kind == "template_version_import"
             && job.file_id == file_id
             && !id.is_empty()
-            && usable(ctx, org_id, id, spec)?
+            && usable(ctx, org_id, id, spec)?.is_some_and(|v| v.message == version_message(spec))
         {
             return Ok(Some(id.clone()));
         }
@@ -226,18 +234,24 @@ fn lost_version(
 }
 
 /// A version can become the template when it is in the org, not yet linked
-/// to a template, carries the plan's tags, and its build has not failed.
-fn usable(ctx: &Ctx<'_, '_>, org_id: &str, id: &str, spec: &TemplateSpec) -> Result<bool, ApiError> {
+/// to a template, carries the plan's tags, and its build has not failed: the version then.
+fn usable(
+    ctx: &Ctx<'_, '_>,
+    org_id: &str,
+    id: &str,
+    spec: &TemplateSpec,
+) -> Result<Option<wire::TemplateVersion>, ApiError> {
     let v = match ctx.client.template_version(id) {
         Ok(v) => v,
-        Err(e) if e.is_not_found() => return Ok(false),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
     };
     let tags_ok = spec.provisioner_tags.iter().all(|(k, val)| v.job.tags.get(k) == Some(val));
-    Ok(v.organization_id == org_id
+    let ok = v.organization_id == org_id
         && v.template_id.is_empty()
         && tags_ok
-        && !matches!(v.job.status.as_str(), "failed" | "canceled" | "canceling"))
+        && !matches!(v.job.status.as_str(), "failed" | "canceled" | "canceling");
+    Ok(ok.then_some(v))
 }
 
 /// Wait for the version's build; `None` when it succeeded.

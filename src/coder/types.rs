@@ -314,6 +314,19 @@ impl WorkspaceSharingSettings {
 /// and without which it leaves `shared_with` out of workspaces.
 pub const EXPERIMENT_WORKSPACE_SHARING: &str = "workspace-sharing";
 
+/// Whether the server has workspace sharing on, so each org's sharing
+/// setting can be read and a listed workspace without `shared_with` is
+/// shared with nobody: v2.30.0 with the `workspace-sharing` experiment, or a
+/// newer release, where sharing is no longer an experiment (v2.36.1 routes
+/// it always). A newer release is told by its organizations, which report
+/// `default_org_member_roles` (v2.30.0's do not). Where a release has the
+/// field but still keeps sharing behind the experiment, the settings answer
+/// 403 and stay unknown.
+pub fn sharing_on<'a>(experiments: Option<&[String]>, orgs: impl IntoIterator<Item = &'a Organization>) -> bool {
+    experiments.is_some_and(|e| e.iter().any(|x| x == EXPERIMENT_WORKSPACE_SHARING))
+        || orgs.into_iter().any(|o| o.default_org_member_roles.is_some())
+}
+
 wire! {
     /// `codersdk.ProvisionerJob`, the fields we keep.
     pub struct ProvisionerJob {
@@ -370,6 +383,8 @@ wire! {
         pub template_id: String,
         pub organization_id: String,
         pub name: String,
+        /// What it was created with (apply's say which template it is for).
+        pub message: String,
         pub created_at: Option<String>,
         pub job: ProvisionerJob,
         pub matched_provisioners: Option<MatchedProvisioners>,

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use orgsplit::apply::{Checkpoint, Point, StopAt};
 use orgsplit::error::Error;
@@ -140,4 +141,61 @@ fn megaco_killed_with_many_steps_in_flight_converges() {
     assert_eq!(end_state_of(&fake), megaco_calm_end_state());
     assert_eq!(orphan_versions(&fake), Vec::<String>::new());
     no_deletes(&fake);
+}
+
+/// Two templates of one new org with the same source (so the same uploaded
+/// file), and a version of that org made from that file for something else
+/// (another template's try: a rerun's steps run at once, and on v2.36.1,
+/// where the harness's templates all come from one echo tarball, one took
+/// the other's new version and failed with coderd's 400 "already part of a
+/// template"). The rerun's lookup for a version an earlier try made takes
+/// only one made for its own template: each template gets its own, and the
+/// stranger's version stays unlinked.
+#[test]
+fn a_template_never_takes_a_version_made_for_another_of_the_same_source() {
+    use orgsplit::coder::requests::CreateTemplateVersionRequest;
+    let (mut snapshot, split) = small();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_plan(dir.path(), &snapshot, &split);
+    let plan = read_plan(&path);
+    let templates: Vec<(usize, String, std::collections::BTreeMap<String, String>)> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.org.as_deref() == Some("team-0001"))
+        .filter_map(|(i, s)| match &s.spec {
+            StepSpec::Template(t) => Some((i, t.source.name.clone(), t.provisioner_tags.clone())),
+            _ => None,
+        })
+        .collect();
+    assert!(templates.len() >= 2, "two templates move to team-0001: {templates:?}");
+    let version_of = |name: &str| snapshot.templates.iter().find(|t| t.name == name).unwrap().active_version_id.clone();
+    let (a, b) = (version_of(&templates[0].1), version_of(&templates[1].1));
+    let file = snapshot.template_versions.iter().find(|v| v.id == a).unwrap().job.file_id.clone();
+    snapshot.template_versions.iter_mut().find(|v| v.id == b).unwrap().job.file_id = file.clone();
+    let path = write_plan(dir.path(), &snapshot, &split);
+
+    // A first run stopped once the org exists (before its templates, which
+    // need it), so the rerun looks for versions an earlier try made.
+    let fake = FakeCoder::start(snapshot.clone());
+    let mut o = options();
+    let org_step = plan.steps.iter().position(|s| s.key == "team-0001/organization/team-0001").unwrap();
+    o.stop_at = stop_at(org_step, Point::StepRecorded);
+    assert!(matches!(run(&fake, &path, &o, &mut Admin::new(&fake)), Err(Error::Interrupted(_))));
+    let (client, _) = fake.client();
+    let org = client.find_organization("team-0001").unwrap().expect("made by the first run");
+    let (bytes, content_type) = client.download_file(&file).unwrap();
+    let uploaded = client.upload_file(bytes, &content_type).unwrap();
+    let mut req = CreateTemplateVersionRequest::from_file(&uploaded, templates[0].2.clone());
+    req.message = "orgsplit: re-created from coder/some-other-template".into();
+    let stranger = client.create_template_version(&org.id, &req).unwrap().id;
+    client.wait_for_template_version(&stranger, Duration::from_secs(5), Duration::from_millis(1)).unwrap();
+
+    let report = run(&fake, &path, &options(), &mut Admin::new(&fake)).unwrap();
+    assert_eq!(report.exit_code(), 0, "{}", report.ledger.render());
+    let s = fake.snapshot();
+    assert!(s.template_versions.iter().find(|v| v.id == stranger).unwrap().template_id.is_empty(), "left alone");
+    let made: Vec<&str> =
+        s.templates.iter().filter(|t| t.organization_id == org.id).map(|t| t.active_version_id.as_str()).collect();
+    assert!(made.len() >= 2 && !made.contains(&stranger.as_str()), "{made:?}");
 }

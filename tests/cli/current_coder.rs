@@ -680,3 +680,32 @@ fn a_live_import_of_shares_equals_the_offline_import_of_the_same_bodies() {
     let from_acl = orgsplit::import::import_dir(&bodies, &options).unwrap();
     same(&live, &from_acl);
 }
+
+/// A release after v2.30.0 (v2.36.1 checked against the real server) has
+/// workspace sharing on without an experiment: `GET /experiments` does not
+/// name it, each org says whose workspaces may be shared in three values,
+/// and a listed workspace without `shared_with` is shared with nobody. The
+/// import knows such a release by its organizations' `default_org_member_roles`.
+#[test]
+fn a_live_import_reads_a_current_releases_workspace_sharing_without_an_experiment() {
+    use orgsplit::model::{AclEntry, WorkspaceShares};
+    let mut s = fake_coder::megaco();
+    let default = s.organizations.iter_mut().find(|o| o.is_default).unwrap();
+    default.default_org_member_roles = Some(vec!["organization-workspace-access".into()]);
+    default.shareable_workspace_owners = Some("service_accounts".into());
+    let user = s.users.iter().find(|u| u.username == "erik-lee").unwrap().id.clone();
+    let shares = WorkspaceShares { users: vec![AclEntry { id: user, role: "use".into() }], groups: vec![] };
+    s.workspaces[0].shares = Some(shares.clone());
+    let fake = fake_coder::FakeCoder::start(s);
+    let (client, _) = fake.client();
+    let live = orgsplit::import::live::import_live(&client, &Default::default()).unwrap();
+    assert!(live.warnings.is_empty(), "{:?}", live.warnings);
+    let default = live.organizations.iter().find(|o| o.is_default).unwrap();
+    assert_eq!(default.shareable_workspace_owners.as_deref(), Some("service_accounts"));
+    assert_eq!(live.workspaces[0].shares.as_ref(), Some(&shares));
+    assert!(live.workspaces[1..].iter().all(|w| w.shares == Some(WorkspaceShares::default())), "known: nobody");
+    let log = fake.log();
+    let experiments = log.iter().find(|r| r.path == "/api/v2/experiments").expect("asked");
+    assert_eq!(experiments.status, 200);
+    assert!(log.iter().any(|r| r.status == 200 && r.path.ends_with("/settings/workspace-sharing")));
+}

@@ -84,7 +84,18 @@ impl Contract {
     /// `file` under tests/fixtures: `swagger.json` (the shared notes' copy) or
     /// `swagger-v2.30.0.json` (from the coder v2.30.0 module the real-Coder harness builds).
     fn load(file: &str) -> Contract {
-        let spec: Value = serde_json::from_slice(&std::fs::read(fixtures().join(file)).unwrap()).unwrap();
+        let mut spec: Value = serde_json::from_slice(&std::fs::read(fixtures().join(file)).unwrap()).unwrap();
+        // v2.30.0's spec has `basePath: /api/v2` and paths under it; later ones
+        // (v2.36.1) have `basePath: /` and full paths (`/api/v2/...`, `/api/experimental/...`).
+        if spec["basePath"] != "/api/v2" {
+            let paths = spec["paths"].as_object().unwrap();
+            let under: serde_json::Map<String, Value> = paths
+                .iter()
+                .filter_map(|(p, ops)| p.strip_prefix("/api/v2").map(|p| (p.to_string(), ops.clone())))
+                .collect();
+            assert!(!under.is_empty(), "{file}: no path under /api/v2");
+            spec["paths"] = Value::Object(under);
+        }
         let mut definitions = spec["definitions"].clone();
         for (_, d) in definitions.as_object_mut().unwrap().iter_mut() {
             let required: BTreeSet<String> = d
@@ -305,8 +316,48 @@ fn every_answer_of_the_fake_matches_the_swagger_of_coder_v2_30_0() {
     fake_keeps_to("swagger-v2.30.0.json");
 }
 
+/// The same against the swagger of the release the real-Coder tests run
+/// now (v2.36.1), with the fake as v2.30.0 and as a current release.
+#[test]
+fn every_answer_of_the_fake_matches_the_swagger_of_coder_v2_36_1() {
+    fake_keeps_to("swagger-v2.36.1.json");
+    let mut s = fake_coder::megaco();
+    s.build_info.get_or_insert_with(Default::default).version = "v2.36.1".into();
+    s.organizations.iter_mut().find(|o| o.is_default).unwrap().default_org_member_roles =
+        Some(vec!["organization-workspace-access".into()]);
+    let log = keeps_to("swagger-v2.36.1.json", s, &[200, 201, 400, 401, 404, 409, 412], |fake, client| {
+        exercise(fake, client);
+        let org = client.find_organization("mlbox").unwrap().unwrap();
+        let sharing = UpdateWorkspaceSharing {
+            sharing_disabled: false,
+            shareable_workspace_owners: Some("service_accounts".into()),
+        };
+        client.patch_workspace_sharing(&org.id, &sharing).unwrap();
+        assert_eq!(client.workspace_sharing(&org.id).unwrap().owners(), "service_accounts");
+        let roles = UpdateOrganizationRequest {
+            default_org_member_roles: Some(vec!["organization-auditor".into()]),
+            ..Default::default()
+        };
+        client.update_organization(&org.id, &roles).unwrap();
+    });
+    for path in ["/settings/workspace-sharing", "/api/v2/experiments"] {
+        assert!(log.iter().any(|r| r.status == 200 && r.path.ends_with(path)), "{path} was checked");
+    }
+}
+
 fn fake_keeps_to(file: &str) {
-    let fake = FakeCoder::start(fake_coder::megaco());
+    keeps_to(file, fake_coder::megaco(), &[200, 201, 304, 400, 401, 404, 409, 412], exercise);
+}
+
+/// Start the fake with `state`, run `exercise` against it, and hold every
+/// answer to `file`; `statuses` must each have been seen. The log.
+fn keeps_to(
+    file: &str,
+    state: orgsplit::model::Snapshot,
+    statuses: &[u16],
+    exercise: impl FnOnce(&FakeCoder, &Client),
+) -> Vec<Logged> {
+    let fake = FakeCoder::start(state);
     fake.record_bodies(true);
     let (client, _) = fake.client();
     exercise(&fake, &client);
@@ -317,11 +368,12 @@ fn fake_keeps_to(file: &str) {
     // And the run covered every endpoint orgsplit uses, and each refusal.
     let seen: BTreeSet<(String, String, u16)> =
         log.iter().map(|r| (r.method.clone(), contract.spec_path(&r.method, &r.path).unwrap(), r.status)).collect();
-    let statuses: BTreeSet<u16> = seen.iter().map(|s| s.2).collect();
-    for status in [200, 201, 304, 400, 401, 404, 409, 412] {
-        assert!(statuses.contains(&status), "no {status} answer was checked");
+    let seen_statuses: BTreeSet<u16> = seen.iter().map(|s| s.2).collect();
+    for status in statuses {
+        assert!(seen_statuses.contains(status), "no {status} answer was checked");
     }
     assert!(seen.len() >= 40, "{} (method, path, status) checked: {seen:?}", seen.len());
+    log
 }
 
 #[test]

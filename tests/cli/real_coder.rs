@@ -11,7 +11,7 @@
 //! coderd routed it), can save every GET body it passed as an orgsplit envelope, and
 //! starts a provisioner daemon for every provisioner key that appears.
 
-use crate::common::{megaco, orgsplit, read_json, root};
+use crate::common::{files_in, megaco, orgsplit, read_json, root};
 use orgsplit::plan::{Action, Plan};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -219,7 +219,8 @@ fn real_coder_live_import_of_megaco_equals_the_offline_import_of_its_bodies() {
     assert_eq!(count("templates"), m.templates.len());
     // Not the workspaces: coderd v2.30.0 pages `/workspaces` by offset over an order
     // with ties, so a few rows come twice and a few never (the import warns
-    // `incomplete-pages`); see the commit that added this test.
+    // `incomplete-pages`); see the commit that added this test. Not looked at
+    // again on v2.36.1.
     assert!(count("workspaces") > m.workspaces.len() * 9 / 10);
     assert_eq!(count("groups"), m.groups.len());
     assert_routed(&h.requests());
@@ -345,8 +346,8 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
 }
 
 /// Issue 16 §2 on the real server: MegaCo with workspaces shared with users
-/// and groups (through `PATCH /workspaces/{id}/acl`, v2.30.0 with the
-/// `workspace-sharing` experiment on). The live import reads the shares from
+/// and groups (through `PATCH /workspaces/{id}/acl`: v2.30.0 needed the
+/// `workspace-sharing` experiment, v2.36.1 shares always). The live import reads the shares from
 /// the workspace list and each org's sharing setting, and equals the offline
 /// import of the bodies it read.
 #[test]
@@ -370,7 +371,7 @@ fn real_coder_live_import_reads_workspace_shares_and_equals_the_offline_import()
     let Some(h) = start(dir.path(), setup) else { return };
     let live = live_equals_offline(&h, dir.path(), &bodies);
     let s = read_json(&live);
-    // New orgs start with sharing on (v2.30.0 says only on or off).
+    // New orgs start letting everyone's workspaces be shared.
     assert_eq!(s["organizations"][0]["shareable_workspace_owners"], "everyone", "{}", s["organizations"]);
     let user_name = |id: &serde_json::Value| {
         s["users"]
@@ -502,5 +503,209 @@ fn real_coder_apply_killed_midway_then_resumed_converges() {
     h.import(&d.join("after.json"));
     let replan = plan(&h, &d.join("after.json"), &split, &d.join("replan.json"));
     assert_eq!(left(&replan), Vec::<String>::new(), "{out}");
+    assert_routed(&h.requests());
+}
+
+/// MegaCo as a current release holds it: `aaron-adams` (whose workspaces move
+/// to raptix in MegaCo's split) is a service account, and the default org
+/// gives its members the auditor role besides workspace access and lets only
+/// service accounts' workspaces be shared.
+fn megaco_with_current_features() -> orgsplit::model::Snapshot {
+    let mut state = fake_coder::megaco();
+    let sa = state.users.iter_mut().find(|u| u.username == "aaron-adams").unwrap();
+    sa.is_service_account = true;
+    let default = state.organizations.iter_mut().find(|o| o.is_default).unwrap();
+    default.default_org_member_roles =
+        Some(vec!["organization-auditor".into(), "organization-workspace-access".into()]);
+    default.shareable_workspace_owners = Some("service_accounts".into());
+    state
+}
+
+/// Issue 16 §2 on a release that has them (not v2.30.0): the live import
+/// reads each org's default member roles, its three-valued sharing setting
+/// (sharing is no longer an experiment) and which users are service accounts,
+/// and equals the offline import of the bodies it read.
+#[test]
+fn real_coder_live_import_reads_default_member_roles_and_service_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let bodies = dir.path().join("bodies");
+    let setup = Setup { megaco: true, state: Some(megaco_with_current_features()), bodies: Some(bodies.clone()) };
+    let Some(h) = start(dir.path(), setup) else { return };
+    let live = live_equals_offline(&h, dir.path(), &bodies);
+    let s = read_json(&live);
+    let org = &s["organizations"][0];
+    assert_eq!(org["is_default"], true, "{org}");
+    assert_eq!(
+        org["default_org_member_roles"],
+        serde_json::json!(["organization-auditor", "organization-workspace-access"])
+    );
+    assert_eq!(org["shareable_workspace_owners"], "service_accounts", "{org}");
+    let accounts: Vec<&serde_json::Value> =
+        s["users"].as_array().unwrap().iter().filter(|u| u["is_service_account"] == true).collect();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    // coderd makes a service account log in with `none`, and without an email.
+    assert_eq!(accounts[0]["username"], "aaron-adams");
+    assert_eq!(accounts[0]["login_type"], "none");
+    assert_eq!(accounts[0]["email"], "");
+    // Sharing is on without an experiment: every workspace's shares are known (none here).
+    let unknown = s["workspaces"].as_array().unwrap().iter().filter(|w| w["shares"].is_null()).count();
+    assert_eq!(unknown, 0, "shares known for every workspace");
+    assert!(!h.requests().iter().any(|r| r.path == "/api/v2/experiments" && r.status != 200));
+
+    // coder/coder#24984: `PATCH /templates/{id}` keeps an omitted field and
+    // answers 200 when nothing changes (v2.30.0 zeroed the plain ones and
+    // answered 304). The fake, as a release after v2.30.0, does the same.
+    let template = s["templates"].as_array().unwrap().iter().find(|t| t["default_ttl_ms"] != 0).unwrap().clone();
+    let real = patch_template_twice(&h.url, &h.token, template["id"].as_str().unwrap());
+    let mut m = fake_coder::megaco();
+    m.build_info.get_or_insert_with(Default::default).version = "v2.36.1".into();
+    let faked_id = m.templates.iter().find(|t| t.name == template["name"]).unwrap().id.clone();
+    let fake = fake_coder::FakeCoder::start(m);
+    let faked = patch_template_twice(&fake.url(), &fake.token(), &faked_id);
+    assert_eq!(real, faked, "(status, settings kept) of the real server, then the fake's");
+    assert_routed(&h.requests());
+}
+
+/// `PATCH /templates/{id}` with only a deprecation message, twice: each
+/// answer's status, and whether the template's other settings were kept.
+fn patch_template_twice(base: &str, token: &str, id: &str) -> Vec<(u16, bool)> {
+    let http = reqwest::blocking::Client::new();
+    let url = format!("{base}/api/v2/templates/{id}");
+    let get =
+        || -> serde_json::Value { http.get(&url).header("Coder-Session-Token", token).send().unwrap().json().unwrap() };
+    let settings = |t: &serde_json::Value| {
+        ["default_ttl_ms", "activity_bump_ms", "allow_user_autostart", "allow_user_autostop", "display_name", "icon"]
+            .map(|k| t[k].clone())
+    };
+    let was = settings(&get());
+    (0..2)
+        .map(|_| {
+            let res = http
+                .patch(&url)
+                .header("Coder-Session-Token", token)
+                .json(&serde_json::json!({"deprecation_message": "Moved"}))
+                .send()
+                .unwrap();
+            (res.status().as_u16(), settings(&get()) == was)
+        })
+        .collect()
+}
+
+/// Issue 16 §2 on a release that has them: MegaCo's split with raptix given
+/// its own default member roles and `service_accounts` sharing, and ml's
+/// sharing off. Apply sets both on the new orgs (sharing in the three-valued
+/// shape), adds the service account to raptix through the API (never waiting
+/// for an IdP login), its workspaces get no notice and no rsync script, and the
+/// round trip ends with no drift, a second apply that writes nothing, and a new
+/// plan with nothing left but the memberships IdP sync makes at login.
+#[test]
+fn real_coder_apply_sets_default_member_roles_and_sharing_and_moves_service_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let setup = Setup { megaco: true, state: Some(megaco_with_current_features()), bodies: None };
+    let Some(h) = start(d, setup) else { return };
+    h.import(&d.join("before.json"));
+    let text = std::fs::read_to_string(megaco().join("split.toml")).unwrap();
+    let roles = "default_member_roles = [\"organization-workspace-access\", \"organization-user-admin\"]";
+    let text = text
+        .replacen(
+            "\nname = \"raptix\"\n",
+            &format!("\nname = \"raptix\"\n{roles}\nworkspace_sharing = \"service_accounts\"\n"),
+            1,
+        )
+        .replacen("\nname = \"ml\"\n", "\nname = \"ml\"\nworkspace_sharing = \"none\"\n", 1);
+    assert!(text.contains("service_accounts") && text.contains("\"none\""), "MegaCo's split names raptix and ml");
+    let split = d.join("split.toml");
+    std::fs::write(&split, text).unwrap();
+    let first = plan(&h, &d.join("before.json"), &split, &d.join("plan.json"));
+    let p = read_json(&d.join("plan.json"));
+    let step = |key: &str| p["steps"].as_array().unwrap().iter().find(|s| s["key"] == key).cloned();
+    let member = step("raptix/member/aaron-adams").expect("the service account's membership is planned");
+    assert_eq!(member["spec"]["membership_by"]["by"], "api", "{member}");
+    let raptix = step("raptix/organization/raptix").unwrap();
+    assert_eq!(
+        raptix["spec"]["default_member_roles"],
+        serde_json::json!(["organization-user-admin", "organization-workspace-access"])
+    );
+    let moves = p["workspace_migrations"].as_array().unwrap();
+    assert!(moves.iter().any(|m| m["owner"]["username"] == "aaron-adams" && m["owner"]["is_service_account"] == true));
+
+    let (code, out) = apply(&h, &d.join("plan.json"));
+    assert_eq!(code, 3, "keys wait for the admin: {out}");
+    admin_creates_the_keys(&h, &first);
+    let (code, out) = apply(&h, &d.join("plan.json"));
+    assert!(out.contains(NO_DRIFT), "{out}");
+    assert!(code == 0 || code == 3, "{out}");
+    let patched = |suffix: &str| {
+        h.requests().iter().filter(|r| r.method == "PATCH" && r.status == 200 && r.path.ends_with(suffix)).count()
+    };
+    // New orgs start letting everyone's workspaces be shared; none of these
+    // wants that (the others take the source org's `service_accounts`).
+    let created = first
+        .steps
+        .iter()
+        .filter(|s| matches!(s.spec, orgsplit::plan::StepSpec::Organization(_)) && s.action == Action::Create)
+        .count();
+    assert!(created >= 2);
+    assert_eq!(patched("/settings/workspace-sharing"), created, "once per new org");
+
+    h.import(&d.join("applied.json"));
+    let applied = read_json(&d.join("applied.json"));
+    let org =
+        |name: &str| applied["organizations"].as_array().unwrap().iter().find(|o| o["name"] == name).unwrap().clone();
+    let (raptix, ml) = (org("raptix"), org("ml"));
+    let mut roles: Vec<String> = serde_json::from_value(raptix["default_org_member_roles"].clone()).unwrap();
+    roles.sort();
+    assert_eq!(roles, ["organization-user-admin", "organization-workspace-access"], "{raptix}");
+    assert_eq!(raptix["shareable_workspace_owners"], "service_accounts");
+    assert_eq!(ml["shareable_workspace_owners"], "none");
+    for o in applied["organizations"].as_array().unwrap() {
+        if o["name"] != "raptix" && o["name"] != "ml" {
+            assert_eq!(o["shareable_workspace_owners"], "service_accounts", "the source org's: {o}");
+        }
+    }
+    // ml takes the source org's default roles, as it is created with them.
+    let mut ml_roles: Vec<String> = serde_json::from_value(ml["default_org_member_roles"].clone()).unwrap();
+    ml_roles.sort();
+    assert_eq!(ml_roles, ["organization-auditor", "organization-workspace-access"], "{ml}");
+    let sa = applied["users"].as_array().unwrap().iter().find(|u| u["username"] == "aaron-adams").unwrap().clone();
+    let in_raptix = applied["organization_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["user_id"] == sa["id"] && m["organization_id"] == raptix["id"]);
+    assert!(in_raptix, "the service account is a member of raptix");
+
+    // Its workspaces get no notice and no rsync script; people's do.
+    let (notices, scripts) = (d.join("notices"), d.join("scripts"));
+    h.orgsplit().arg("notices").arg(d.join("plan.json")).arg("--out-dir").arg(&notices).assert().success();
+    h.orgsplit().arg("scripts").arg(d.join("plan.json")).arg("--out-dir").arg(&scripts).assert().success();
+    let written: Vec<String> = files_in(&notices).into_iter().chain(files_in(&scripts)).collect();
+    assert!(!written.is_empty());
+    assert!(!written.iter().any(|f| f.contains("aaron-adams")), "{written:?}");
+
+    // A second apply of a converged plan changes nothing; a new plan has nothing left to do.
+    let before = h.requests().len();
+    let (again, out2) = apply(&h, &d.join("plan.json"));
+    assert_eq!(again, code, "{out2}");
+    assert!(out2.contains(NO_DRIFT), "{out2}");
+    assert_eq!(writes(&h.requests()[before..]), Vec::<String>::new(), "{out2}");
+    // Left: only the org and group memberships MegaCo's IdP sync makes at
+    // each user's next login (nobody logs in here); the service account's is done.
+    h.import(&d.join("after.json"));
+    plan(&h, &d.join("after.json"), &split, &d.join("replan.json"));
+    let replan = read_json(&d.join("replan.json"));
+    let left: Vec<&serde_json::Value> =
+        replan["steps"].as_array().unwrap().iter().filter(|s| s["action"] != "no-op").collect();
+    assert!(!left.is_empty(), "MegaCo's OIDC users wait for their login");
+    for s in &left {
+        let key = s["key"].as_str().unwrap();
+        let by_idp = key.contains("/member/") && s["spec"]["membership_by"]["by"] == "idp-sync";
+        let changes: Vec<&str> = s["changes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        let group_adds =
+            key.contains("/group/") && changes.iter().all(|c| c.starts_with("add ") && c.ends_with(" member(s)"));
+        assert!(by_idp || group_adds, "{key}: {changes:?}");
+        assert!(!key.ends_with("/member/aaron-adams"), "{key}");
+    }
     assert_routed(&h.requests());
 }

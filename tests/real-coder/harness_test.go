@@ -37,8 +37,12 @@ func TestServe(t *testing.T) {
 		t.Skip("set ORGSPLIT_REAL_CODER=1 to start the harness server")
 	}
 	dv := coderdtest.DeploymentValues(t)
-	// Workspace ACLs (/workspaces/{id}/acl) need this experiment on v2.30.0.
-	dv.Experiments = []string{string(codersdk.ExperimentWorkspaceSharing)}
+	// Workspace sharing is no longer an experiment (v2.30.0 had it behind
+	// `workspace-sharing`). Organizations' default member roles other than
+	// [organization-workspace-access] need `minimum-implicit-member` (403
+	// without it); with it, organization-member carries no workspace access
+	// of its own, which the default member roles then give.
+	dv.Experiments = []string{string(codersdk.ExperimentMinimumImplicitMember)}
 	// OIDC users can only be created when OIDC is configured: a fake IdP on 127.0.0.1.
 	idp := oidctest.NewFakeIDP(t, oidctest.WithServing())
 	client, db, first := coderdenttest.NewWithDatabase(t, &coderdenttest.Options{

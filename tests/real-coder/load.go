@@ -41,13 +41,14 @@ type snapACLEntry struct {
 
 type snapshot struct {
 	Organizations []struct {
-		ID                       string  `json:"id"`
-		Name                     string  `json:"name"`
-		ShareableWorkspaceOwners *string `json:"shareable_workspace_owners"`
-		DisplayName              string  `json:"display_name"`
-		Description              string  `json:"description"`
-		Icon                     string  `json:"icon"`
-		IsDefault                bool    `json:"is_default"`
+		ID                       string    `json:"id"`
+		Name                     string    `json:"name"`
+		ShareableWorkspaceOwners *string   `json:"shareable_workspace_owners"`
+		DefaultOrgMemberRoles    *[]string `json:"default_org_member_roles"`
+		DisplayName              string    `json:"display_name"`
+		Description              string    `json:"description"`
+		Icon                     string    `json:"icon"`
+		IsDefault                bool      `json:"is_default"`
 	} `json:"organizations"`
 	Users []struct {
 		ID        string   `json:"id"`
@@ -57,6 +58,8 @@ type snapshot struct {
 		Status    string   `json:"status"`
 		LoginType string   `json:"login_type"`
 		Roles     []string `json:"roles"`
+		// Service accounts log in with `none` and have no email (coderd refuses one).
+		IsServiceAccount bool `json:"is_service_account"`
 	} `json:"users"`
 	OrganizationMembers []struct {
 		OrganizationID string    `json:"organization_id"`
@@ -242,11 +245,12 @@ func load(t *testing.T, client *codersdk.Client, db database.Store, defaultOrg u
 			return
 		}
 		req := codersdk.CreateUserRequestWithOrgs{Email: u.Email, Username: u.Username, Name: u.Name, OrganizationIDs: []uuid.UUID{defaultOrg}}
-		switch u.LoginType {
-		case "oidc", "github":
+		switch {
+		case u.IsServiceAccount:
+			req.ServiceAccount = true
+			req.Email = ""
+		case u.LoginType == "oidc" || u.LoginType == "github":
 			req.UserLoginType = codersdk.LoginTypeOIDC
-		case "none":
-			req.UserLoginType = codersdk.LoginTypeNone
 		default:
 			req.UserLoginType = codersdk.LoginTypePassword
 			req.Password = "SomeSecurePassword!1-" + u.Username
@@ -365,11 +369,18 @@ func load(t *testing.T, client *codersdk.Client, db database.Store, defaultOrg u
 			l.must(client.UpdateWorkspaceACL(ctx, ws.Workspace.ID, req), "shares of workspace %s", w.Name)
 		}
 	}
-	// Sharing is on in every org of v2.30.0 (with the experiment): turn it off where the snapshot says `none`.
+	// A new org lets everyone's workspaces be shared: set the others, and each
+	// org's default member roles where the snapshot names them.
 	for _, o := range s.Organizations {
-		if o.ShareableWorkspaceOwners != nil && *o.ShareableWorkspaceOwners == "none" {
-			_, err := client.PatchWorkspaceSharingSettings(ctx, l.id(o.ID).String(), codersdk.WorkspaceSharingSettings{SharingDisabled: true})
+		if o.ShareableWorkspaceOwners != nil && *o.ShareableWorkspaceOwners != "everyone" {
+			_, err := client.PatchWorkspaceSharingSettings(ctx, l.id(o.ID).String(), codersdk.UpdateWorkspaceSharingSettingsRequest{
+				ShareableWorkspaceOwners: codersdk.ShareableWorkspaceOwners(*o.ShareableWorkspaceOwners),
+			})
 			l.must(err, "workspace sharing of %s", o.Name)
+		}
+		if o.DefaultOrgMemberRoles != nil {
+			_, err := client.UpdateOrganization(ctx, l.id(o.ID).String(), codersdk.UpdateOrganizationRequest{DefaultOrgMemberRoles: o.DefaultOrgMemberRoles})
+			l.must(err, "default member roles of %s", o.Name)
 		}
 	}
 	for _, k := range s.ProvisionerKeys {

@@ -87,10 +87,16 @@ pub fn get(st: &State, me: &str, req: &Request, seg: &[&str]) -> Reply {
         Err(reply) => return reply,
     };
     match seg {
-        // v2.30.0 lists the enabled experiments (`[]` when none).
-        ["experiments"] => {
-            json(200, &json!(if st.sharing_on() { vec!["workspace-sharing"] } else { Vec::<&str>::new() }))
-        }
+        // v2.30.0 lists the enabled experiments (`[]` when none); a current
+        // release has no `workspace-sharing` experiment (sharing is always on).
+        ["experiments"] => json(
+            200,
+            &json!(if st.sharing_on() && !st.current_release() {
+                vec!["workspace-sharing"]
+            } else {
+                Vec::<&str>::new()
+            }),
+        ),
         ["buildinfo"] => {
             json(200, &s.build_info.as_ref().map(api::build_info).unwrap_or(json!({"version": "v2.18.0"})))
         }
@@ -230,6 +236,8 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
         ),
         ["settings", "workspace-sharing"] => match st.org(org) {
             Some(_) if !st.sharing_on() => sharing_off(),
+            // A current release says whose workspaces may be shared.
+            Some(o) if st.current_release() => json(200, &sharing_json(&st.shareable_owners(o))),
             // v2.30.0's shape: sharing is on or off.
             Some(o) => json(200, &json!({"sharing_disabled": o.shareable_workspace_owners.as_deref() == Some("none")})),
             None => not_found(),
@@ -240,6 +248,11 @@ fn org_get(st: &State, org: &str, req: &Request, rest: &[&str], page: (usize, us
         ),
         _ => not_found(),
     }
+}
+
+/// `codersdk.WorkspaceSharingSettings` of a current release (v2.36.1).
+pub fn sharing_json(owners: &str) -> Value {
+    json!({"sharing_globally_disabled": false, "sharing_disabled": owners == "none", "shareable_workspace_owners": owners})
 }
 
 /// v2.30.0's answer on the routes behind the `workspace-sharing` experiment when it is off.

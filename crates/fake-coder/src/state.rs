@@ -69,6 +69,8 @@ pub struct State {
     pub template_extras: BTreeMap<String, TemplateExtras>,
     /// Template version id -> its Terraform variables (none when absent).
     pub variables: BTreeMap<String, Vec<Variable>>,
+    /// Template version id -> the `message` it was created with (none: "").
+    pub version_messages: BTreeMap<String, String>,
     /// Polls a new template version's job takes to succeed once a daemon matches.
     pub build_polls: u32,
     /// Start a daemon with each provisioner key as soon as it is created (the
@@ -387,7 +389,24 @@ impl State {
     /// snapshot of a server with the experiment on does; one without it
     /// cannot).
     pub fn sharing_on(&self) -> bool {
-        self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some()) || self.idx.workspace_shares
+        self.current_release()
+            || self.s.organizations.iter().any(|o| o.shareable_workspace_owners.is_some())
+            || self.idx.workspace_shares
+    }
+
+    /// Whether the fake is a release after v2.30.0 (v2.36.1 checked against
+    /// the real server): its default org reports `default_org_member_roles`.
+    /// Such a release has workspace sharing on without an experiment, says
+    /// whose workspaces may be shared in `shareable_workspace_owners` (`none`,
+    /// `everyone`, `service_accounts`) and lists no `workspace-sharing` experiment.
+    pub fn current_release(&self) -> bool {
+        self.s.organizations.iter().any(|o| o.is_default && o.default_org_member_roles.is_some())
+    }
+
+    /// Whose workspaces in `org` may be shared (an org the state says nothing
+    /// about lets everyone's be, as a new org does).
+    pub fn shareable_owners(&self, org: &Organization) -> String {
+        org.shareable_workspace_owners.clone().unwrap_or_else(|| "everyone".into())
     }
 
     pub fn entitled(&self, feature: &str) -> bool {
@@ -435,6 +454,9 @@ impl State {
             fixtures::api::template_version(v, author, self.daemons_matching(&v.organization_id, &v.job.tags));
         if v.job.status != "succeeded" {
             body["job"]["completed_at"] = Value::Null;
+        }
+        if let Some(message) = self.version_messages.get(&v.id) {
+            body["message"] = Value::from(message.as_str());
         }
         if let Some(error) = self.jobs.get(&v.id).and_then(|job| job.error.as_ref()) {
             body["job"]["error"] = Value::from(error.as_str());

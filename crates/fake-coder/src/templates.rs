@@ -101,6 +101,10 @@ fn create_version(st: &mut State, me: &str, org: &str, req: &Request) -> Result<
     if !given.is_empty() {
         st.variables.insert(id.clone(), given);
     }
+    let message = str_field(&b, "message");
+    if !message.is_empty() {
+        st.version_messages.insert(id.clone(), message);
+    }
     st.push_version(version.clone());
     Ok(reply(201, &st.version_json(&version)))
 }
@@ -140,15 +144,21 @@ fn create_template(st: &mut State, me: &str, org: &str, req: &Request) -> Result
     if v.organization_id != org {
         return Err(error(400, "Template version must be in the same organization as the template.", ""));
     }
+    // coderd (v2.36.1 checked) answers 400 with a validation, and before it looks at the job.
+    if !v.template_id.is_empty() {
+        return Err(validation(
+            400,
+            &format!("Template version {version_id} is already part of a template"),
+            "template_version_id",
+            "Template version is already part of a template",
+        ));
+    }
     if v.job.status != "succeeded" {
         return Err(error(
             400,
             "Template version import job has not completed.",
             &format!("job status is {:?}", v.job.status),
         ));
-    }
-    if !v.template_id.is_empty() {
-        return Err(error(409, "Template version is already linked to a template.", ""));
     }
     let id = st.new_id("template", &name);
     let user = st.user(me).cloned().unwrap_or_default();

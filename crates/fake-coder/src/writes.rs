@@ -127,6 +127,16 @@ fn create_org(st: &mut State, me: &str, req: &Request) -> Result<Reply, Reply> {
     Ok(reply(201, &api::organization(&org)))
 }
 
+/// The organization roles coderd v2.36.1 has built in (`rbac.RoleByName`).
+const BUILT_IN_ORG_ROLES: &[&str] = &[
+    "organization-admin",
+    "organization-auditor",
+    "organization-template-admin",
+    "organization-user-admin",
+    "organization-workspace-access",
+    "organization-workspace-creation-ban",
+];
+
 /// `PATCH /organizations/{org}`: a non-empty name or display name changes
 /// them; `description` and `icon` are pointers (omitted keeps, "" clears).
 fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> {
@@ -156,7 +166,17 @@ fn update_org(st: &mut State, org: &str, req: &Request) -> Result<Reply, Reply> 
     if let (Some(slot), Some(roles)) = (&mut o.default_org_member_roles, b.get("default_org_member_roles")) {
         let roles: Option<Vec<String>> =
             roles.as_array().and_then(|a| a.iter().map(|r| r.as_str().map(String::from)).collect());
-        *slot = roles.ok_or_else(|| error(400, "Invalid default_org_member_roles.", ""))?;
+        let roles = roles.ok_or_else(|| error(400, "Invalid default_org_member_roles.", ""))?;
+        // v2.36.1 takes built-in organization roles only (a custom role is refused).
+        if let Some(r) = roles.iter().find(|r| !BUILT_IN_ORG_ROLES.contains(&r.as_str())) {
+            return Err(validation(
+                400,
+                "Invalid default_org_member_roles entry.",
+                "default_org_member_roles",
+                &format!("{r:?} is not a built-in role."),
+            ));
+        }
+        *slot = roles;
     }
     let o = o.clone();
     Ok(reply(200, &api::organization(&o)))
@@ -171,6 +191,9 @@ fn patch_sharing(st: &mut State, org: &str, req: &Request) -> Result<Reply, Repl
     }
     let b = body(req)?;
     let disabled = b.get("sharing_disabled").and_then(Value::as_bool).unwrap_or(false);
+    if st.current_release() {
+        return patch_sharing_current(st, org, &b, disabled);
+    }
     let o = st.org_mut(org).ok_or_else(not_found)?;
     o.shareable_workspace_owners = Some(if disabled { "none" } else { "everyone" }.into());
     if disabled {
@@ -181,6 +204,38 @@ fn patch_sharing(st: &mut State, org: &str, req: &Request) -> Result<Reply, Repl
         }
     }
     Ok(reply(200, &json!({"sharing_disabled": disabled})))
+}
+
+/// The same on a current release (v2.36.1): `shareable_workspace_owners`
+/// (`none`, `everyone`, `service_accounts`), else the deprecated
+/// `sharing_disabled`; anything but `everyone` deletes the org's shares,
+/// except those of service accounts' workspaces under `service_accounts`.
+fn patch_sharing_current(st: &mut State, org: &str, b: &Value, disabled: bool) -> Result<Reply, Reply> {
+    let owners = match str_field(b, "shareable_workspace_owners") {
+        o if o.is_empty() && disabled => "none".to_string(),
+        o if o.is_empty() => "everyone".to_string(),
+        o => o,
+    };
+    if !["none", "everyone", "service_accounts"].contains(&owners.as_str()) {
+        return Err(validation(
+            400,
+            "Invalid shareable workspace owners value.",
+            "shareable_workspace_owners",
+            &format!("invalid value {owners:?}, must be one of [none, everyone, service_accounts]"),
+        ));
+    }
+    st.org_mut(org).ok_or_else(not_found)?.shareable_workspace_owners = Some(owners.clone());
+    if owners != "everyone" {
+        let service_accounts: std::collections::BTreeSet<String> =
+            st.s.users.iter().filter(|u| u.is_service_account).map(|u| u.id.clone()).collect();
+        for w in st.s.workspaces.iter_mut().filter(|w| w.organization_id == org) {
+            let kept = owners == "service_accounts" && service_accounts.contains(&w.owner_id);
+            if w.shares.is_some() && !kept {
+                w.shares = Some(WorkspaceShares::default());
+            }
+        }
+    }
+    Ok(reply(200, &super::reads::sharing_json(&owners)))
 }
 
 fn member_json(org: &str, user: &str, roles: &[String]) -> Value {

@@ -242,10 +242,11 @@ fn workspaces(
 ) -> Vec<Workspace> {
     let mut out = Vec::with_capacity(collected.len());
     let mut shares: HashMap<String, WorkspaceShares> = HashMap::new();
-    // With the `workspace-sharing` experiment on, every workspace in a list
-    // says who it is shared with (v2.30.0 omits an empty `shared_with`);
-    // without it, or when the export does not say, only a non-empty one does.
-    let sharing_on = c.experiments.as_ref().is_some_and(|e| e.iter().any(|x| x == wire::EXPERIMENT_WORKSPACE_SHARING));
+    // With sharing on (v2.30.0's `workspace-sharing` experiment, or a newer
+    // release), every workspace in a list says who it is shared with (an
+    // empty `shared_with` is left out); without it, or when the export does
+    // not say, only a non-empty one does.
+    let sharing_on = wire::sharing_on(c.experiments.as_deref(), c.organizations.values().map(|i| &i.value));
     for item in collected.values() {
         let x = &item.value;
         if !sharing_on && x.shared_with.is_empty() {

@@ -248,12 +248,13 @@ impl Task {
             Task::Version { .. } => fetch::<wire::TemplateVersion>(client, &e)?.0,
             // Unknown, not an error, where the release, the license or the
             // experiments do not have them: the snapshot then says nothing.
-            // With the `workspace-sharing` experiment on, each org's sharing
-            // setting too (v2.30.0 refuses it with 403 when the experiment is off).
+            // With sharing on (the `workspace-sharing` experiment of v2.30.0,
+            // which refuses the settings with 403 when it is off, or a newer
+            // release: `wire::sharing_on`), each org's sharing setting too.
             Task::Experiments => match fetch::<Vec<String>>(client, &e) {
                 Ok((mut done, list)) => {
-                    if list.iter().any(|x| x == wire::EXPERIMENT_WORKSPACE_SHARING) {
-                        let orgs: Vec<wire::Organization> = client.get(&endpoint!["organizations"])?;
+                    let orgs: Vec<wire::Organization> = client.get(&endpoint!["organizations"])?;
+                    if wire::sharing_on(Some(&list), &orgs) {
                         done.spawn = orgs.into_iter().map(|o| Task::WorkspaceSharing { org: o.id }).collect();
                     }
                     done
