@@ -12,7 +12,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::positions::Positions;
-use super::{Action, Plan, StepSpec, TemplateMeta, TemplateSpec};
+use super::{Action, Plan, Step, StepSpec, TemplateMeta, TemplateSpec};
 use crate::error::{Error, Result};
 use crate::model::*;
 
@@ -34,11 +34,18 @@ pub fn expected_after(before: &Snapshot, plan: &Plan) -> Result<Snapshot> {
 
 /// [`expected_after`], consuming the snapshot (saves a copy of a large state
 /// when the caller no longer needs the before-state).
-pub fn apply(mut s: Snapshot, plan: &Plan) -> Result<Snapshot> {
+pub fn apply(s: Snapshot, plan: &Plan) -> Result<Snapshot> {
+    apply_steps(s, &plan.steps)
+}
+
+/// [`apply`] of some of a plan's steps, in the plan's order: the steps that
+/// touch a few organizations, applied to those organizations' part of the
+/// state, give those organizations as the whole plan would leave them.
+pub fn apply_steps<'p>(mut s: Snapshot, steps: impl IntoIterator<Item = &'p Step>) -> Result<Snapshot> {
     let mut org_ids: HashMap<String, Id> = s.organizations.iter().map(|o| (o.name.clone(), o.id.clone())).collect();
     let mut touched: BTreeSet<Id> = BTreeSet::new();
     let mut at = Positions::new(&mut s);
-    for step in plan.steps.iter().filter(|st| st.action != Action::NoOp) {
+    for step in steps.into_iter().filter(|st| st.action != Action::NoOp) {
         let org_id = || -> Result<Id> {
             let name = step.org.as_deref().unwrap_or_default();
             org_ids.get(name).cloned().ok_or_else(|| {

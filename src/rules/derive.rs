@@ -104,14 +104,57 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(index: &'a Index<'a>) -> Context<'a> {
         let snapshot = index.snapshot;
-        let mut template_users = HashMap::new();
-        let mut user_templates: HashMap<&str, Vec<&str>> = HashMap::new();
+        // Each template user is looked up once, by position among the
+        // snapshot's users, for both their department and their own list of
+        // templates: looking them up by id in two maps (and counting
+        // departments in a map per template) took 140 of the 200 ms this
+        // costs at 50,000 users.
+        let position: HashMap<&str, usize> =
+            snapshot.users.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
+        let departments = Departments::new(snapshot, &position);
+        let mut by_position: Vec<Vec<&str>> = vec![Vec::new(); snapshot.users.len()];
+        // Users the snapshot does not list (a workspace owner since deleted).
+        let mut unlisted: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut template_users = HashMap::with_capacity(snapshot.templates.len());
+        let mut spread = HashSet::default();
+        let mut counts = vec![0usize; departments.names];
+        let mut counted: Vec<usize> = Vec::new();
         for t in &snapshot.templates {
             let users = index.template_users(t);
-            for u in &users {
-                user_templates.entry(u).or_default().push(&t.id);
+            for &u in &users {
+                let department = match position.get(u) {
+                    Some(&i) => {
+                        by_position[i].push(&t.id);
+                        departments.listed[i]
+                    }
+                    None => {
+                        unlisted.entry(u).or_default().push(&t.id);
+                        departments.unlisted.get(u).copied()
+                    }
+                };
+                if let Some(d) = department {
+                    if counts[d] == 0 {
+                        counted.push(d);
+                    }
+                    counts[d] += 1;
+                }
+            }
+            // Several departments, each a fair share of its users, none half or more: central.
+            let fair = counted.iter().filter(|&&d| counts[d] * 100 >= SPREAD_SHARE * users.len()).count();
+            let largest = counted.iter().map(|&d| counts[d]).max().unwrap_or(0);
+            if fair >= SPREAD_DEPARTMENTS && largest * 2 < users.len() {
+                spread.insert(t.id.as_str());
+            }
+            for d in counted.drain(..) {
+                counts[d] = 0;
             }
             template_users.insert(t.id.as_str(), users);
+        }
+        let mut user_templates = unlisted;
+        for (u, templates) in snapshot.users.iter().zip(by_position) {
+            if !templates.is_empty() {
+                user_templates.insert(u.id.as_str(), templates);
+            }
         }
         let mut sources = HashMap::new();
         let mut signal_templates: HashMap<(&str, &str), BTreeSet<&str>> = HashMap::new();
@@ -135,7 +178,6 @@ impl<'a> Context<'a> {
             groups_by_name.entry(&g.name).or_default().push(i);
         }
         let people = People::new(snapshot);
-        let spread = spread_templates(snapshot, &template_users);
         let mut variants = HashMap::new();
         let by_path: HashMap<&str, Option<&str>> =
             snapshot.template_sources.iter().map(|s| (s.path.as_str(), s.template_id.as_deref())).collect();
@@ -202,36 +244,37 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Templates whose users come from several departments, each a fair share of them.
-fn spread_templates<'a>(
-    snapshot: &'a crate::model::Snapshot,
-    template_users: &HashMap<&'a str, BTreeSet<&'a str>>,
-) -> HashSet<&'a str> {
-    let Some(p) = &snapshot.people else { return HashSet::default() };
-    let dept: HashMap<&str, &str> = p
-        .records
-        .iter()
-        .filter_map(|r| r.attributes.get("department").map(|d| (r.user_id.as_str(), d.trim())))
-        .filter(|(_, d)| !d.is_empty())
-        .collect();
-    if dept.is_empty() {
-        return HashSet::default();
-    }
-    let mut out = HashSet::default();
-    for (t, users) in template_users {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for u in users {
-            if let Some(d) = dept.get(u) {
-                *counts.entry(d).or_default() += 1;
+/// Each user's department (the people CSV's `department` column), where
+/// known, as a number: by position among the snapshot's users, and by id
+/// for records of users it does not list.
+struct Departments<'a> {
+    listed: Vec<Option<usize>>,
+    unlisted: HashMap<&'a str, usize>,
+    /// How many departments there are.
+    names: usize,
+}
+
+impl<'a> Departments<'a> {
+    fn new(snapshot: &'a crate::model::Snapshot, position: &HashMap<&str, usize>) -> Departments<'a> {
+        let mut out = Departments { listed: vec![None; snapshot.users.len()], unlisted: HashMap::new(), names: 0 };
+        let Some(p) = &snapshot.people else { return out };
+        let mut numbers: HashMap<&str, usize> = HashMap::new();
+        for r in &p.records {
+            let Some(d) = r.attributes.get("department").map(|d| d.trim()).filter(|d| !d.is_empty()) else {
+                continue;
+            };
+            let next = numbers.len();
+            let d = *numbers.entry(d).or_insert(next);
+            match position.get(r.user_id.as_str()) {
+                Some(&i) => out.listed[i] = Some(d),
+                None => {
+                    out.unlisted.insert(r.user_id.as_str(), d);
+                }
             }
         }
-        let fair = counts.values().filter(|&&n| n * 100 >= SPREAD_SHARE * users.len()).count();
-        let largest = counts.values().copied().max().unwrap_or(0);
-        if fair >= SPREAD_DEPARTMENTS && largest * 2 < users.len() {
-            out.insert(*t);
-        }
+        out.names = numbers.len();
+        out
     }
-    out
 }
 
 /// The provisioner tags of a template's active version, owner and scope aside.
@@ -253,7 +296,7 @@ pub fn facts(
     central_written: &[&str],
 ) -> Facts {
     let mut f = Facts::new();
-    let members: BTreeSet<&str> = c.members.iter().map(String::as_str).collect();
+    let members = Members(&c.members);
     size_facts(ctx, &members, &mut f);
     template_facts(ctx, &members, usage, dedicated_anywhere, central_written, &mut f);
     let dedicated: Vec<&str> = usage.iter().filter(|u| u.dedicated).map(|u| u.template.as_str()).collect();
@@ -267,11 +310,27 @@ pub fn facts(
     f
 }
 
+/// A candidate's members (user ids, sorted and unique, as candidates keep
+/// them), looked up by binary search: a set built for each of a thousand
+/// candidates cost more than the lookups it saved.
+pub struct Members<'a>(pub &'a [String]);
+
+impl<'a> Members<'a> {
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.binary_search_by(|m| m.as_str().cmp(id)).is_ok()
+    }
+
+    /// In id order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
 fn number(f: &mut Facts, name: &str, n: usize, evidence: Vec<Evidence>) {
     f.insert(name.into(), Fact::derived(Value::Number(n as i64), evidence));
 }
 
-fn size_facts(ctx: &Context, members: &BTreeSet<&str>, f: &mut Facts) {
+fn size_facts(ctx: &Context, members: &Members, f: &mut Facts) {
     let names: Vec<&str> = members.iter().map(|m| ctx.index.username(m)).collect();
     let active: Vec<&str> = members
         .iter()
@@ -292,7 +351,7 @@ fn size_facts(ctx: &Context, members: &BTreeSet<&str>, f: &mut Facts) {
 
 fn template_facts(
     ctx: &Context,
-    members: &BTreeSet<&str>,
+    members: &Members,
     usage: &[Usage],
     dedicated_anywhere: &BTreeSet<String>,
     central_written: &[&str],
@@ -362,7 +421,7 @@ fn template_facts(
     // Workspaces on templates that people outside the candidate also use.
     let outside: HashSet<&str> = usage.iter().filter(|u| u.users > u.members).map(|u| u.template.as_str()).collect();
     let (mut total, mut on_shared) = (0usize, 0usize);
-    for m in members {
+    for m in members.iter() {
         for w in ctx.index.workspaces_of_user.get(m).into_iter().flatten().filter(|w| !w.is_deleted_or_deleting()) {
             total += 1;
             on_shared += usize::from(outside.contains(w.template_id.as_str()));
@@ -491,7 +550,7 @@ fn is_public_module(source: &str) -> bool {
             && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')))
 }
 
-fn acl_facts(ctx: &Context, members: &BTreeSet<&str>, dedicated: &[&str], f: &mut Facts) {
+fn acl_facts(ctx: &Context, members: &Members, dedicated: &[&str], f: &mut Facts) {
     let mut restricted = Vec::new();
     let mut unknown = 0;
     for t in dedicated.iter().filter_map(|t| ctx.template(t)) {

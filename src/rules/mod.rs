@@ -271,7 +271,7 @@ fn conflicts(
     dedicated_to: &BTreeMap<String, Vec<usize>>,
     of_user: &HashMap<&str, Vec<usize>>,
 ) -> Conflicts {
-    let mine: BTreeSet<&str> = candidates[me].members.iter().map(String::as_str).collect();
+    let mine = derive::Members(&candidates[me].members);
     let mut out = Conflicts::default();
     for u in usage {
         let owners: Vec<usize> = dedicated_to.get(&u.template).cloned().unwrap_or_default();
@@ -281,7 +281,7 @@ fn conflicts(
             continue;
         }
         let mut others: BTreeMap<&str, usize> = BTreeMap::new();
-        for user in ctx.template_users.get(u.template.as_str()).into_iter().flatten().filter(|x| !mine.contains(*x)) {
+        for user in ctx.template_users.get(u.template.as_str()).into_iter().flatten().filter(|x| !mine.contains(x)) {
             for &c in of_user.get(user).into_iter().flatten() {
                 *others.entry(&candidates[c].name).or_default() += 1;
             }
@@ -296,7 +296,7 @@ fn conflicts(
         });
     }
     let mut overlap: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &mine {
+    for m in mine.iter() {
         for &c in of_user.get(m).into_iter().flatten().filter(|&&c| c != me) {
             *overlap.entry(&candidates[c].name).or_default() += 1;
         }
