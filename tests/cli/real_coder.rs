@@ -293,6 +293,16 @@ fn left(plan: &Plan) -> Vec<String> {
     plan.steps.iter().filter(|s| s.action != Action::NoOp).map(|s| s.key.clone()).collect()
 }
 
+/// A second apply of a converged plan exits as the first did (`code`), finds
+/// no drift and writes nothing.
+fn apply_again_writes_nothing(h: &Harness, plan: &Path, code: i32) {
+    let before = h.requests().len();
+    let (again, out) = apply(h, plan);
+    assert_eq!(again, code, "{out}");
+    assert!(out.contains(NO_DRIFT), "{out}");
+    assert_eq!(writes(&h.requests()[before..]), Vec::<String>::new(), "{out}");
+}
+
 const NO_DRIFT: &str = "verified: no drift (the deployment is what the plan expects)";
 
 #[test]
@@ -332,11 +342,7 @@ fn real_coder_megaco_round_trip_ends_with_no_drift_and_nothing_left_to_do() {
     assert_eq!(org["shareable_workspace_owners"], "none", "{org}");
 
     // A second apply of a converged plan changes nothing.
-    let before = h.requests().len();
-    let (again, out2) = apply(&h, &d.join("plan.json"));
-    assert_eq!(again, code, "{out2}");
-    assert!(out2.contains(NO_DRIFT), "{out2}");
-    assert_eq!(writes(&h.requests()[before..]), Vec::<String>::new(), "{out2}");
+    apply_again_writes_nothing(&h, &d.join("plan.json"), code);
 
     // import -> plan: only no-ops.
     h.import(&d.join("after.json"));
@@ -685,11 +691,7 @@ fn real_coder_apply_sets_default_member_roles_and_sharing_and_moves_service_acco
     assert!(!written.iter().any(|f| f.contains("aaron-adams")), "{written:?}");
 
     // A second apply of a converged plan changes nothing; a new plan has nothing left to do.
-    let before = h.requests().len();
-    let (again, out2) = apply(&h, &d.join("plan.json"));
-    assert_eq!(again, code, "{out2}");
-    assert!(out2.contains(NO_DRIFT), "{out2}");
-    assert_eq!(writes(&h.requests()[before..]), Vec::<String>::new(), "{out2}");
+    apply_again_writes_nothing(&h, &d.join("plan.json"), code);
     // Left: only the org and group memberships MegaCo's IdP sync makes at
     // each user's next login (nobody logs in here); the service account's is done.
     h.import(&d.join("after.json"));
